@@ -1,0 +1,382 @@
+//! Columnar batches of events: the unit the write path (WAL, memtable, segment builder) and the
+//! importers exchange. A batch holds one [`Column`] per entry of [`crate::schema::EVENT_COLUMNS`].
+
+use crate::error::{Result, StorageError};
+use crate::schema::{ColumnType, EVENT_COLUMNS};
+
+/// A borrowed cell value, used to push rows into a [`BatchBuilder`] and to read single cells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    /// SQL NULL.
+    Null,
+    /// An `Int` or `Timestamp` (µs since epoch) cell.
+    Int(i64),
+    /// A `Double` cell.
+    Double(f64),
+    /// A `Text` cell.
+    Text(&'a str),
+}
+
+/// Variable-length strings stored back to back: value `i` is `bytes[offsets[i]..offsets[i+1]]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StringVec {
+    /// `len + 1` offsets into `bytes`, starting at 0.
+    pub offsets: Vec<u32>,
+    /// The UTF-8 bytes of all values.
+    pub bytes: Vec<u8>,
+}
+
+impl StringVec {
+    /// An empty vector.
+    pub fn new() -> StringVec {
+        StringVec { offsets: vec![0], bytes: Vec::new() }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends one value.
+    pub fn push(&mut self, s: &str) {
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.offsets.push(self.bytes.len() as u32);
+    }
+
+    /// Value `i`. Panics if `i` is out of range (an internal invariant, never user input).
+    pub fn get(&self, i: usize) -> &str {
+        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        // Only ever filled from `&str` or validated on decode, so this cannot fail.
+        std::str::from_utf8(&self.bytes[a..b]).unwrap_or("")
+    }
+}
+
+/// The values of one column. `Timestamp` and `Int` columns both use `Int`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// `Timestamp` or `Int` values (NULL slots hold 0).
+    Int(Vec<i64>),
+    /// `Double` values (NULL slots hold 0.0).
+    Double(Vec<f64>),
+    /// `Text` values (NULL slots hold "").
+    Text(StringVec),
+}
+
+impl ColumnData {
+    /// An empty column for a column type.
+    pub fn empty(ty: ColumnType) -> ColumnData {
+        match ty {
+            ColumnType::Timestamp | ColumnType::Int => ColumnData::Int(Vec::new()),
+            ColumnType::Double => ColumnData::Double(Vec::new()),
+            ColumnType::Text => ColumnData::Text(StringVec::new()),
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Int(v) => v.len(),
+            ColumnData::Double(v) => v.len(),
+            ColumnData::Text(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One column of a batch: values plus, for nullable columns, a validity vector
+/// (`validity[i] == false` means row `i` is NULL). `None` means "no NULLs".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The values.
+    pub data: ColumnData,
+    /// Per-row validity, or `None` when every row is non-NULL.
+    pub validity: Option<Vec<bool>>,
+}
+
+impl Column {
+    /// Whether row `i` is NULL.
+    pub fn is_null(&self, i: usize) -> bool {
+        self.validity.as_ref().is_some_and(|v| !v[i])
+    }
+
+    /// The cell at row `i`.
+    pub fn get(&self, i: usize) -> ValueRef<'_> {
+        if self.is_null(i) {
+            return ValueRef::Null;
+        }
+        match &self.data {
+            ColumnData::Int(v) => ValueRef::Int(v[i]),
+            ColumnData::Double(v) => ValueRef::Double(v[i]),
+            ColumnData::Text(v) => ValueRef::Text(v.get(i)),
+        }
+    }
+}
+
+/// A set of event rows stored column by column, in [`EVENT_COLUMNS`] order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventBatch {
+    /// One column per schema column.
+    pub columns: Vec<Column>,
+}
+
+impl EventBatch {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.data.len())
+    }
+
+    /// Whether the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `time` column (never NULL).
+    pub fn times(&self) -> &[i64] {
+        match &self.columns[crate::schema::col::TIME].data {
+            ColumnData::Int(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// Checks column count, types, lengths, validity lengths and non-nullable columns.
+    /// Every batch entering the write path goes through this.
+    pub fn validate(&self) -> Result<()> {
+        if self.columns.len() != EVENT_COLUMNS.len() {
+            return Err(StorageError::InvalidInput(format!(
+                "batch has {} columns, the events table has {}",
+                self.columns.len(),
+                EVENT_COLUMNS.len()
+            )));
+        }
+        let n = self.len();
+        for (def, c) in EVENT_COLUMNS.iter().zip(&self.columns) {
+            let type_ok = matches!(
+                (def.ty, &c.data),
+                (ColumnType::Timestamp | ColumnType::Int, ColumnData::Int(_))
+                    | (ColumnType::Double, ColumnData::Double(_))
+                    | (ColumnType::Text, ColumnData::Text(_))
+            );
+            if !type_ok {
+                return Err(StorageError::InvalidInput(format!("column {} has the wrong type", def.name)));
+            }
+            if c.data.len() != n {
+                return Err(StorageError::InvalidInput(format!(
+                    "column {} has {} rows, expected {n}",
+                    def.name,
+                    c.data.len()
+                )));
+            }
+            if let Some(v) = &c.validity {
+                if v.len() != n {
+                    return Err(StorageError::InvalidInput(format!("column {} validity has wrong length", def.name)));
+                }
+                if !def.nullable && v.iter().any(|ok| !ok) {
+                    return Err(StorageError::InvalidInput(format!("column {} may not be NULL", def.name)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A new batch holding the rows at `indices`, in that order.
+    pub fn take(&self, indices: &[usize]) -> EventBatch {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| {
+                let data = match &c.data {
+                    ColumnData::Int(v) => ColumnData::Int(indices.iter().map(|&i| v[i]).collect()),
+                    ColumnData::Double(v) => ColumnData::Double(indices.iter().map(|&i| v[i]).collect()),
+                    ColumnData::Text(v) => {
+                        let mut out = StringVec::new();
+                        for &i in indices {
+                            out.push(v.get(i));
+                        }
+                        ColumnData::Text(out)
+                    }
+                };
+                let validity = c.validity.as_ref().map(|v| indices.iter().map(|&i| v[i]).collect());
+                Column { data, validity }
+            })
+            .collect();
+        EventBatch { columns }
+    }
+
+    /// Appends all rows of `other` (same schema) to `self`.
+    pub fn extend(&mut self, other: &EventBatch) {
+        let n_self = self.len();
+        let n_other = other.len();
+        for (a, b) in self.columns.iter_mut().zip(&other.columns) {
+            match (&mut a.data, &b.data) {
+                (ColumnData::Int(x), ColumnData::Int(y)) => x.extend_from_slice(y),
+                (ColumnData::Double(x), ColumnData::Double(y)) => x.extend_from_slice(y),
+                (ColumnData::Text(x), ColumnData::Text(y)) => {
+                    let base = x.bytes.len() as u32;
+                    x.bytes.extend_from_slice(&y.bytes);
+                    x.offsets.extend(y.offsets[1..].iter().map(|o| o + base));
+                }
+                _ => {}
+            }
+            match (&mut a.validity, &b.validity) {
+                (None, None) => {}
+                (Some(x), None) => x.extend(std::iter::repeat_n(true, n_other)),
+                (None, Some(y)) => {
+                    let mut v = vec![true; n_self];
+                    v.extend_from_slice(y);
+                    a.validity = Some(v);
+                }
+                (Some(x), Some(y)) => x.extend_from_slice(y),
+            }
+        }
+    }
+}
+
+/// Builds an [`EventBatch`] row by row.
+#[derive(Debug, Clone)]
+pub struct BatchBuilder {
+    columns: Vec<Column>,
+    rows: usize,
+}
+
+impl Default for BatchBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BatchBuilder {
+    /// An empty builder for the events schema.
+    pub fn new() -> BatchBuilder {
+        let columns = EVENT_COLUMNS
+            .iter()
+            .map(|d| Column { data: ColumnData::empty(d.ty), validity: d.nullable.then(Vec::new) })
+            .collect();
+        BatchBuilder { columns, rows: 0 }
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no rows were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Appends one row; `row` has one value per schema column. A type mismatch, a NULL in a
+    /// non-nullable column or a wrong value count is an `InvalidInput` error and leaves the builder unchanged.
+    pub fn push_row(&mut self, row: &[ValueRef<'_>]) -> Result<()> {
+        if row.len() != EVENT_COLUMNS.len() {
+            return Err(StorageError::InvalidInput(format!(
+                "row has {} values, the events table has {} columns",
+                row.len(),
+                EVENT_COLUMNS.len()
+            )));
+        }
+        for (def, v) in EVENT_COLUMNS.iter().zip(row) {
+            let ok = match (def.ty, v) {
+                (_, ValueRef::Null) => def.nullable,
+                (ColumnType::Timestamp | ColumnType::Int, ValueRef::Int(_)) => true,
+                (ColumnType::Double, ValueRef::Double(_)) => true,
+                (ColumnType::Text, ValueRef::Text(_)) => true,
+                _ => false,
+            };
+            if !ok {
+                return Err(StorageError::InvalidInput(format!("bad value {v:?} for column {}", def.name)));
+            }
+        }
+        for (c, v) in self.columns.iter_mut().zip(row) {
+            let is_null = matches!(v, ValueRef::Null);
+            if let Some(valid) = &mut c.validity {
+                valid.push(!is_null);
+            }
+            match (&mut c.data, v) {
+                (ColumnData::Int(x), ValueRef::Int(i)) => x.push(*i),
+                (ColumnData::Int(x), _) => x.push(0),
+                (ColumnData::Double(x), ValueRef::Double(f)) => x.push(*f),
+                (ColumnData::Double(x), _) => x.push(0.0),
+                (ColumnData::Text(x), ValueRef::Text(s)) => x.push(s),
+                (ColumnData::Text(x), _) => x.push(""),
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Finishes the batch; nullable columns without any NULL get `validity: None`.
+    pub fn finish(self) -> EventBatch {
+        let columns = self
+            .columns
+            .into_iter()
+            .map(|mut c| {
+                if c.validity.as_ref().is_some_and(|v| v.iter().all(|&b| b)) {
+                    c.validity = None;
+                }
+                c
+            })
+            .collect();
+        EventBatch { columns }
+    }
+
+    /// Takes the rows built so far as a batch and leaves the builder empty for reuse.
+    pub fn take_batch(&mut self) -> EventBatch {
+        std::mem::take(self).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::col;
+
+    fn row<'a>(t: i64, id: &'a str, student: &'a str, grade: Option<f64>) -> Vec<ValueRef<'a>> {
+        let mut r = vec![ValueRef::Null; col::COUNT];
+        r[col::TIME] = ValueRef::Int(t);
+        r[col::SIGNAL_ID] = ValueRef::Text(id);
+        r[col::SIGNAL] = ValueRef::Text("VisitTeamChannel");
+        r[col::APP] = ValueRef::Text("Teams");
+        r[col::STUDENT] = ValueRef::Text(student);
+        r[col::GRADE] = grade.map_or(ValueRef::Null, ValueRef::Double);
+        r
+    }
+
+    #[test]
+    fn builder_round_trips_values_and_nulls() {
+        let mut b = BatchBuilder::new();
+        b.push_row(&row(10, "a", "s1", Some(1.5))).unwrap();
+        b.push_row(&row(20, "b", "s2", None)).unwrap();
+        let batch = b.finish();
+        batch.validate().unwrap();
+        assert_eq!(batch.len(), 2);
+        assert_eq!(batch.columns[col::STUDENT].get(1), ValueRef::Text("s2"));
+        assert_eq!(batch.columns[col::GRADE].get(0), ValueRef::Double(1.5));
+        assert_eq!(batch.columns[col::GRADE].get(1), ValueRef::Null);
+        assert_eq!(batch.columns[col::CLASS].get(0), ValueRef::Null);
+        let taken = batch.take(&[1]);
+        assert_eq!(taken.columns[col::SIGNAL_ID].get(0), ValueRef::Text("b"));
+        let mut ext = batch.take(&[0]);
+        ext.extend(&taken);
+        assert_eq!(ext.len(), 2);
+        assert_eq!(ext.columns[col::GRADE].get(1), ValueRef::Null);
+        assert_eq!(ext, batch);
+    }
+
+    #[test]
+    fn builder_rejects_null_in_required_column() {
+        let mut b = BatchBuilder::new();
+        let mut r = row(1, "a", "s", None);
+        r[col::STUDENT] = ValueRef::Null;
+        assert!(b.push_row(&r).is_err());
+        assert!(b.is_empty());
+    }
+}

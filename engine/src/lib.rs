@@ -1,0 +1,11 @@
+//! engagedb's storage engine: a durable, time-partitioned, bitmap-indexed column store for
+//! student-engagement events. It knows nothing of SQL or sockets; see `docs/storage.md`.
+
+pub mod batch;
+pub mod error;
+pub mod roster;
+pub mod schema;
+
+pub use batch::{BatchBuilder, Column, ColumnData, EventBatch, StringVec, ValueRef};
+pub use error::{Result, StorageError};
+pub use schema::{col, ColumnDef, ColumnType, EVENT_COLUMNS};
