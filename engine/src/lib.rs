@@ -5,6 +5,7 @@ pub mod batch;
 pub mod error;
 pub mod roster;
 pub mod schema;
+pub mod wal;
 
 pub use batch::{BatchBuilder, Column, ColumnData, EventBatch, StringVec, ValueRef};
 pub use error::{Result, StorageError};

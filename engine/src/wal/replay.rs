@@ -1,0 +1,240 @@
+//! Recovery: reads the WAL directory in sequence order, hands every record after a given sequence number to
+//! the caller, truncates a torn tail left by a crash and reports any other damage as corruption.
+
+use std::fs::{self, OpenOptions};
+use std::path::Path;
+
+use super::codec::decode_batch;
+use super::record::{self, RecordHeader, FILE_HEADER_LEN, FILE_MAGIC, MAX_PAYLOAD_LEN};
+use super::writer::{sync_dir, write_file_header};
+use crate::batch::EventBatch;
+use crate::error::{Result, StorageError};
+
+/// What recovery found: enough for the writer to continue the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Recovered {
+    /// First sequence numbers of all WAL files on disk, ascending (including ones older than `after_seq`).
+    pub files: Vec<u64>,
+    /// Sequence number of the last record in the log (`after_seq` if the directory held no WAL file).
+    pub last_seq: u64,
+    /// Length in bytes of the last file after any torn tail was cut off (0 if there is no file).
+    pub last_file_len: u64,
+}
+
+/// Replays the WAL in `dir`: calls `on_record` for every record with seq > `after_seq`, in order.
+///
+/// A torn tail of the last file is cut off (and made durable when `sync` is set); every other inconsistency
+/// — bad magic, bad checksum or impossible length followed by more data, a damaged non-last file, a gap or
+/// regression in sequence numbers, or records after `after_seq` that are missing — is
+/// [`StorageError::Corruption`]. Errors returned by `on_record` are passed through.
+pub(super) fn replay(
+    dir: &Path,
+    after_seq: u64,
+    sync: bool,
+    on_record: &mut dyn FnMut(u64, EventBatch) -> Result<()>,
+) -> Result<Recovered> {
+    let files = list_files(dir)?;
+    let Some(&last_first_seq) = files.last() else {
+        return Ok(Recovered {
+            files,
+            last_seq: after_seq,
+            last_file_len: 0,
+        });
+    };
+    // A file is wholly obsolete when the next one starts at or before after_seq + 1: skip it unread.
+    let first_needed = (0..files.len())
+        .find(|&i| files.get(i + 1).is_none_or(|&next| next > after_seq.saturating_add(1)))
+        .unwrap_or(files.len() - 1);
+    let start = files[first_needed];
+    if start == 0 {
+        return Err(StorageError::corruption(
+            record::file_path(dir, 0),
+            0,
+            "sequence numbers start at 1",
+        ));
+    }
+    if start > after_seq.saturating_add(1) {
+        return Err(StorageError::corruption(
+            record::file_path(dir, start),
+            0,
+            format!(
+                "records {}..={} are missing: the oldest WAL file needed starts at seq {start}",
+                after_seq + 1,
+                start - 1
+            ),
+        ));
+    }
+    let mut next_seq = start;
+    let mut last_file_len = 0;
+    for &first_seq in &files[first_needed..] {
+        let path = record::file_path(dir, first_seq);
+        if first_seq != next_seq {
+            let detail = format!(
+                "file starts at seq {first_seq} but the previous file ended at seq {}",
+                next_seq - 1
+            );
+            return Err(StorageError::corruption(path, 0, detail));
+        }
+        let is_last = first_seq == last_first_seq;
+        let bytes = fs::read(&path).map_err(|e| StorageError::io(format!("reading WAL file {}", path.display()), e))?;
+        let scan = FileScan {
+            path: &path,
+            bytes: &bytes,
+            first_seq,
+            is_last,
+            after_seq,
+        };
+        let (end, records) = scan.run(on_record)?;
+        if end < bytes.len() as u64 || end < FILE_HEADER_LEN {
+            truncate_torn_tail(&path, end, bytes.len() as u64, sync)?;
+        }
+        next_seq = first_seq + records;
+        last_file_len = end.max(FILE_HEADER_LEN);
+    }
+    let last_seq = next_seq - 1;
+    if last_seq < after_seq {
+        let path = record::file_path(dir, last_first_seq);
+        let detail = format!("the WAL ends at seq {last_seq} but records through seq {after_seq} were already flushed");
+        return Err(StorageError::corruption(path, last_file_len, detail));
+    }
+    Ok(Recovered {
+        files,
+        last_seq,
+        last_file_len,
+    })
+}
+
+/// First sequence numbers of the WAL files in `dir` (created if absent), ascending. Other files are ignored.
+fn list_files(dir: &Path) -> Result<Vec<u64>> {
+    let context = || format!("listing WAL directory {}", dir.display());
+    fs::create_dir_all(dir).map_err(|e| StorageError::io(context(), e))?;
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| StorageError::io(context(), e))? {
+        let entry = entry.map_err(|e| StorageError::io(context(), e))?;
+        if let Some(seq) = record::parse_file_name(Path::new(&entry.file_name())) {
+            files.push(seq);
+        }
+    }
+    files.sort_unstable();
+    Ok(files)
+}
+
+/// Cuts the last file back to `valid_len` bytes (rewriting the file header if even that was torn).
+fn truncate_torn_tail(path: &Path, valid_len: u64, file_len: u64, sync: bool) -> Result<()> {
+    tracing::warn!(
+        file = %path.display(),
+        offset = valid_len,
+        dropped_bytes = file_len - valid_len,
+        "truncating torn tail of the WAL left by an interrupted write; it was never acknowledged"
+    );
+    let context = || {
+        format!(
+            "truncating torn tail of WAL file {} at byte {valid_len}",
+            path.display()
+        )
+    };
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| StorageError::io(context(), e))?;
+    file.set_len(valid_len).map_err(|e| StorageError::io(context(), e))?;
+    if valid_len == 0 {
+        write_file_header(&mut file).map_err(|e| StorageError::io(context(), e))?;
+    }
+    if sync {
+        file.sync_all().map_err(|e| StorageError::io(context(), e))?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir).map_err(|e| StorageError::io(context(), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The walk over one file's records.
+struct FileScan<'a> {
+    path: &'a Path,
+    bytes: &'a [u8],
+    first_seq: u64,
+    is_last: bool,
+    after_seq: u64,
+}
+
+impl FileScan<'_> {
+    /// Checks every record, replays those after `after_seq`, and returns the byte length of the valid prefix
+    /// (shorter than the file only for a torn tail of the last file) and the number of records in it.
+    fn run(&self, on_record: &mut dyn FnMut(u64, EventBatch) -> Result<()>) -> Result<(u64, u64)> {
+        let len = self.bytes.len();
+        let header_len = FILE_HEADER_LEN as usize;
+        if len < header_len {
+            if self.is_last && FILE_MAGIC.starts_with(self.bytes) {
+                return Ok((0, 0));
+            }
+            return Err(self.corruption(0, format!("file header is {len} bytes, expected 8")));
+        }
+        if &self.bytes[..header_len] != FILE_MAGIC {
+            let found = String::from_utf8_lossy(&self.bytes[..header_len]);
+            return Err(self.corruption(0, format!("bad file header {found:?}, expected \"EGDBWAL1\"")));
+        }
+        let mut pos = header_len;
+        let mut expected_seq = self.first_seq;
+        while pos < len {
+            let rest = &self.bytes[pos..];
+            let checked = RecordHeader::parse(rest)
+                .ok_or_else(|| format!("incomplete record header ({} of 16 bytes)", rest.len()))
+                .and_then(|h| self.check_record(&h, rest).map(|()| h));
+            let header = match checked {
+                Ok(header) => header,
+                Err(_) if self.is_torn_tail(rest) => return Ok((pos as u64, expected_seq - self.first_seq)),
+                Err(problem) => return Err(self.corruption(pos, problem)),
+            };
+            if header.seq != expected_seq {
+                let detail = format!("record has seq {}, expected {expected_seq}", header.seq);
+                return Err(self.corruption(pos, detail));
+            }
+            let record_end = pos + header.record_len() as usize;
+            if header.seq > self.after_seq {
+                let payload = &self.bytes[pos + record::RECORD_HEADER_LEN..record_end];
+                let batch = decode_batch(payload)
+                    .map_err(|e| self.corruption(pos, format!("record seq {} has a bad payload: {e}", header.seq)))?;
+                on_record(header.seq, batch)?;
+            }
+            expected_seq += 1;
+            pos = record_end;
+        }
+        Ok((len as u64, expected_seq - self.first_seq))
+    }
+
+    /// Checks the length and checksum of the record at the start of `rest`.
+    fn check_record(&self, header: &RecordHeader, rest: &[u8]) -> Result<(), String> {
+        if header.payload_len > MAX_PAYLOAD_LEN {
+            return Err(format!("impossible payload length {}", header.payload_len));
+        }
+        let Some(record) = rest.get(..header.record_len() as usize) else {
+            let detail = format!("record of {} bytes runs past the end of the file", header.record_len());
+            return Err(detail);
+        };
+        let actual = record::record_crc(header.seq, &record[record::RECORD_HEADER_LEN..]);
+        if actual != header.crc {
+            return Err(format!(
+                "checksum mismatch: stored {:#010x}, computed {actual:#010x}",
+                header.crc
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether a bad record at the start of `rest` is the torn end of an interrupted write rather than damage:
+    /// only in the last file, and only if it runs to or past the end of the file (as framed), or nothing but
+    /// zero bytes follow it (space the file system allocated but the crash left unwritten).
+    fn is_torn_tail(&self, rest: &[u8]) -> bool {
+        if !self.is_last {
+            return false;
+        }
+        let runs_to_end = RecordHeader::parse(rest).is_none_or(|h| h.record_len() >= rest.len() as u64);
+        runs_to_end || rest.iter().all(|&b| b == 0)
+    }
+
+    fn corruption(&self, offset: usize, detail: impl Into<String>) -> StorageError {
+        StorageError::corruption(self.path, offset as u64, detail)
+    }
+}

@@ -1,0 +1,266 @@
+//! The WAL's single writer thread: group commit (drain the queue, write every record, one fsync, then answer
+//! all waiters), file rolling, and poisoning after the first failed write or fsync.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crossbeam::channel::{Receiver, Sender};
+
+use super::record::{self, FILE_HEADER_LEN, FILE_MAGIC, RECORD_HEADER_LEN};
+use crate::error::{Result, StorageError};
+
+/// Stop draining the queue into one group once this many payload bytes are pending.
+const MAX_GROUP_BYTES: usize = 64 << 20;
+
+/// One encoded batch waiting to be made durable, and where to send its sequence number.
+pub(super) struct AppendRequest {
+    /// The encoded batch (see `codec`).
+    pub payload: Vec<u8>,
+    /// Receives the record's sequence number once it is fsynced, or the error that prevented it.
+    pub reply: Sender<Result<u64>>,
+}
+
+/// State the writer thread shares with the `Wal` handle.
+#[derive(Debug, Default)]
+pub(super) struct Shared {
+    /// Sequence number of the last durable (acknowledged) record.
+    pub last_seq: AtomicU64,
+    /// First sequence numbers of the WAL files on disk, ascending; the last one is being appended to.
+    pub files: Mutex<Vec<u64>>,
+    /// Set to the first write/fsync failure; from then on every append fails.
+    pub poisoned: Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// The file list, even if a thread panicked while holding the lock (the list itself stays consistent).
+    pub fn files(&self) -> MutexGuard<'_, Vec<u64>> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Why the WAL stopped accepting appends, if it did.
+    pub fn poison_reason(&self) -> Option<String> {
+        self.poisoned.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn poison(&self, reason: String) {
+        self.poisoned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(reason);
+    }
+}
+
+/// Settings the writer needs (a subset of `WalOptions`).
+#[derive(Debug, Clone)]
+pub(super) struct WriterConfig {
+    /// The WAL directory.
+    pub dir: PathBuf,
+    /// Roll to a new file before a record would make the current one larger than this.
+    pub max_file_bytes: u64,
+    /// Whether to fsync; `false` only for tests and benchmarks that say so.
+    pub sync: bool,
+}
+
+/// Owns the file being appended to; runs on the writer thread.
+pub(super) struct LogWriter {
+    config: WriterConfig,
+    file: File,
+    file_first_seq: u64,
+    file_len: u64,
+    next_seq: u64,
+    shared: Arc<Shared>,
+}
+
+impl LogWriter {
+    /// Opens the log for appending after recovery: continues the last file (`last_file_len` bytes long, already
+    /// free of any torn tail) or, if there is none, creates one starting at `last_seq + 1`.
+    pub fn open(config: WriterConfig, last_seq: u64, last_file_len: u64, shared: Arc<Shared>) -> Result<LogWriter> {
+        let next_seq = last_seq + 1;
+        let last_file = shared.files().last().copied();
+        let (file, file_first_seq, file_len) = match last_file {
+            Some(first_seq) => {
+                let path = record::file_path(&config.dir, first_seq);
+                let file = OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| StorageError::io(format!("opening WAL file {} for append", path.display()), e))?;
+                (file, first_seq, last_file_len)
+            }
+            None => {
+                let file = create_file(&config.dir, next_seq, config.sync)?;
+                shared.files().push(next_seq);
+                (file, next_seq, FILE_HEADER_LEN)
+            }
+        };
+        shared.last_seq.store(last_seq, Ordering::Release);
+        Ok(LogWriter {
+            config,
+            file,
+            file_first_seq,
+            file_len,
+            next_seq,
+            shared,
+        })
+    }
+
+    /// The writer thread's loop: runs until every sender of `requests` is gone, then returns (the last group is
+    /// always committed and answered first).
+    pub fn run(mut self, requests: Receiver<AppendRequest>) {
+        while let Ok(first) = requests.recv() {
+            let mut pending = first.payload.len();
+            let mut group = vec![first];
+            while pending < MAX_GROUP_BYTES {
+                let Ok(next) = requests.try_recv() else { break };
+                pending += next.payload.len();
+                group.push(next);
+            }
+            if let Some(reason) = self.shared.poison_reason() {
+                for request in group {
+                    let _ = request.reply.send(Err(closed(&reason)));
+                }
+                continue;
+            }
+            match self.commit(&group) {
+                Ok(first_seq) => {
+                    for (seq, request) in (first_seq..).zip(group) {
+                        let _ = request.reply.send(Ok(seq));
+                    }
+                }
+                Err(failure) => {
+                    let reason = failure.to_string();
+                    tracing::error!(error = %reason, "WAL write failed; the WAL refuses further appends");
+                    self.shared.poison(reason);
+                    for request in group {
+                        let _ = request.reply.send(Err(StorageError::io(
+                            failure.context.clone(),
+                            io::Error::new(failure.source.kind(), failure.source.to_string()),
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes every record of `group`, rolling files as needed, and makes them durable with one fsync (plus one
+    /// per rolled file). Returns the sequence number given to the first record.
+    fn commit(&mut self, group: &[AppendRequest]) -> Result<u64, WriteFailure> {
+        let first_seq = self.next_seq;
+        for request in group {
+            let record_len = (RECORD_HEADER_LEN + request.payload.len()) as u64;
+            let file_has_records = self.next_seq > self.file_first_seq;
+            if file_has_records && self.file_len + record_len > self.config.max_file_bytes {
+                self.roll()?;
+            }
+            let header = record::encode_header(self.next_seq, &request.payload);
+            let written = self
+                .file
+                .write_all(&header)
+                .and_then(|()| self.file.write_all(&request.payload));
+            if let Err(e) = written {
+                let context = format!(
+                    "writing record {} to WAL file {}",
+                    self.next_seq,
+                    self.current_path().display()
+                );
+                return Err(WriteFailure::new(context, e));
+            }
+            self.file_len += record_len;
+            self.next_seq += 1;
+        }
+        self.sync_current()?;
+        self.shared.last_seq.store(self.next_seq - 1, Ordering::Release);
+        Ok(first_seq)
+    }
+
+    /// Makes the current file durable and starts a new one at `next_seq`.
+    fn roll(&mut self) -> Result<(), WriteFailure> {
+        self.sync_current()?;
+        self.file = create_file(&self.config.dir, self.next_seq, self.config.sync)
+            .map_err(|e| WriteFailure::from_storage(e, "creating the next WAL file"))?;
+        self.file_first_seq = self.next_seq;
+        self.file_len = FILE_HEADER_LEN;
+        self.shared.files().push(self.next_seq);
+        Ok(())
+    }
+
+    fn sync_current(&mut self) -> Result<(), WriteFailure> {
+        if self.config.sync {
+            let path = self.current_path();
+            self.file
+                .sync_data()
+                .map_err(|e| WriteFailure::new(format!("fsync of WAL file {}", path.display()), e))?;
+        }
+        Ok(())
+    }
+
+    fn current_path(&self) -> PathBuf {
+        record::file_path(&self.config.dir, self.file_first_seq)
+    }
+}
+
+/// A failed write or fsync: what was being done and the OS error.
+#[derive(Debug)]
+struct WriteFailure {
+    context: String,
+    source: io::Error,
+}
+
+impl WriteFailure {
+    fn new(context: String, source: io::Error) -> WriteFailure {
+        WriteFailure { context, source }
+    }
+
+    fn from_storage(error: StorageError, context: &str) -> WriteFailure {
+        match error {
+            StorageError::Io { context, source } => WriteFailure { context, source },
+            other => WriteFailure {
+                context: context.to_string(),
+                source: io::Error::other(other.to_string()),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for WriteFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.context, self.source)
+    }
+}
+
+/// The error every append gets once the WAL is poisoned.
+pub(super) fn closed(reason: &str) -> StorageError {
+    StorageError::Closed(format!(
+        "the WAL stopped accepting appends after an earlier failure: {reason}"
+    ))
+}
+
+/// Creates the WAL file for `first_seq` (it must not exist yet), writes its header and, with `sync`, makes
+/// both the file and its directory entry durable.
+pub(super) fn create_file(dir: &Path, first_seq: u64, sync: bool) -> Result<File> {
+    let path = record::file_path(dir, first_seq);
+    let context = || format!("creating WAL file {}", path.display());
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| StorageError::io(context(), e))?;
+    write_file_header(&mut file).map_err(|e| StorageError::io(context(), e))?;
+    if sync {
+        file.sync_all().map_err(|e| StorageError::io(context(), e))?;
+        sync_dir(dir).map_err(|e| StorageError::io(context(), e))?;
+    }
+    Ok(file)
+}
+
+/// Writes the file magic at the current position of an empty WAL file.
+pub(super) fn write_file_header(file: &mut File) -> io::Result<()> {
+    file.write_all(FILE_MAGIC)
+}
+
+/// Makes creations and deletions of files in `dir` durable.
+pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
