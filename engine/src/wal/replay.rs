@@ -150,6 +150,22 @@ fn truncate_torn_tail(path: &Path, valid_len: u64, file_len: u64, sync: bool) ->
     Ok(())
 }
 
+/// Whether a checksum-valid record with a plausible sequence number (`expected_seq` or later, at most one per
+/// 16 bytes) starts at any byte offset of `bytes`.
+fn valid_record_follows(bytes: &[u8], expected_seq: u64) -> bool {
+    let max_seq = expected_seq.saturating_add(bytes.len() as u64 / record::RECORD_HEADER_LEN as u64);
+    (0..bytes.len()).any(|start| {
+        let rest = &bytes[start..];
+        RecordHeader::parse(rest).is_some_and(|h| {
+            (expected_seq..=max_seq).contains(&h.seq)
+                && h.payload_len <= MAX_PAYLOAD_LEN
+                && rest
+                    .get(record::RECORD_HEADER_LEN..h.record_len() as usize)
+                    .is_some_and(|payload| record::record_crc(h.seq, payload) == h.crc)
+        })
+    })
+}
+
 /// The walk over one file's records.
 struct FileScan<'a> {
     path: &'a Path,
@@ -184,7 +200,9 @@ impl FileScan<'_> {
                 .and_then(|h| self.check_record(&h, rest).map(|()| h));
             let header = match checked {
                 Ok(header) => header,
-                Err(_) if self.is_torn_tail(rest) => return Ok((pos as u64, expected_seq - self.first_seq)),
+                Err(_) if self.is_torn_tail(rest, expected_seq) => {
+                    return Ok((pos as u64, expected_seq - self.first_seq))
+                }
                 Err(problem) => return Err(self.corruption(pos, problem)),
             };
             if header.seq != expected_seq {
@@ -223,18 +241,231 @@ impl FileScan<'_> {
         Ok(())
     }
 
-    /// Whether a bad record at the start of `rest` is the torn end of an interrupted write rather than damage:
-    /// only in the last file, and only if it runs to or past the end of the file (as framed), or nothing but
-    /// zero bytes follow it (space the file system allocated but the crash left unwritten).
-    fn is_torn_tail(&self, rest: &[u8]) -> bool {
+    /// Whether a bad record at the start of `rest` is the torn end of an interrupted write rather than damage.
+    /// Only in the last file, and only if the record (as framed) runs to or past the end of the file or no
+    /// valid record can be found anywhere after its start: a write that never completed leaves nothing
+    /// checksum-valid behind it, while damage in the middle of the log does.
+    fn is_torn_tail(&self, rest: &[u8], expected_seq: u64) -> bool {
         if !self.is_last {
             return false;
         }
-        let runs_to_end = RecordHeader::parse(rest).is_none_or(|h| h.record_len() >= rest.len() as u64);
-        runs_to_end || rest.iter().all(|&b| b == 0)
+        let Some(header) = RecordHeader::parse(rest) else {
+            return true;
+        };
+        let runs_to_end = header.payload_len <= MAX_PAYLOAD_LEN && header.record_len() >= rest.len() as u64;
+        runs_to_end || !valid_record_follows(&rest[1..], expected_seq)
     }
 
     fn corruption(&self, offset: usize, detail: impl Into<String>) -> StorageError {
         StorageError::corruption(self.path, offset as u64, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+    use crate::wal::Wal;
+    use std::path::PathBuf;
+
+    /// Byte offsets at which each record of a single-file WAL starts, plus the file length at the end.
+    fn record_offsets(bytes: &[u8]) -> Vec<usize> {
+        let mut offsets = vec![FILE_HEADER_LEN as usize];
+        while let Some(header) = RecordHeader::parse(&bytes[*offsets.last().unwrap()..]) {
+            offsets.push(offsets.last().unwrap() + header.record_len() as usize);
+        }
+        offsets
+    }
+
+    fn markers(replayed: &[(u64, EventBatch)]) -> Vec<u64> {
+        replayed.iter().map(|(seq, _)| *seq).collect()
+    }
+
+    fn expect_corruption(dir: &Path, after_seq: u64) -> (PathBuf, u64, String) {
+        match open_collect(options(dir, 64 << 20), after_seq) {
+            Err(StorageError::Corruption { file, offset, detail }) => (file, offset, detail),
+            Err(other) => panic!("expected corruption, got {other}"),
+            Ok((_, replayed)) => panic!("expected corruption, replayed {:?}", markers(&replayed)),
+        }
+    }
+
+    #[test]
+    fn torn_tail_at_every_cut_point_keeps_exactly_the_earlier_records() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 3));
+        let path = wal_files(dir.path()).remove(0);
+        let original = std::fs::read(&path).unwrap();
+        let offsets = record_offsets(&original);
+        assert_eq!(offsets.len(), 4);
+        for cut in offsets[2]..offsets[3] {
+            std::fs::write(&path, &original[..cut]).unwrap();
+            let (wal, replayed) = open_collect(options(dir.path(), 64 << 20), 0).unwrap();
+            assert_eq!(markers(&replayed), vec![1, 2], "cut at byte {cut}");
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().len(),
+                offsets[2] as u64,
+                "tail truncated"
+            );
+            assert_eq!(wal.append(&marked_batch("again", 1)).unwrap(), 3, "cut at byte {cut}");
+            drop(wal);
+            let (_, replayed) = open_collect(options(dir.path(), 64 << 20), 0).unwrap();
+            assert_eq!(replayed[2].1, marked_batch("again", 1), "cut at byte {cut}");
+        }
+    }
+
+    #[test]
+    fn torn_file_header_of_a_fresh_file_is_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in 0..FILE_HEADER_LEN as usize {
+            let path = dir.path().join(record::file_name(1));
+            std::fs::write(&path, &FILE_MAGIC[..len]).unwrap();
+            let (wal, replayed) = open_collect(options(dir.path(), 64 << 20), 0).unwrap();
+            assert!(replayed.is_empty());
+            assert_eq!(wal.append(&marked_batch("first", 1)).unwrap(), 1, "header cut at {len}");
+            drop(wal);
+            let (_, replayed) = open_collect(options(dir.path(), 64 << 20), 0).unwrap();
+            assert_eq!(markers(&replayed), vec![1]);
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+
+    #[test]
+    fn checksum_failure_of_the_last_record_is_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 3));
+        let path = wal_files(dir.path()).remove(0);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, replayed) = open_collect(options(dir.path(), 64 << 20), 0).unwrap();
+        assert_eq!(markers(&replayed), vec![1, 2]);
+    }
+
+    #[test]
+    fn zero_filled_tail_is_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 2));
+        let path = wal_files(dir.path()).remove(0);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let valid_len = bytes.len() as u64;
+        bytes.extend_from_slice(&[0; 100]);
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, replayed) = open_collect(options(dir.path(), 64 << 20), 0).unwrap();
+        assert_eq!(markers(&replayed), vec![1, 2]);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), valid_len);
+    }
+
+    #[test]
+    fn bad_checksum_followed_by_valid_records_is_corruption_naming_file_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 3));
+        let path = wal_files(dir.path()).remove(0);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let offsets = record_offsets(&bytes);
+        bytes[offsets[1] + 40] ^= 0x01; // inside the second record's payload
+        std::fs::write(&path, &bytes).unwrap();
+        let (file, offset, detail) = expect_corruption(dir.path(), 0);
+        assert_eq!((file, offset), (path.clone(), offsets[1] as u64));
+        assert!(detail.contains("checksum mismatch"), "{detail}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "a corrupt WAL is left untouched");
+    }
+
+    #[test]
+    fn impossible_length_followed_by_data_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 3));
+        let path = wal_files(dir.path()).remove(0);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let offsets = record_offsets(&bytes);
+        bytes[offsets[1]..offsets[1] + 4].copy_from_slice(&(MAX_PAYLOAD_LEN + 1).to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let (file, offset, detail) = expect_corruption(dir.path(), 0);
+        assert_eq!((file, offset), (path.clone(), offsets[1] as u64));
+        assert!(detail.contains("impossible payload length"), "{detail}");
+
+        // The same damage in the last record has nothing valid after it: a torn tail.
+        bytes.truncate(offsets[2]);
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, replayed) = open_collect(options(dir.path(), 64 << 20), 0).unwrap();
+        assert_eq!(markers(&replayed), vec![1]);
+    }
+
+    #[test]
+    fn garbage_file_header_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 1));
+        let path = wal_files(dir.path()).remove(0);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[..8].copy_from_slice(b"NOTAWAL!");
+        std::fs::write(&path, &bytes).unwrap();
+        let (file, offset, detail) = expect_corruption(dir.path(), 0);
+        assert_eq!((file, offset), (path, 0));
+        assert!(detail.contains("bad file header"), "{detail}");
+    }
+
+    #[test]
+    fn damage_at_the_end_of_a_non_last_file_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 2_000, 10));
+        let first = wal_files(dir.path()).remove(0);
+        let bytes = std::fs::read(&first).unwrap();
+        std::fs::write(&first, &bytes[..bytes.len() - 3]).unwrap();
+        let (file, offset, detail) = expect_corruption(dir.path(), 0);
+        assert_eq!(file, first);
+        assert_eq!(offset, *record_offsets(&bytes).iter().rev().nth(1).unwrap() as u64);
+        assert!(detail.contains("runs past the end"), "{detail}");
+    }
+
+    #[test]
+    fn missing_middle_file_is_a_sequence_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 2_000, 10));
+        let files = wal_files(dir.path());
+        assert!(files.len() >= 3);
+        std::fs::remove_file(&files[1]).unwrap();
+        let (file, offset, detail) = expect_corruption(dir.path(), 0);
+        assert_eq!((file, offset), (files[2].clone(), 0));
+        assert!(detail.contains("previous file ended"), "{detail}");
+    }
+
+    #[test]
+    fn sequence_regression_inside_a_file_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 3));
+        let path = wal_files(dir.path()).remove(0);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let offsets = record_offsets(&bytes);
+        // Re-frame the second record with seq 1 and a matching checksum: well-formed, but out of order.
+        let payload = bytes[offsets[1] + record::RECORD_HEADER_LEN..offsets[2]].to_vec();
+        bytes[offsets[1]..offsets[1] + record::RECORD_HEADER_LEN].copy_from_slice(&record::encode_header(1, &payload));
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, offset, detail) = expect_corruption(dir.path(), 0);
+        assert_eq!(offset, offsets[1] as u64);
+        assert!(detail.contains("record has seq 1, expected 2"), "{detail}");
+    }
+
+    #[test]
+    fn wal_that_ends_before_after_seq_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 2));
+        let (_, _, detail) = expect_corruption(dir.path(), 5);
+        assert!(detail.contains("ends at seq 2"), "{detail}");
+    }
+
+    #[test]
+    fn errors_from_the_callback_stop_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, 3));
+        let mut seen = Vec::new();
+        let result = Wal::open(options(dir.path(), 64 << 20), 0, |seq, _| {
+            seen.push(seq);
+            if seq == 2 {
+                return Err(StorageError::Internal("memtable full".into()));
+            }
+            Ok(())
+        });
+        assert!(matches!(result, Err(StorageError::Internal(m)) if m == "memtable full"));
+        assert_eq!(seen, vec![1, 2]);
     }
 }
