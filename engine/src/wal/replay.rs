@@ -277,6 +277,15 @@ mod tests {
         offsets
     }
 
+    /// A WAL of `batches` records in one file: its directory, the file and the file's bytes.
+    fn single_file_wal(batches: usize) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        drop(wal_with_batches(dir.path(), 64 << 20, batches));
+        let path = wal_files(dir.path()).remove(0);
+        let bytes = std::fs::read(&path).unwrap();
+        (dir, path, bytes)
+    }
+
     fn markers(replayed: &[(u64, EventBatch)]) -> Vec<u64> {
         replayed.iter().map(|(seq, _)| *seq).collect()
     }
@@ -291,10 +300,7 @@ mod tests {
 
     #[test]
     fn torn_tail_at_every_cut_point_keeps_exactly_the_earlier_records() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 64 << 20, 3));
-        let path = wal_files(dir.path()).remove(0);
-        let original = std::fs::read(&path).unwrap();
+        let (dir, path, original) = single_file_wal(3);
         let offsets = record_offsets(&original);
         assert_eq!(offsets.len(), 4);
         for cut in offsets[2]..offsets[3] {
@@ -331,10 +337,7 @@ mod tests {
 
     #[test]
     fn checksum_failure_of_the_last_record_is_a_torn_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 64 << 20, 3));
-        let path = wal_files(dir.path()).remove(0);
-        let mut bytes = std::fs::read(&path).unwrap();
+        let (dir, path, mut bytes) = single_file_wal(3);
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
@@ -344,10 +347,7 @@ mod tests {
 
     #[test]
     fn zero_filled_tail_is_a_torn_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 64 << 20, 2));
-        let path = wal_files(dir.path()).remove(0);
-        let mut bytes = std::fs::read(&path).unwrap();
+        let (dir, path, mut bytes) = single_file_wal(2);
         let valid_len = bytes.len() as u64;
         bytes.extend_from_slice(&[0; 100]);
         std::fs::write(&path, &bytes).unwrap();
@@ -358,10 +358,7 @@ mod tests {
 
     #[test]
     fn bad_checksum_followed_by_valid_records_is_corruption_naming_file_and_offset() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 64 << 20, 3));
-        let path = wal_files(dir.path()).remove(0);
-        let mut bytes = std::fs::read(&path).unwrap();
+        let (dir, path, mut bytes) = single_file_wal(3);
         let offsets = record_offsets(&bytes);
         bytes[offsets[1] + 40] ^= 0x01; // inside the second record's payload
         std::fs::write(&path, &bytes).unwrap();
@@ -373,10 +370,7 @@ mod tests {
 
     #[test]
     fn impossible_length_followed_by_data_is_corruption() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 64 << 20, 3));
-        let path = wal_files(dir.path()).remove(0);
-        let mut bytes = std::fs::read(&path).unwrap();
+        let (dir, path, mut bytes) = single_file_wal(3);
         let offsets = record_offsets(&bytes);
         bytes[offsets[1]..offsets[1] + 4].copy_from_slice(&(MAX_PAYLOAD_LEN + 1).to_le_bytes());
         std::fs::write(&path, &bytes).unwrap();
@@ -393,10 +387,7 @@ mod tests {
 
     #[test]
     fn garbage_file_header_is_corruption() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 64 << 20, 1));
-        let path = wal_files(dir.path()).remove(0);
-        let mut bytes = std::fs::read(&path).unwrap();
+        let (dir, path, mut bytes) = single_file_wal(1);
         bytes[..8].copy_from_slice(b"NOTAWAL!");
         std::fs::write(&path, &bytes).unwrap();
         let (file, offset, detail) = expect_corruption(dir.path(), 0);
@@ -431,10 +422,7 @@ mod tests {
 
     #[test]
     fn sequence_regression_inside_a_file_is_corruption() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 64 << 20, 3));
-        let path = wal_files(dir.path()).remove(0);
-        let mut bytes = std::fs::read(&path).unwrap();
+        let (dir, path, mut bytes) = single_file_wal(3);
         let offsets = record_offsets(&bytes);
         // Re-frame the second record with seq 1 and a matching checksum: well-formed, but out of order.
         let payload = bytes[offsets[1] + record::RECORD_HEADER_LEN..offsets[2]].to_vec();
