@@ -122,7 +122,7 @@ fn run_child_and_kill(dir: &str, round: u32, rng: &mut XorShift) -> BTreeSet<Mar
         .expect("spawning the crash child");
     let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
     let mut acked = BTreeSet::new();
-    let mut record_ack = |line: &str, acked: &mut BTreeSet<Marker>| {
+    let record_ack = |line: &str, acked: &mut BTreeSet<Marker>| {
         // The harness's own "test ... " may precede the first ACK on its line.
         if let Some(text) = line.split_once("ACK ").map(|(_, text)| text) {
             acked.insert(parse_marker(text).unwrap_or_else(|| panic!("child printed a bad marker {text:?}")));
