@@ -6,18 +6,21 @@
 //! rows: u32, columns: u32
 //! per column, in EVENT_COLUMNS order:
 //!   type tag: u8 (ColumnType::tag)
-//!   validity flag: u8 (0 = no NULLs, 1 = `rows` validity bytes follow, each 0 = NULL or 1 = present)
+//!   validity flag: u8 (0 = no NULLs, 1 = `rows` validity bytes follow, each 0 = NULL or 1 = present,
+//!                      2 = every row is NULL and no values follow: the column ends here)
 //!   Timestamp/Int: rows × i64     Double: rows × f64 (IEEE-754 bits)
 //!   Text: (rows + 1) × u32 offsets (first 0, non-decreasing), then offsets[rows] UTF-8 bytes
 //! ```
 //!
-//! Encoding is a handful of bulk copies per column and never allocates per row.
+//! Encoding is a handful of bulk copies per column and never allocates per row. `time` comes first and may not
+//! be NULL, so the row count is backed by `rows × 8` input bytes before any all-NULL column is expanded.
 
 use crate::batch::{Column, ColumnData, EventBatch, StringVec};
 use crate::schema::{ColumnType, EVENT_COLUMNS};
 
 const NO_VALIDITY: u8 = 0;
 const HAS_VALIDITY: u8 = 1;
+const ALL_NULL: u8 = 2;
 
 /// Appends the encoding of `batch` to `out`. The batch should have passed [`check_encodable`];
 /// anything that fails it would be rejected by [`decode_batch`].
@@ -30,22 +33,32 @@ pub fn encode_batch(batch: &EventBatch, out: &mut Vec<u8>) {
         out.push(def.ty.tag());
         match &column.validity {
             None => out.push(NO_VALIDITY),
+            Some(valid) if rows > 0 && valid.iter().all(|&present| !present) => {
+                out.push(ALL_NULL);
+                continue;
+            }
             Some(valid) => {
                 out.push(HAS_VALIDITY);
                 out.extend(valid.iter().map(|&present| present as u8));
             }
         }
         match &column.data {
-            ColumnData::Int(values) => values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-            ColumnData::Double(values) => values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+            ColumnData::Int(values) => put_le(out, values, |v| v.to_le_bytes()),
+            ColumnData::Double(values) => put_le(out, values, |v| v.to_le_bytes()),
             ColumnData::Text(strings) => {
-                strings
-                    .offsets
-                    .iter()
-                    .for_each(|o| out.extend_from_slice(&o.to_le_bytes()));
+                put_le(out, &strings.offsets, |o| o.to_le_bytes());
                 out.extend_from_slice(&strings.bytes);
             }
         }
+    }
+}
+
+/// Appends `values` as fixed-width little-endian bytes: one resize, then a loop the compiler turns into a copy.
+fn put_le<T: Copy, const N: usize>(out: &mut Vec<u8>, values: &[T], to_le: impl Fn(T) -> [u8; N]) {
+    let start = out.len();
+    out.resize(start + values.len() * N, 0);
+    for (dst, &v) in out[start..].chunks_exact_mut(N).zip(values) {
+        dst.copy_from_slice(&to_le(v));
     }
 }
 
@@ -127,6 +140,13 @@ pub fn decode_batch(bytes: &[u8]) -> Result<EventBatch, String> {
         let validity = match input.take(1, "validity flag")?[0] {
             NO_VALIDITY => None,
             HAS_VALIDITY => Some(input.validity(rows, def.name)?),
+            ALL_NULL if def.nullable && !columns.is_empty() => {
+                columns.push(Column {
+                    data: all_null_data(def.ty, rows),
+                    validity: Some(vec![false; rows]),
+                });
+                continue;
+            }
             flag => {
                 return Err(format!(
                     "column {}: bad validity flag {flag} at byte {}",
@@ -153,6 +173,18 @@ pub fn decode_batch(bytes: &[u8]) -> Result<EventBatch, String> {
     let batch = EventBatch { columns };
     batch.validate().map_err(|e| e.to_string())?;
     Ok(batch)
+}
+
+/// The values of a column whose rows are all NULL: zeros, or empty strings.
+fn all_null_data(ty: ColumnType, rows: usize) -> ColumnData {
+    match ty {
+        ColumnType::Timestamp | ColumnType::Int => ColumnData::Int(vec![0; rows]),
+        ColumnType::Double => ColumnData::Double(vec![0.0; rows]),
+        ColumnType::Text => ColumnData::Text(StringVec {
+            offsets: vec![0; rows + 1],
+            bytes: Vec::new(),
+        }),
+    }
 }
 
 /// A cursor over the payload that refuses to read past its end.
@@ -200,17 +232,13 @@ impl<'a> Input<'a> {
     fn validity(&mut self, rows: usize, column: &str) -> Result<Vec<bool>, String> {
         let start = self.pos;
         let raw = self.array(rows, 1, &format!("validity of column {column}"))?;
-        raw.iter()
-            .enumerate()
-            .map(|(i, &b)| match b {
-                0 => Ok(false),
-                1 => Ok(true),
-                _ => Err(format!(
-                    "column {column}: validity byte {b} at byte {} is neither 0 nor 1",
-                    start + i
-                )),
-            })
-            .collect()
+        if let Some(bad) = raw.iter().position(|&b| b > 1) {
+            let (byte, at) = (raw[bad], start + bad);
+            return Err(format!(
+                "column {column}: validity byte {byte} at byte {at} is neither 0 nor 1"
+            ));
+        }
+        Ok(raw.iter().map(|&b| b == 1).collect())
     }
 
     /// `rows` little-endian 8-byte words.
@@ -321,6 +349,27 @@ mod tests {
             "{err}"
         );
         assert!(decode_batch(&encode(&batch)).is_err());
+    }
+
+    #[test]
+    fn all_null_columns_take_two_bytes_and_required_columns_cannot_claim_it() {
+        let batch = sample_batch(3);
+        assert_eq!(batch.columns[col::CLASS].validity, Some(vec![false; 3]));
+        let bytes = encode(&batch);
+        let with_class_values = {
+            let mut b = batch.clone();
+            b.columns[col::CLASS].validity = Some(vec![true, false, false]);
+            encode(&b)
+        };
+        assert_eq!(
+            with_class_values.len() - bytes.len(),
+            3 + 4 * 4,
+            "validity bytes and offsets are skipped"
+        );
+        let mut bad = bytes.clone();
+        let signal_id_flag = 8 + 2 + 3 * 8 + 1;
+        bad[signal_id_flag] = ALL_NULL;
+        assert!(decode_batch(&bad).unwrap_err().contains("bad validity flag"));
     }
 
     #[test]
