@@ -56,7 +56,7 @@ fn realistic_batch(rows: usize, salt: u64) -> EventBatch {
         row[col::SIGNAL] = ValueRef::Text(signal);
         row[col::APP] = ValueRef::Text(app);
         row[col::STUDENT] = ValueRef::Text(&student);
-        if r % 10 != 0 {
+        if !r.is_multiple_of(10) {
             row[col::CLASS] = ValueRef::Text(&classes[(r % 40) as usize]);
             row[col::SCHOOL] = ValueRef::Text("Contoso High School");
         }
