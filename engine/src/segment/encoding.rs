@@ -189,9 +189,48 @@ pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<f64
         .collect())
 }
 
-/// Appends a sorted dictionary: count u32, the byte lengths as [`encode_ints`], then the UTF-8 bytes.
+/// Dictionary layouts: plain strings, or canonical hyphenated UUIDs packed into 16 bytes each.
+const DICT_PLAIN: u8 = 0;
+const DICT_UUID_LOWER: u8 = 1;
+const DICT_UUID_UPPER: u8 = 2;
+const UUID_LEN: usize = 36;
+const UUID_HYPHENS: [usize; 4] = [8, 13, 18, 23];
+
+/// Whether `s` is a hyphenated UUID whose hex digits all come from `alphabet`.
+fn is_uuid(s: &str, alphabet: &[u8; 16]) -> bool {
+    s.len() == UUID_LEN
+        && s.bytes().enumerate().all(|(i, b)| {
+            if UUID_HYPHENS.contains(&i) {
+                b == b'-'
+            } else {
+                alphabet.contains(&b)
+            }
+        })
+}
+
+const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Appends a sorted dictionary: layout u8, size u32, then either the byte lengths as [`encode_ints`]
+/// followed by the UTF-8 bytes (plain), or 16 bytes per value (when every value is a UUID of one case;
+/// hex order equals string order, so the dictionary stays sorted).
 pub fn encode_dictionary(dict: &[&str], out: &mut Vec<u8>) {
+    let uuid_layout = [(DICT_UUID_LOWER, LOWER_HEX), (DICT_UUID_UPPER, UPPER_HEX)]
+        .into_iter()
+        .find(|(_, alphabet)| !dict.is_empty() && dict.iter().all(|s| is_uuid(s, alphabet)));
+    out.push(uuid_layout.map_or(DICT_PLAIN, |(layout, _)| layout));
     out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+    if uuid_layout.is_some() {
+        for s in dict {
+            let digits: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
+            out.extend(
+                digits
+                    .chunks_exact(2)
+                    .map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1])),
+            );
+        }
+        return;
+    }
     let lengths: Vec<i64> = dict.iter().map(|s| s.len() as i64).collect();
     encode_ints(&lengths, out);
     for s in dict {
@@ -199,8 +238,29 @@ pub fn encode_dictionary(dict: &[&str], out: &mut Vec<u8>) {
     }
 }
 
+fn nibble(hex: u8) -> u8 {
+    match hex {
+        b'0'..=b'9' => hex - b'0',
+        b'a'..=b'f' => hex - b'a' + 10,
+        _ => hex - b'A' + 10,
+    }
+}
+
+fn format_uuid(bytes: &[u8], alphabet: &[u8; 16]) -> String {
+    let mut s = String::with_capacity(UUID_LEN);
+    for (i, b) in bytes.iter().enumerate() {
+        if [4, 6, 8, 10].contains(&i) {
+            s.push('-');
+        }
+        s.push(alphabet[(b >> 4) as usize] as char);
+        s.push(alphabet[(b & 15) as usize] as char);
+    }
+    s
+}
+
 /// Reads what [`encode_dictionary`] wrote; checks UTF-8 and strictly ascending order.
 pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malformed> {
+    let layout = r.u8("dictionary layout")?;
     let count = r.u32("dictionary size")? as usize;
     if count > r.remaining() {
         return Err(Malformed::at(
@@ -208,17 +268,37 @@ pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malforme
             format!("dictionary size {count} exceeds the block"),
         ));
     }
-    let lengths = decode_ints(r, count)?;
     let mut dict: Vec<String> = Vec::with_capacity(count);
-    for len in lengths {
-        let at = r.pos();
-        let len = usize::try_from(len).map_err(|_| Malformed::at(at, format!("negative string length {len}")))?;
-        let bytes = r.take(len, "dictionary string")?;
-        let s = std::str::from_utf8(bytes).map_err(|e| Malformed::at(at, format!("dictionary string: {e}")))?;
-        if dict.last().is_some_and(|prev| prev.as_str() >= s) {
+    let mut push = |at: usize, s: String| {
+        if dict.last().is_some_and(|prev| *prev >= s) {
             return Err(Malformed::at(at, "dictionary is not strictly ascending"));
         }
-        dict.push(s.to_string());
+        dict.push(s);
+        Ok(())
+    };
+    match layout {
+        DICT_PLAIN => {
+            for len in decode_ints(r, count)? {
+                let at = r.pos();
+                let len =
+                    usize::try_from(len).map_err(|_| Malformed::at(at, format!("negative string length {len}")))?;
+                let bytes = r.take(len, "dictionary string")?;
+                let s = std::str::from_utf8(bytes).map_err(|e| Malformed::at(at, format!("dictionary string: {e}")))?;
+                push(at, s.to_string())?;
+            }
+        }
+        DICT_UUID_LOWER | DICT_UUID_UPPER => {
+            let alphabet = if layout == DICT_UUID_LOWER {
+                LOWER_HEX
+            } else {
+                UPPER_HEX
+            };
+            for _ in 0..count {
+                let at = r.pos();
+                push(at, format_uuid(r.take(16, "packed UUID")?, alphabet))?;
+            }
+        }
+        other => return Err(Malformed::at(0, format!("unknown dictionary layout {other}"))),
     }
     Ok(dict)
 }
@@ -303,6 +383,33 @@ mod tests {
         let mut out = Vec::new();
         encode_ints(&values, &mut out);
         assert_eq!(decode_ints(&mut ByteReader::new(&out), 4).unwrap(), values);
+    }
+
+    #[test]
+    fn uuid_dictionaries_pack_to_16_bytes_and_keep_case() {
+        for dict in [
+            vec![
+                "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+                "5ca2485d-59cb-4207-8359-4056c7704656",
+            ],
+            vec![
+                "020ED8AE-8F5F-4127-9AC2-BF214D535A86",
+                "5CA2485D-59CB-4207-8359-4056C7704656",
+            ],
+        ] {
+            let mut out = Vec::new();
+            encode_dictionary(&dict, &mut out);
+            assert_eq!(out.len(), 1 + 4 + 2 * 16);
+            assert_eq!(decode_dictionary(&mut ByteReader::new(&out)).unwrap(), dict);
+        }
+        let mixed = [
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+            "5CA2485D-59CB-4207-8359-4056C7704656",
+        ];
+        let mut out = Vec::new();
+        encode_dictionary(&mixed, &mut out);
+        assert_eq!(out[0], DICT_PLAIN);
+        assert_eq!(decode_dictionary(&mut ByteReader::new(&out)).unwrap(), mixed);
     }
 
     #[test]

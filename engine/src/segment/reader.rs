@@ -23,6 +23,7 @@ pub struct Segment {
     bytes: FileBytes,
     file: PathBuf,
     meta: SegmentMeta,
+    entries: Vec<BlockEntry>,
     blocks: Vec<ColumnBlocks>,
     columns: Vec<OnceLock<Decoded>>,
     indexes: Vec<OnceLock<IndexOffsets>>,
@@ -90,6 +91,7 @@ impl Segment {
             bytes,
             file,
             meta: footer.meta,
+            entries: footer.blocks,
             blocks,
             columns: (0..n).map(|_| OnceLock::new()).collect(),
             indexes: (0..n).map(|_| OnceLock::new()).collect(),
@@ -119,6 +121,12 @@ impl Segment {
     /// File size in bytes.
     pub fn size_bytes(&self) -> usize {
         self.bytes.len()
+    }
+
+    /// The block directory: every block's kind, column, position, length and checksum (for size
+    /// accounting and inspection tools).
+    pub fn blocks(&self) -> &[BlockEntry] {
+        &self.entries
     }
 
     /// The name used for this segment in errors.
