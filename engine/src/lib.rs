@@ -2,9 +2,11 @@
 //! student-engagement events. It knows nothing of SQL or sockets; see `docs/storage.md`.
 
 pub mod batch;
+pub mod directory;
 pub mod error;
 pub mod roster;
 pub mod schema;
+pub mod segment;
 pub mod wal;
 
 pub use batch::{BatchBuilder, Column, ColumnData, EventBatch, StringVec, ValueRef};

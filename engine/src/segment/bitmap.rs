@@ -1,0 +1,244 @@
+//! Serialization of roaring bitmaps in the portable roaring format, emitting run containers where they
+//! are smaller (roaring 0.10 has no `optimize()` and never writes runs, but reads them).
+
+use super::encoding::{ByteReader, Malformed};
+use roaring::RoaringBitmap;
+
+const SERIAL_COOKIE_NO_RUNCONTAINER: u32 = 12346;
+const SERIAL_COOKIE: u32 = 12347;
+const NO_OFFSET_THRESHOLD: usize = 4;
+const ARRAY_LIMIT: usize = 4096;
+const BITMAP_BYTES: usize = 8192;
+
+enum Store {
+    Array(Vec<u16>),
+    Bitmap(Box<[u64; 1024]>),
+    Runs(Vec<(u16, u16)>),
+}
+
+impl Store {
+    fn byte_len(&self) -> usize {
+        match self {
+            Store::Array(v) => 2 * v.len(),
+            Store::Bitmap(_) => BITMAP_BYTES,
+            Store::Runs(r) => 2 + 4 * r.len(),
+        }
+    }
+}
+
+struct Container {
+    key: u16,
+    cardinality: usize,
+    store: Store,
+}
+
+fn build_container(key: u16, lows: &[u16]) -> Container {
+    let mut runs: Vec<(u16, u16)> = Vec::new();
+    for &v in lows {
+        match runs.last_mut() {
+            Some((start, len_minus_1)) if (*start as u32 + *len_minus_1 as u32 + 1) == v as u32 => *len_minus_1 += 1,
+            _ => runs.push((v, 0)),
+        }
+    }
+    let plain_len = if lows.len() <= ARRAY_LIMIT {
+        2 * lows.len()
+    } else {
+        BITMAP_BYTES
+    };
+    let store = if 2 + 4 * runs.len() < plain_len {
+        Store::Runs(runs)
+    } else if lows.len() <= ARRAY_LIMIT {
+        Store::Array(lows.to_vec())
+    } else {
+        let mut bits = Box::new([0u64; 1024]);
+        for &v in lows {
+            bits[v as usize / 64] |= 1 << (v % 64);
+        }
+        Store::Bitmap(bits)
+    };
+    Container {
+        key,
+        cardinality: lows.len(),
+        store,
+    }
+}
+
+/// The portable serialization of `bitmap` (readable by `RoaringBitmap::deserialize_from` and by the
+/// C/Java/Go implementations), using run containers wherever they are smaller.
+pub fn serialize(bitmap: &RoaringBitmap) -> Vec<u8> {
+    let mut containers = Vec::new();
+    let mut lows: Vec<u16> = Vec::new();
+    let mut key = None;
+    for v in bitmap.iter() {
+        let k = (v >> 16) as u16;
+        if key != Some(k) {
+            if let Some(prev) = key {
+                containers.push(build_container(prev, &lows));
+            }
+            lows.clear();
+            key = Some(k);
+        }
+        lows.push(v as u16);
+    }
+    if let Some(prev) = key {
+        containers.push(build_container(prev, &lows));
+    }
+    let mut out = Vec::new();
+    if containers.is_empty() {
+        out.extend_from_slice(&SERIAL_COOKIE_NO_RUNCONTAINER.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        return out;
+    }
+    let n = containers.len();
+    out.extend_from_slice(&(SERIAL_COOKIE | ((n as u32 - 1) << 16)).to_le_bytes());
+    let mut run_flags = vec![0u8; n.div_ceil(8)];
+    for (i, c) in containers.iter().enumerate() {
+        if matches!(c.store, Store::Runs(_)) {
+            run_flags[i / 8] |= 1 << (i % 8);
+        }
+    }
+    out.extend_from_slice(&run_flags);
+    for c in &containers {
+        out.extend_from_slice(&c.key.to_le_bytes());
+        out.extend_from_slice(&((c.cardinality - 1) as u16).to_le_bytes());
+    }
+    if n >= NO_OFFSET_THRESHOLD {
+        let mut offset = out.len() + 4 * n;
+        for c in &containers {
+            out.extend_from_slice(&(offset as u32).to_le_bytes());
+            offset += c.store.byte_len();
+        }
+    }
+    for c in &containers {
+        match &c.store {
+            Store::Array(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Store::Bitmap(b) => b.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Store::Runs(r) => {
+                out.extend_from_slice(&(r.len() as u16).to_le_bytes());
+                for (start, len_minus_1) in r {
+                    out.extend_from_slice(&start.to_le_bytes());
+                    out.extend_from_slice(&len_minus_1.to_le_bytes());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Reads a portable roaring bitmap that must occupy all of `bytes`, validating every container
+/// (cardinalities, ordering, run bounds). Decoded by hand rather than with `deserialize_from`, because
+/// roaring 0.10 can build non-canonical containers (arrays over 4096 values) from run containers.
+pub fn deserialize(bytes: &[u8]) -> Result<RoaringBitmap, Malformed> {
+    let mut r = ByteReader::new(bytes);
+    let cookie = r.u32("roaring cookie")?;
+    let (size, run_flags, has_offsets) = if cookie == SERIAL_COOKIE_NO_RUNCONTAINER {
+        let size = r.u32("container count")? as usize;
+        (size, &[][..], true)
+    } else if cookie & 0xFFFF == SERIAL_COOKIE {
+        let size = (cookie >> 16) as usize + 1;
+        (
+            size,
+            r.take(size.div_ceil(8), "run flags")?,
+            size >= NO_OFFSET_THRESHOLD,
+        )
+    } else {
+        return Err(Malformed::at(0, format!("unknown roaring cookie {cookie:#x}")));
+    };
+    if size > 1 << 16 || size.saturating_mul(4) > r.remaining() {
+        return Err(Malformed::at(4, format!("container count {size} does not fit")));
+    }
+    let descriptions: Vec<(u16, usize)> = (0..size)
+        .map(|_| Ok((r.u16("container key")?, r.u16("container cardinality")? as usize + 1)))
+        .collect::<Result<_, Malformed>>()?;
+    if has_offsets {
+        r.take(4 * size, "container offsets")?;
+    }
+    let mut bitmap = RoaringBitmap::new();
+    let mut prev_key = None;
+    for (i, &(key, cardinality)) in descriptions.iter().enumerate() {
+        let at = r.pos();
+        if prev_key.is_some_and(|p| p >= key) {
+            return Err(Malformed::at(at, "container keys not ascending"));
+        }
+        prev_key = Some(key);
+        let base = (key as u32) << 16;
+        let is_run = run_flags.get(i / 8).is_some_and(|f| f & (1 << (i % 8)) != 0);
+        let added = if is_run {
+            let runs = r.u16("run count")?;
+            let mut next_free = 0u32;
+            let mut added = 0;
+            for _ in 0..runs {
+                let (start, len_minus_1) = (r.u16("run start")? as u32, r.u16("run length")? as u32);
+                let end = start + len_minus_1;
+                if start < next_free || end > u16::MAX as u32 {
+                    return Err(Malformed::at(
+                        at,
+                        "runs overlap, are unsorted or overflow the container",
+                    ));
+                }
+                next_free = end + 1;
+                added += bitmap.insert_range(base + start..=base + end);
+            }
+            added
+        } else if cardinality <= ARRAY_LIMIT {
+            let mut added = 0;
+            for _ in 0..cardinality {
+                added += u64::from(bitmap.push(base + r.u16("array value")? as u32));
+            }
+            added
+        } else {
+            let words = r.take(BITMAP_BYTES, "bitmap container")?;
+            let container = RoaringBitmap::from_lsb0_bytes(base, words);
+            let added = container.len();
+            bitmap |= container;
+            added
+        };
+        if added != cardinality as u64 {
+            return Err(Malformed::at(
+                at,
+                format!("container holds {added} values, header says {cardinality}"),
+            ));
+        }
+    }
+    r.finish("roaring bitmap")?;
+    Ok(bitmap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn run_aware_serialization_round_trips_through_roaring(
+            ranges in proptest::collection::vec((0u32..300_000, 0u32..70_000), 0..8),
+            singles in proptest::collection::vec(0u32..300_000, 0..300),
+        ) {
+            let mut bm = RoaringBitmap::new();
+            for (start, len) in ranges {
+                bm.insert_range(start..start + len);
+            }
+            bm.extend(singles);
+            let bytes = serialize(&bm);
+            prop_assert_eq!(deserialize(&bytes).unwrap(), bm.clone());
+            prop_assert!(bytes.len() <= bm.serialized_size());
+            // Portable both ways: roaring reads ours, we read roaring's.
+            let theirs = RoaringBitmap::deserialize_from(&bytes[..]).unwrap();
+            prop_assert!(theirs.iter().eq(bm.iter()));
+            let mut plain = Vec::new();
+            bm.serialize_into(&mut plain).unwrap();
+            prop_assert_eq!(deserialize(&plain).unwrap(), bm);
+        }
+    }
+
+    #[test]
+    fn contiguous_rows_cost_a_few_bytes() {
+        let mut bm = RoaringBitmap::new();
+        bm.insert_range(10_000..60_000);
+        let bytes = serialize(&bm);
+        assert!(bytes.len() < 20, "{} bytes", bytes.len());
+        assert_eq!(deserialize(&bytes).unwrap(), bm);
+        assert!(deserialize(&bytes[..bytes.len() - 1]).is_err());
+    }
+}

@@ -1,0 +1,441 @@
+//! The value encodings inside segment blocks: frame-of-reference + GCD bit-packed integers, plain
+//! doubles, sorted string dictionaries and null sets. Decoders report damage as [`Malformed`].
+
+use super::bitmap;
+use super::bitpack::{bits_needed, pack, packed_len, unpack};
+use roaring::RoaringBitmap;
+
+/// A decoding failure at byte `at` of the block being decoded; the reader adds file and block offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// Offset inside the block.
+    pub at: usize,
+    /// What did not check out.
+    pub detail: String,
+}
+
+impl Malformed {
+    /// A failure at offset `at`.
+    pub fn at(at: usize, detail: impl Into<String>) -> Malformed {
+        Malformed {
+            at,
+            detail: detail.into(),
+        }
+    }
+
+    fn shifted(mut self, by: usize) -> Malformed {
+        self.at += by;
+        self
+    }
+}
+
+/// A bounds-checked little-endian reader over one block.
+pub struct ByteReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> ByteReader<'a> {
+    /// Reads `buf` from its start.
+    pub fn new(buf: &'a [u8]) -> ByteReader<'a> {
+        ByteReader { buf, pos: 0 }
+    }
+
+    /// Current offset.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes not yet consumed.
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The next `n` bytes.
+    pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Malformed> {
+        if n > self.remaining() {
+            return Err(Malformed::at(
+                self.pos,
+                format!("{what}: needs {n} bytes, only {} left", self.remaining()),
+            ));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Malformed> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N, what)?);
+        Ok(a)
+    }
+
+    /// One byte.
+    pub fn u8(&mut self, what: &str) -> Result<u8, Malformed> {
+        Ok(self.array::<1>(what)?[0])
+    }
+    /// A little-endian `u16`.
+    pub fn u16(&mut self, what: &str) -> Result<u16, Malformed> {
+        Ok(u16::from_le_bytes(self.array(what)?))
+    }
+    /// A little-endian `u32`.
+    pub fn u32(&mut self, what: &str) -> Result<u32, Malformed> {
+        Ok(u32::from_le_bytes(self.array(what)?))
+    }
+    /// A little-endian `u64`.
+    pub fn u64(&mut self, what: &str) -> Result<u64, Malformed> {
+        Ok(u64::from_le_bytes(self.array(what)?))
+    }
+    /// A little-endian `i64`.
+    pub fn i64(&mut self, what: &str) -> Result<i64, Malformed> {
+        Ok(i64::from_le_bytes(self.array(what)?))
+    }
+
+    /// Fails unless every byte was consumed.
+    pub fn finish(&self, what: &str) -> Result<(), Malformed> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(Malformed::at(
+                self.pos,
+                format!("{n} unexpected trailing bytes after {what}"),
+            )),
+        }
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Appends `values` as: count u32, min i64, gcd u64, width u8, then `(v - min) / gcd` packed at `width` bits.
+pub fn encode_ints(values: &[i64], out: &mut Vec<u8>) {
+    let min = values.iter().copied().min().unwrap_or(0);
+    let mut divisor = 0u64;
+    let mut max_delta = 0u64;
+    for &v in values {
+        let delta = v.wrapping_sub(min) as u64;
+        max_delta = max_delta.max(delta);
+        if divisor != 1 {
+            divisor = gcd(divisor, delta);
+        }
+    }
+    let divisor = divisor.max(1);
+    let width = bits_needed(max_delta / divisor);
+    out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    out.extend_from_slice(&min.to_le_bytes());
+    out.extend_from_slice(&divisor.to_le_bytes());
+    out.push(width);
+    pack(
+        values.iter().map(|&v| (v.wrapping_sub(min) as u64) / divisor),
+        width,
+        out,
+    );
+}
+
+/// Reads a u32 value count that must equal `expected`.
+fn read_count(r: &mut ByteReader<'_>, expected: usize) -> Result<usize, Malformed> {
+    let start = r.pos();
+    let count = r.u32("value count")? as usize;
+    if count != expected {
+        return Err(Malformed::at(
+            start,
+            format!("block holds {count} values, expected {expected}"),
+        ));
+    }
+    Ok(count)
+}
+
+/// Reads what [`encode_ints`] wrote; the count must equal `expected`.
+pub fn decode_ints(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<i64>, Malformed> {
+    let start = r.pos();
+    let count = read_count(r, expected)?;
+    let min = r.i64("frame of reference")?;
+    let divisor = r.u64("common divisor")?;
+    let width = r.u8("bit width")?;
+    let len = packed_len(count, width).ok_or_else(|| Malformed::at(start, "packed length overflows"))?;
+    let at = r.pos();
+    let packed = r.take(len, "packed values")?;
+    let raw = unpack(packed, count, width).map_err(|m| m.shifted(at))?;
+    Ok(raw
+        .into_iter()
+        .map(|x| min.wrapping_add(x.wrapping_mul(divisor) as i64))
+        .collect())
+}
+
+/// Appends `values` as count u32 then little-endian `f64`s.
+pub fn encode_doubles(values: &[f64], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Reads what [`encode_doubles`] wrote; the count must equal `expected`.
+pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<f64>, Malformed> {
+    let start = r.pos();
+    let count = read_count(r, expected)?;
+    let bytes = r.take(
+        count
+            .checked_mul(8)
+            .ok_or_else(|| Malformed::at(start, "length overflows"))?,
+        "doubles",
+    )?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect())
+}
+
+/// Dictionary layouts: plain strings, or canonical hyphenated UUIDs packed into 16 bytes each.
+const DICT_PLAIN: u8 = 0;
+const DICT_UUID_LOWER: u8 = 1;
+const DICT_UUID_UPPER: u8 = 2;
+const UUID_LEN: usize = 36;
+const UUID_HYPHENS: [usize; 4] = [8, 13, 18, 23];
+
+/// Whether `s` is a hyphenated UUID whose hex digits all come from `alphabet`.
+fn is_uuid(s: &str, alphabet: &[u8; 16]) -> bool {
+    s.len() == UUID_LEN
+        && s.bytes().enumerate().all(|(i, b)| {
+            if UUID_HYPHENS.contains(&i) {
+                b == b'-'
+            } else {
+                alphabet.contains(&b)
+            }
+        })
+}
+
+const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Appends a sorted dictionary: layout u8, size u32, then either the byte lengths as [`encode_ints`]
+/// followed by the UTF-8 bytes (plain), or 16 bytes per value (when every value is a UUID of one case;
+/// hex order equals string order, so the dictionary stays sorted).
+pub fn encode_dictionary(dict: &[&str], out: &mut Vec<u8>) {
+    let uuid_layout = [(DICT_UUID_LOWER, LOWER_HEX), (DICT_UUID_UPPER, UPPER_HEX)]
+        .into_iter()
+        .find(|(_, alphabet)| !dict.is_empty() && dict.iter().all(|s| is_uuid(s, alphabet)));
+    out.push(uuid_layout.map_or(DICT_PLAIN, |(layout, _)| layout));
+    out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+    if uuid_layout.is_some() {
+        for s in dict {
+            let digits: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
+            out.extend(
+                digits
+                    .chunks_exact(2)
+                    .map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1])),
+            );
+        }
+        return;
+    }
+    let lengths: Vec<i64> = dict.iter().map(|s| s.len() as i64).collect();
+    encode_ints(&lengths, out);
+    for s in dict {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn nibble(hex: u8) -> u8 {
+    match hex {
+        b'0'..=b'9' => hex - b'0',
+        b'a'..=b'f' => hex - b'a' + 10,
+        _ => hex - b'A' + 10,
+    }
+}
+
+fn format_uuid(bytes: &[u8], alphabet: &[u8; 16]) -> String {
+    let mut s = String::with_capacity(UUID_LEN);
+    for (i, b) in bytes.iter().enumerate() {
+        if [4, 6, 8, 10].contains(&i) {
+            s.push('-');
+        }
+        s.push(alphabet[(b >> 4) as usize] as char);
+        s.push(alphabet[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Reads what [`encode_dictionary`] wrote; checks UTF-8 and strictly ascending order.
+pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malformed> {
+    let layout = r.u8("dictionary layout")?;
+    let count = r.u32("dictionary size")? as usize;
+    if count > r.remaining() {
+        return Err(Malformed::at(
+            r.pos() - 4,
+            format!("dictionary size {count} exceeds the block"),
+        ));
+    }
+    let mut dict: Vec<String> = Vec::with_capacity(count);
+    let mut push = |at: usize, s: String| {
+        if dict.last().is_some_and(|prev| *prev >= s) {
+            return Err(Malformed::at(at, "dictionary is not strictly ascending"));
+        }
+        dict.push(s);
+        Ok(())
+    };
+    match layout {
+        DICT_PLAIN => {
+            for len in decode_ints(r, count)? {
+                let at = r.pos();
+                let len =
+                    usize::try_from(len).map_err(|_| Malformed::at(at, format!("negative string length {len}")))?;
+                let bytes = r.take(len, "dictionary string")?;
+                let s = std::str::from_utf8(bytes).map_err(|e| Malformed::at(at, format!("dictionary string: {e}")))?;
+                push(at, s.to_string())?;
+            }
+        }
+        DICT_UUID_LOWER | DICT_UUID_UPPER => {
+            let alphabet = if layout == DICT_UUID_LOWER {
+                LOWER_HEX
+            } else {
+                UPPER_HEX
+            };
+            for _ in 0..count {
+                let at = r.pos();
+                push(at, format_uuid(r.take(16, "packed UUID")?, alphabet))?;
+            }
+        }
+        other => return Err(Malformed::at(0, format!("unknown dictionary layout {other}"))),
+    }
+    Ok(dict)
+}
+
+/// How a null block stores its set: the NULL rows themselves, or (when smaller) the non-NULL rows.
+const NULLS_LISTED: u8 = 0;
+const PRESENT_LISTED: u8 = 1;
+
+/// Appends the NULL rows of a `rows`-row column, choosing whichever of the NULL set or its complement
+/// serializes smaller: polarity u8 then a portable roaring bitmap.
+pub fn encode_nulls(nulls: &RoaringBitmap, rows: u32, out: &mut Vec<u8>) {
+    let mut present = RoaringBitmap::new();
+    present.insert_range(0..rows);
+    present -= nulls;
+    let (a, b) = (bitmap::serialize(nulls), bitmap::serialize(&present));
+    if a.len() <= b.len() {
+        out.push(NULLS_LISTED);
+        out.extend_from_slice(&a);
+    } else {
+        out.push(PRESENT_LISTED);
+        out.extend_from_slice(&b);
+    }
+}
+
+/// Reads what [`encode_nulls`] wrote: the NULL rows, all `< rows`.
+pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32) -> Result<RoaringBitmap, Malformed> {
+    let polarity = r.u8("null polarity")?;
+    let at = r.pos();
+    let listed = bitmap::deserialize(r.take(r.remaining(), "null bitmap")?).map_err(|m| m.shifted(at))?;
+    if listed.max().is_some_and(|m| m >= rows) {
+        return Err(Malformed::at(
+            at,
+            format!("null bitmap names row {:?} of {rows}", listed.max()),
+        ));
+    }
+    match polarity {
+        NULLS_LISTED => Ok(listed),
+        PRESENT_LISTED => {
+            let mut nulls = RoaringBitmap::new();
+            nulls.insert_range(0..rows);
+            nulls -= listed;
+            Ok(nulls)
+        }
+        p => Err(Malformed::at(at - 1, format!("unknown null polarity {p}"))),
+    }
+}
+
+/// Places `present` values (one per non-NULL row, in row order) into a `rows`-long vector with
+/// `fill` at the NULL rows.
+pub fn scatter<T: Copy>(present: Vec<T>, nulls: Option<&RoaringBitmap>, rows: usize, fill: T) -> Vec<T> {
+    let Some(nulls) = nulls else { return present };
+    let mut out = Vec::with_capacity(rows);
+    let mut values = present.into_iter();
+    let mut next = 0usize;
+    for null_row in nulls.iter().map(|r| r as usize) {
+        out.extend(values.by_ref().take(null_row - next));
+        out.push(fill);
+        next = null_row + 1;
+    }
+    out.extend(values);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_use_frame_of_reference_and_gcd() {
+        let values = [1_000_000_000i64, 1_003_000_000, 1_001_000_000, 1_000_000_000];
+        let mut out = Vec::new();
+        encode_ints(&values, &mut out);
+        // 4 + 8 + 8 + 1 header bytes, then four 2-bit deltas (0, 3, 1, 0) in one byte.
+        assert_eq!(out.len(), 22);
+        assert_eq!(decode_ints(&mut ByteReader::new(&out), 4).unwrap(), values);
+        assert!(decode_ints(&mut ByteReader::new(&out), 5).is_err());
+    }
+
+    #[test]
+    fn extreme_ints_round_trip() {
+        let values = [i64::MIN, i64::MAX, 0, -1];
+        let mut out = Vec::new();
+        encode_ints(&values, &mut out);
+        assert_eq!(decode_ints(&mut ByteReader::new(&out), 4).unwrap(), values);
+    }
+
+    #[test]
+    fn uuid_dictionaries_pack_to_16_bytes_and_keep_case() {
+        for dict in [
+            vec![
+                "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+                "5ca2485d-59cb-4207-8359-4056c7704656",
+            ],
+            vec![
+                "020ED8AE-8F5F-4127-9AC2-BF214D535A86",
+                "5CA2485D-59CB-4207-8359-4056C7704656",
+            ],
+        ] {
+            let mut out = Vec::new();
+            encode_dictionary(&dict, &mut out);
+            assert_eq!(out.len(), 1 + 4 + 2 * 16);
+            assert_eq!(decode_dictionary(&mut ByteReader::new(&out)).unwrap(), dict);
+        }
+        let mixed = [
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+            "5CA2485D-59CB-4207-8359-4056C7704656",
+        ];
+        let mut out = Vec::new();
+        encode_dictionary(&mixed, &mut out);
+        assert_eq!(out[0], DICT_PLAIN);
+        assert_eq!(decode_dictionary(&mut ByteReader::new(&out)).unwrap(), mixed);
+    }
+
+    #[test]
+    fn dictionary_rejects_unsorted_and_bad_utf8() {
+        let mut out = Vec::new();
+        encode_dictionary(&["a", "b"], &mut out);
+        assert_eq!(decode_dictionary(&mut ByteReader::new(&out)).unwrap(), ["a", "b"]);
+        let n = out.len();
+        out.swap(n - 1, n - 2);
+        assert!(decode_dictionary(&mut ByteReader::new(&out)).is_err());
+        out[n - 1] = 0xff;
+        assert!(decode_dictionary(&mut ByteReader::new(&out)).is_err());
+    }
+
+    #[test]
+    fn nulls_pick_the_smaller_polarity_and_scatter_fills_gaps() {
+        for nulls in [
+            RoaringBitmap::from_iter([1u32, 4]),
+            RoaringBitmap::from_iter([0u32, 1, 2, 3]),
+        ] {
+            let mut out = Vec::new();
+            encode_nulls(&nulls, 5, &mut out);
+            assert_eq!(decode_nulls(&mut ByteReader::new(&out), 5).unwrap(), nulls);
+            assert!(decode_nulls(&mut ByteReader::new(&out), 2).is_err());
+        }
+        let nulls = RoaringBitmap::from_iter([0u32, 2, 4]);
+        assert_eq!(scatter(vec![7, 8], Some(&nulls), 5, 0), [0, 7, 0, 8, 0]);
+    }
+}

@@ -1,0 +1,22 @@
+//! Immutable columnar segment files: format, writer, lazily-decoding reader and bitmap indexes.
+//! The byte layout is documented in `docs/segment-format.md`.
+
+mod bitmap;
+mod bitpack;
+mod column;
+mod component;
+mod encoding;
+mod footer;
+mod meta;
+mod reader;
+mod writer;
+
+pub use column::{DoubleColumn, IntColumn, TextColumn};
+pub use component::{BlockEntry, SegmentComponent};
+pub use footer::{FORMAT_VERSION, MAGIC};
+pub use meta::{parse_segment_file_name, segment_file_name, SegmentMeta};
+pub use reader::Segment;
+pub use writer::encode_segment;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,352 @@
+//! [`Segment`]: an opened segment file whose blocks are checksummed and decoded lazily, once.
+
+use super::column::{DoubleColumn, IntColumn, TextColumn};
+use super::component::{BlockEntry, SegmentComponent};
+use super::encoding::{decode_dictionary, decode_doubles, decode_ints, decode_nulls, scatter, ByteReader, Malformed};
+use super::footer::Footer;
+use super::meta::SegmentMeta;
+use super::{bitmap, writer};
+use crate::batch::{Column, ColumnData, EventBatch, StringVec};
+use crate::directory::FileBytes;
+use crate::error::{Result, StorageError};
+use crate::schema::{ColumnType, EVENT_COLUMNS};
+use roaring::RoaringBitmap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// An immutable, opened segment. Opening checks the trailer, footer checksum, format version and
+/// block directory; each column's blocks are checksummed and decoded on first access and then cached.
+/// Any damage surfaces as [`StorageError::Corruption`] naming the file and byte offset, never as a
+/// wrong value or a panic.
+#[derive(Debug)]
+pub struct Segment {
+    bytes: FileBytes,
+    file: PathBuf,
+    meta: SegmentMeta,
+    entries: Vec<BlockEntry>,
+    blocks: Vec<ColumnBlocks>,
+    columns: Vec<OnceLock<Decoded>>,
+    indexes: Vec<OnceLock<IndexOffsets>>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct ColumnBlocks {
+    values: Option<BlockEntry>,
+    dictionary: Option<BlockEntry>,
+    nulls: Option<BlockEntry>,
+    index: Option<BlockEntry>,
+}
+
+#[derive(Debug)]
+enum Decoded {
+    Int(IntColumn),
+    Double(DoubleColumn),
+    Text(TextColumn),
+}
+
+/// A checksummed index block: where each dictionary id's bitmap starts (absolute file offsets).
+#[derive(Debug)]
+struct IndexOffsets {
+    starts: Vec<usize>,
+}
+
+impl Segment {
+    /// Opens the segment held in `bytes`; `file` names it in errors.
+    pub fn open(bytes: FileBytes, file: impl Into<PathBuf>) -> Result<Segment> {
+        let file = file.into();
+        let footer = Footer::read(&bytes).map_err(|m| StorageError::corruption(&file, m.at as u64, m.detail))?;
+        let mut blocks = vec![ColumnBlocks::default(); EVENT_COLUMNS.len()];
+        for entry in &footer.blocks {
+            let bad = |detail: String| StorageError::corruption(&file, entry.offset, detail);
+            let def = EVENT_COLUMNS
+                .get(entry.column as usize)
+                .ok_or_else(|| bad(format!("block {entry:?}: no such column")))?;
+            let slots = &mut blocks[entry.column as usize];
+            let slot = match entry.kind {
+                SegmentComponent::Values => &mut slots.values,
+                SegmentComponent::Dictionary if def.ty == ColumnType::Text => &mut slots.dictionary,
+                SegmentComponent::Nulls if def.nullable => &mut slots.nulls,
+                SegmentComponent::Index if def.indexed => &mut slots.index,
+                kind => return Err(bad(format!("column {} cannot have a {kind:?} block", def.name))),
+            };
+            if slot.replace(*entry).is_some() {
+                return Err(bad(format!("duplicate {:?} block for column {}", entry.kind, def.name)));
+            }
+        }
+        for (def, b) in EVENT_COLUMNS.iter().zip(&blocks) {
+            let missing = b.values.is_none()
+                || (def.ty == ColumnType::Text && b.dictionary.is_none())
+                || (def.indexed && b.index.is_none());
+            if missing {
+                let at = (bytes.len() - super::footer::TRAILER_LEN) as u64;
+                return Err(StorageError::corruption(
+                    &file,
+                    at,
+                    format!("column {} is missing blocks", def.name),
+                ));
+            }
+        }
+        let n = EVENT_COLUMNS.len();
+        Ok(Segment {
+            bytes,
+            file,
+            meta: footer.meta,
+            entries: footer.blocks,
+            blocks,
+            columns: (0..n).map(|_| OnceLock::new()).collect(),
+            indexes: (0..n).map(|_| OnceLock::new()).collect(),
+        })
+    }
+
+    /// Encodes `batch` (see [`writer::encode_segment`]) into memory and opens it; used for in-memory
+    /// buffers that need the same read API as on-disk segments.
+    pub fn from_batch(batch: &EventBatch, meta: &SegmentMeta) -> Result<Segment> {
+        let bytes = writer::encode_segment(batch, meta)?;
+        Segment::open(
+            FileBytes::from_vec(bytes),
+            format!("<in-memory segment {}>", meta.file_name()),
+        )
+    }
+
+    /// The segment's identity and time range.
+    pub fn meta(&self) -> &SegmentMeta {
+        &self.meta
+    }
+
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.meta.rows as usize
+    }
+
+    /// File size in bytes.
+    pub fn size_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The block directory: every block's kind, column, position, length and checksum (for size
+    /// accounting and inspection tools).
+    pub fn blocks(&self) -> &[BlockEntry] {
+        &self.entries
+    }
+
+    /// The name used for this segment in errors.
+    pub fn file(&self) -> &std::path::Path {
+        &self.file
+    }
+
+    /// Column `c` (a Timestamp or Int column), decoded. `InvalidInput` for another column type.
+    pub fn int_column(&self, c: usize) -> Result<&IntColumn> {
+        match self.column(c)? {
+            Decoded::Int(col) => Ok(col),
+            _ => Err(wrong_type(c, "INTEGER or TIMESTAMP")),
+        }
+    }
+
+    /// Column `c` (a Double column), decoded. `InvalidInput` for another column type.
+    pub fn double_column(&self, c: usize) -> Result<&DoubleColumn> {
+        match self.column(c)? {
+            Decoded::Double(col) => Ok(col),
+            _ => Err(wrong_type(c, "DOUBLE")),
+        }
+    }
+
+    /// Column `c` (a Text column), decoded. `InvalidInput` for another column type.
+    pub fn text_column(&self, c: usize) -> Result<&TextColumn> {
+        match self.column(c)? {
+            Decoded::Text(col) => Ok(col),
+            _ => Err(wrong_type(c, "TEXT")),
+        }
+    }
+
+    /// Row ids whose value in indexed column `c` equals `value` (empty if the value does not occur);
+    /// `Ok(None)` if `c` is not indexed.
+    pub fn index_lookup(&self, c: usize, value: &str) -> Result<Option<RoaringBitmap>> {
+        if !column_def(c)?.indexed {
+            return Ok(None);
+        }
+        match self.text_column(c)?.lookup(value) {
+            Some(id) => self.index_bitmap(c, id),
+            None => Ok(Some(RoaringBitmap::new())),
+        }
+    }
+
+    /// Bitmap of the non-NULL rows holding dictionary id `id` of indexed column `c`; `Ok(None)` if `c`
+    /// is not indexed. An `id` outside the column's dictionary is `InvalidInput`.
+    pub fn index_bitmap(&self, c: usize, id: u32) -> Result<Option<RoaringBitmap>> {
+        let def = column_def(c)?;
+        let Some(entry) = self.blocks[c].index.filter(|_| def.indexed) else {
+            return Ok(None);
+        };
+        let offsets = match self.indexes[c].get() {
+            Some(o) => o,
+            None => {
+                let o = self.load_index(entry)?;
+                self.indexes[c].get_or_init(|| o)
+            }
+        };
+        let id = id as usize;
+        if id + 1 >= offsets.starts.len() {
+            return Err(StorageError::InvalidInput(format!(
+                "dictionary id {id} out of range for column {} ({} values)",
+                def.name,
+                offsets.starts.len() - 1
+            )));
+        }
+        let (start, end) = (offsets.starts[id], offsets.starts[id + 1]);
+        let bm = bitmap::deserialize(&self.bytes[start..end]).map_err(|m| self.corrupt(start, m))?;
+        if bm.max().is_some_and(|m| m >= self.meta.rows) {
+            return Err(self.corrupt(
+                start,
+                Malformed::at(0, format!("index bitmap names row {:?}", bm.max())),
+            ));
+        }
+        Ok(Some(bm))
+    }
+
+    /// Every row decoded, in stored (sorted) row order; nullable columns without NULLs get `validity: None`.
+    pub fn to_batch(&self) -> Result<EventBatch> {
+        let rows = self.num_rows();
+        let mut columns = Vec::with_capacity(EVENT_COLUMNS.len());
+        for c in 0..EVENT_COLUMNS.len() {
+            let (data, nulls) = match self.column(c)? {
+                Decoded::Int(col) => (ColumnData::Int(col.values.clone()), &col.nulls),
+                Decoded::Double(col) => (ColumnData::Double(col.values.clone()), &col.nulls),
+                Decoded::Text(col) => {
+                    let mut strings = StringVec::new();
+                    for (row, &id) in col.ids.iter().enumerate() {
+                        strings.push(if col.nulls.as_ref().is_some_and(|n| n.contains(row as u32)) {
+                            ""
+                        } else {
+                            &col.dict[id as usize]
+                        });
+                    }
+                    (ColumnData::Text(strings), &col.nulls)
+                }
+            };
+            let validity = nulls
+                .as_ref()
+                .map(|n| (0..rows as u32).map(|r| !n.contains(r)).collect());
+            columns.push(Column { data, validity });
+        }
+        Ok(EventBatch { columns })
+    }
+
+    fn corrupt(&self, base: usize, m: Malformed) -> StorageError {
+        StorageError::corruption(&self.file, (base + m.at) as u64, m.detail)
+    }
+
+    /// The checksummed bytes of a block.
+    fn block(&self, entry: BlockEntry) -> Result<&[u8]> {
+        // The footer check guarantees the block lies inside the file.
+        let bytes = &self.bytes[entry.offset as usize..(entry.offset + entry.len) as usize];
+        if crc32fast::hash(bytes) != entry.crc {
+            let name = EVENT_COLUMNS[entry.column as usize].name;
+            let detail = format!("checksum mismatch in {:?} block of column {name}", entry.kind);
+            return Err(StorageError::corruption(&self.file, entry.offset, detail));
+        }
+        Ok(bytes)
+    }
+
+    /// Decodes a whole block with `f`, which must consume every byte.
+    fn decode_block<T>(
+        &self,
+        entry: BlockEntry,
+        f: impl FnOnce(&mut ByteReader<'_>) -> Result<T, Malformed>,
+    ) -> Result<T> {
+        let mut r = ByteReader::new(self.block(entry)?);
+        let value = f(&mut r).and_then(|v| r.finish("block").map(|_| v));
+        value.map_err(|m| self.corrupt(entry.offset as usize, m))
+    }
+
+    fn column(&self, c: usize) -> Result<&Decoded> {
+        column_def(c)?;
+        if let Some(d) = self.columns[c].get() {
+            return Ok(d);
+        }
+        let decoded = self.decode_column(c)?;
+        Ok(self.columns[c].get_or_init(|| decoded))
+    }
+
+    fn decode_column(&self, c: usize) -> Result<Decoded> {
+        let def = &EVENT_COLUMNS[c];
+        let blocks = self.blocks[c];
+        let rows = self.meta.rows;
+        let internal = || StorageError::Internal(format!("segment opened without required blocks for {}", def.name));
+        let nulls = match blocks.nulls {
+            Some(entry) => Some(self.decode_block(entry, |r| decode_nulls(r, rows))?).filter(|n| !n.is_empty()),
+            None => None,
+        };
+        let present = rows as usize - nulls.as_ref().map_or(0, |n| n.len() as usize);
+        let values = blocks.values.ok_or_else(internal)?;
+        let rows = rows as usize;
+        Ok(match def.ty {
+            ColumnType::Timestamp | ColumnType::Int => {
+                let v = self.decode_block(values, |r| decode_ints(r, present))?;
+                Decoded::Int(IntColumn {
+                    values: scatter(v, nulls.as_ref(), rows, 0),
+                    nulls,
+                })
+            }
+            ColumnType::Double => {
+                let v = self.decode_block(values, |r| decode_doubles(r, present))?;
+                Decoded::Double(DoubleColumn {
+                    values: scatter(v, nulls.as_ref(), rows, 0.0),
+                    nulls,
+                })
+            }
+            ColumnType::Text => {
+                let dict = self.decode_block(blocks.dictionary.ok_or_else(internal)?, decode_dictionary)?;
+                let ids = self.decode_block(values, |r| {
+                    let raw = decode_ints(r, present)?;
+                    raw.into_iter()
+                        .map(|id| u32::try_from(id).ok().filter(|&id| (id as usize) < dict.len()))
+                        .collect::<Option<Vec<u32>>>()
+                        .ok_or_else(|| Malformed::at(0, format!("dictionary id outside 0..{}", dict.len())))
+                })?;
+                Decoded::Text(TextColumn {
+                    ids: scatter(ids, nulls.as_ref(), rows, 0),
+                    dict,
+                    nulls,
+                })
+            }
+        })
+    }
+
+    fn load_index(&self, entry: BlockEntry) -> Result<IndexOffsets> {
+        let base = entry.offset as usize;
+        self.decode_block(entry, |r| {
+            let count = r.u32("index size")? as usize;
+            if count >= r.remaining() / 4 {
+                return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+            }
+            let mut rel = Vec::with_capacity(count + 1);
+            for _ in 0..=count {
+                rel.push(r.u32("bitmap offset")? as usize);
+            }
+            let area_at = r.pos();
+            let area_len = r.remaining();
+            let ascending = rel.first() == Some(&0) && rel.windows(2).all(|w| w[0] <= w[1]);
+            if !ascending || rel.last() != Some(&area_len) {
+                return Err(Malformed::at(
+                    4,
+                    "index bitmap offsets are not ascending within the block",
+                ));
+            }
+            r.take(area_len, "bitmaps")?;
+            Ok(IndexOffsets {
+                starts: rel.into_iter().map(|o| base + area_at + o).collect(),
+            })
+        })
+    }
+}
+
+fn column_def(c: usize) -> Result<&'static crate::schema::ColumnDef> {
+    EVENT_COLUMNS.get(c).ok_or_else(|| {
+        StorageError::InvalidInput(format!("column index {c} out of range (0..{})", EVENT_COLUMNS.len()))
+    })
+}
+
+fn wrong_type(c: usize, wanted: &str) -> StorageError {
+    let def = &EVENT_COLUMNS[c];
+    StorageError::InvalidInput(format!("column {} is {}, not {wanted}", def.name, def.ty.sql_name()))
+}

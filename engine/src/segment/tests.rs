@@ -1,0 +1,291 @@
+//! Segment round-trip, index and corruption tests (property tests compare against brute force).
+
+use super::*;
+use crate::batch::{BatchBuilder, EventBatch, ValueRef};
+use crate::directory::{Directory, FileBytes, MemoryDirectory, MmapDirectory};
+use crate::error::StorageError;
+use crate::schema::{col, ColumnType, EVENT_COLUMNS};
+use proptest::prelude::*;
+
+const INTS: [i64; 6] = [i64::MIN, -5, 0, 7, 1_000_000, i64::MAX];
+const DOUBLES: [f64; 6] = [0.0, -1.5, 2.25, f64::MAX, -0.0, f64::NAN];
+const TEXTS: [&str; 6] = ["", "a", "b", "ä", "zz", "a b"];
+
+/// Builds a batch from per-row times and per-cell codes: code 0 is NULL in nullable columns,
+/// otherwise the code picks a value from the pool of the column's type.
+fn batch_from_codes(rows: &[(i64, Vec<u8>)]) -> EventBatch {
+    let mut b = BatchBuilder::new();
+    for (time, codes) in rows {
+        let row: Vec<ValueRef<'_>> = EVENT_COLUMNS
+            .iter()
+            .zip(codes)
+            .enumerate()
+            .map(|(c, (def, &code))| match (c, def.ty) {
+                (col::TIME, _) => ValueRef::Int(*time),
+                _ if code == 0 && def.nullable => ValueRef::Null,
+                (_, ColumnType::Timestamp | ColumnType::Int) => ValueRef::Int(INTS[code as usize % 6]),
+                (_, ColumnType::Double) => ValueRef::Double(DOUBLES[code as usize % 6]),
+                (_, ColumnType::Text) => ValueRef::Text(TEXTS[code as usize % 6]),
+            })
+            .collect();
+        b.push_row(&row).unwrap();
+    }
+    b.finish()
+}
+
+fn rows_strategy(max_rows: usize) -> impl Strategy<Value = Vec<(i64, Vec<u8>)>> {
+    let time = prop_oneof![0i64..1_000, any::<i64>()];
+    proptest::collection::vec((time, proptest::collection::vec(0u8..7, col::COUNT)), 0..max_rows)
+}
+
+fn meta_for(batch: &EventBatch) -> SegmentMeta {
+    SegmentMeta::for_batch(42, 1_000, 7, 123, batch)
+}
+
+fn cell_key(v: ValueRef<'_>) -> String {
+    match v {
+        ValueRef::Null => "N".into(),
+        ValueRef::Int(i) => format!("I{i}"),
+        ValueRef::Double(d) => format!("D{:x}", d.to_bits()),
+        ValueRef::Text(s) => format!("T{s}"),
+    }
+}
+
+fn sorted_rows(batch: &EventBatch) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = (0..batch.len())
+        .map(|r| batch.columns.iter().map(|c| cell_key(c.get(r))).collect())
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn text(batch: &EventBatch, c: usize, row: usize) -> Option<&str> {
+    match batch.columns[c].get(row) {
+        ValueRef::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Every cell through the typed accessors, as `cell_key` strings, row by row.
+fn rows_via_accessors(seg: &Segment) -> Result<Vec<Vec<String>>, StorageError> {
+    let mut rows = vec![Vec::new(); seg.num_rows()];
+    for (c, def) in EVENT_COLUMNS.iter().enumerate() {
+        for (r, row) in rows.iter_mut().enumerate() {
+            let key = match def.ty {
+                ColumnType::Timestamp | ColumnType::Int => seg.int_column(c)?.value(r).map(ValueRef::Int),
+                ColumnType::Double => seg.double_column(c)?.value(r).map(ValueRef::Double),
+                ColumnType::Text => seg.text_column(c)?.value(r).map(ValueRef::Text),
+            };
+            row.push(cell_key(key.unwrap_or(ValueRef::Null)));
+        }
+    }
+    Ok(rows)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn random_batches_round_trip(rows in rows_strategy(60)) {
+        let batch = batch_from_codes(&rows);
+        let meta = meta_for(&batch);
+        let seg = Segment::open(FileBytes::from_vec(encode_segment(&batch, &meta).unwrap()), "t.seg").unwrap();
+        prop_assert_eq!(seg.meta(), &meta);
+        prop_assert_eq!(seg.num_rows(), batch.len());
+        let stored = seg.to_batch().unwrap();
+        stored.validate().unwrap();
+        prop_assert_eq!(sorted_rows(&stored), sorted_rows(&batch));
+        let mut accessor_rows = rows_via_accessors(&seg).unwrap();
+        accessor_rows.sort();
+        prop_assert_eq!(accessor_rows, sorted_rows(&batch));
+        let key = |r: usize| (text(&stored, col::SCHOOL, r), text(&stored, col::CLASS, r),
+            text(&stored, col::STUDENT, r), stored.times()[r]);
+        for r in 1..stored.len() {
+            prop_assert!(key(r - 1) <= key(r), "rows {} and {} out of order", r - 1, r);
+        }
+    }
+
+    #[test]
+    fn index_lookup_matches_brute_force(rows in rows_strategy(80)) {
+        let batch = batch_from_codes(&rows);
+        let seg = Segment::from_batch(&batch, &meta_for(&batch)).unwrap();
+        let stored = seg.to_batch().unwrap();
+        for (c, def) in EVENT_COLUMNS.iter().enumerate() {
+            for value in TEXTS.iter().chain(&["absent"]) {
+                let found = seg.index_lookup(c, value).unwrap();
+                if !def.indexed {
+                    prop_assert!(found.is_none());
+                    continue;
+                }
+                let expected: Vec<u32> =
+                    (0..stored.len()).filter(|&r| text(&stored, c, r) == Some(value)).map(|r| r as u32).collect();
+                let original_count = (0..batch.len()).filter(|&r| text(&batch, c, r) == Some(value)).count();
+                let found = found.unwrap();
+                prop_assert_eq!(found.iter().collect::<Vec<_>>(), expected);
+                prop_assert_eq!(found.len() as usize, original_count);
+            }
+        }
+    }
+}
+
+/// A small deterministic batch shaped like real data (few schools, more classes, many students,
+/// near-unique signal ids, mostly-NULL optional columns).
+fn realistic_batch(rows: usize) -> EventBatch {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let mut b = BatchBuilder::new();
+    for i in 0..rows {
+        let (student, signal_id) = (format!("student-{}", next(40)), format!("{i:08x}-0000-4000-8000-00000000000a"));
+        let (class, school) = (format!("class-{}", next(9)), format!("school-{}", next(3)));
+        let mut row = vec![ValueRef::Null; col::COUNT];
+        row[col::TIME] = ValueRef::Int(1_700_000_000_000_000 + next(86_400) as i64 * 1_000_000);
+        row[col::SIGNAL_ID] = ValueRef::Text(&signal_id);
+        row[col::SIGNAL] = ValueRef::Text(["VisitTeamChannel", "CallRecording", "SubmitAssignment"][next(3) as usize]);
+        row[col::APP] = ValueRef::Text(["Teams", "Word", "Reading Progress"][next(3) as usize]);
+        row[col::STUDENT] = ValueRef::Text(&student);
+        if next(5) > 0 {
+            row[col::CLASS] = ValueRef::Text(&class);
+            row[col::SCHOOL] = ValueRef::Text(&school);
+        }
+        if next(4) == 0 {
+            row[col::MEETING_SECONDS] = ValueRef::Int(next(3600) as i64);
+            row[col::GRADE] = ValueRef::Double(next(100) as f64 / 4.0);
+        }
+        b.push_row(&row).unwrap();
+    }
+    b.finish()
+}
+
+/// Everything a reader can observe: meta, all rows, and every index bitmap.
+type Observation = (SegmentMeta, Vec<Vec<String>>, Vec<Vec<u32>>);
+
+fn observe(seg: &Segment) -> Result<Observation, StorageError> {
+    let rows = rows_via_accessors(seg)?;
+    let mut bitmaps = Vec::new();
+    for (c, def) in EVENT_COLUMNS.iter().enumerate() {
+        if def.indexed {
+            for id in 0..seg.text_column(c)?.dict.len() as u32 {
+                bitmaps.push(seg.index_bitmap(c, id)?.map(|b| b.iter().collect()).unwrap_or_default());
+            }
+        }
+    }
+    Ok((seg.meta().clone(), rows, bitmaps))
+}
+
+#[test]
+fn every_flipped_bit_is_reported_as_corruption() {
+    let batch = realistic_batch(120);
+    let bytes = encode_segment(&batch, &meta_for(&batch)).unwrap();
+    let dir = MemoryDirectory::new();
+    dir.atomic_write("s.seg", &bytes).unwrap();
+    let expected = observe(&Segment::open(dir.open_read("s.seg").unwrap(), "s.seg").unwrap()).unwrap();
+    let mut undetected = 0;
+    for offset in 0..bytes.len() {
+        dir.flip_bit("s.seg", offset, offset as u8).unwrap();
+        let result = Segment::open(dir.open_read("s.seg").unwrap(), "s.seg").and_then(|seg| observe(&seg));
+        match result {
+            Err(StorageError::Corruption { file, .. }) => assert_eq!(file, std::path::Path::new("s.seg")),
+            // Only a block no query reads (e.g. the index of an all-NULL column) may go unnoticed,
+            // and then every answer must still be right.
+            Ok(seen) if seen == expected => undetected += 1,
+            other => panic!("flip at byte {offset} of {}: {other:?}", bytes.len()),
+        }
+        dir.flip_bit("s.seg", offset, offset as u8).unwrap();
+    }
+    assert!(undetected < 16, "{undetected} flips went unnoticed");
+}
+
+#[test]
+fn truncated_or_extended_files_are_corruption() {
+    let batch = realistic_batch(50);
+    let bytes = encode_segment(&batch, &meta_for(&batch)).unwrap();
+    for len in 0..bytes.len() {
+        let err = Segment::open(FileBytes::from_vec(bytes[..len].to_vec()), "t.seg").unwrap_err();
+        assert!(matches!(err, StorageError::Corruption { .. }), "length {len}: {err:?}");
+    }
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(b"junk");
+    assert!(matches!(
+        Segment::open(FileBytes::from_vec(longer), "t.seg"),
+        Err(StorageError::Corruption { .. })
+    ));
+}
+
+#[test]
+fn accessors_reject_wrong_types_and_columns() {
+    let batch = realistic_batch(10);
+    let seg = Segment::from_batch(&batch, &meta_for(&batch)).unwrap();
+    let invalid = |r: Result<(), StorageError>| matches!(r, Err(StorageError::InvalidInput(_)));
+    assert!(invalid(seg.int_column(col::STUDENT).map(|_| ())));
+    assert!(invalid(seg.double_column(col::TIME).map(|_| ())));
+    assert!(invalid(seg.text_column(col::GRADE).map(|_| ())));
+    assert!(invalid(seg.int_column(col::COUNT).map(|_| ())));
+    assert!(invalid(seg.index_bitmap(col::STUDENT, 1_000_000).map(|_| ())));
+    assert!(seg.index_lookup(col::SIGNAL_ID, "00000001-0000-4000-8000-00000000000a").unwrap().is_none());
+    assert!(seg.index_lookup(col::STUDENT, "nobody").unwrap().unwrap().is_empty());
+    assert_eq!(seg.int_column(col::TIME).unwrap().values.len(), 10);
+}
+
+#[test]
+fn meta_must_describe_the_batch() {
+    let batch = realistic_batch(10);
+    let mut meta = meta_for(&batch);
+    meta.rows += 1;
+    assert!(matches!(
+        encode_segment(&batch, &meta),
+        Err(StorageError::InvalidInput(_))
+    ));
+    let mut meta = meta_for(&batch);
+    meta.min_time -= 1;
+    assert!(matches!(
+        encode_segment(&batch, &meta),
+        Err(StorageError::InvalidInput(_))
+    ));
+}
+
+#[test]
+fn empty_batch_makes_an_empty_segment() {
+    let batch = BatchBuilder::new().finish();
+    let seg = Segment::from_batch(&batch, &meta_for(&batch)).unwrap();
+    assert_eq!(seg.num_rows(), 0);
+    assert_eq!(seg.to_batch().unwrap().len(), 0);
+    assert!(seg.index_lookup(col::SCHOOL, "x").unwrap().unwrap().is_empty());
+}
+
+#[test]
+fn segments_open_from_an_mmap_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = MmapDirectory::open(tmp.path()).unwrap();
+    let batch = realistic_batch(500);
+    let meta = meta_for(&batch);
+    dir.atomic_write(&meta.file_name(), &encode_segment(&batch, &meta).unwrap())
+        .unwrap();
+    assert_eq!(dir.list().unwrap(), vec!["000000000000002a.seg".to_string()]);
+    assert_eq!(parse_segment_file_name(&dir.list().unwrap()[0]), Some(42));
+    let seg = Segment::open(
+        dir.open_read(&meta.file_name()).unwrap(),
+        dir.path_of(&meta.file_name()),
+    )
+    .unwrap();
+    assert_eq!(seg.meta(), &meta);
+    assert_eq!(
+        seg.size_bytes(),
+        std::fs::metadata(dir.path_of(&meta.file_name())).unwrap().len() as usize
+    );
+    assert_eq!(sorted_rows(&seg.to_batch().unwrap()), sorted_rows(&batch));
+    let students = seg.text_column(col::STUDENT).unwrap();
+    let id = students.lookup("student-7").unwrap();
+    let rows = seg.index_bitmap(col::STUDENT, id).unwrap().unwrap();
+    assert!(rows.iter().all(|r| students.value(r as usize) == Some("student-7")));
+    assert!(seg
+        .text_column(col::SCHOOL)
+        .unwrap()
+        .dict
+        .windows(2)
+        .all(|w| w[0] < w[1]));
+}
