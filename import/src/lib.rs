@@ -1,1 +1,17 @@
-//! placeholder
+//! Importers for engagedb: the Education Insights activity export and SDS / OneRoster / data-lake
+//! rosters, applying the collection rules of `shared/queries/README.md`, into any [`EventSink`].
+
+pub mod activity;
+pub mod collect;
+pub mod dedup;
+pub mod error;
+pub mod importer;
+pub mod memory_sink;
+pub mod roster;
+pub mod sink;
+
+pub use error::{ErrorList, ImportError, RowError};
+pub use importer::{import_activity, import_roster, ImportOptions, ImportSummary, Progress};
+pub use memory_sink::MemorySink;
+pub use roster::{RosterFormat, RosterSummary};
+pub use sink::EventSink;

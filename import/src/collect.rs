@@ -1,0 +1,132 @@
+//! The collection rules of `shared/queries/README.md`: whose signals are collected (students only),
+//! which school a class belongs to, and which teacher rows become assignments.
+
+use std::collections::HashMap;
+
+use engine::roster::{Assignment, Role, Roster};
+
+use crate::activity::ActivityRecord;
+use crate::roster::role_from_text;
+
+/// Who performed a signal, as far as collection is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A student: the signal is collected.
+    Student,
+    /// A teacher (or other staff): never stored in `events`.
+    Teacher,
+    /// Unknown to the roster and not marked as a student or teacher by the export: dropped.
+    Guest,
+}
+
+/// Applies the collection rules against one roster snapshot.
+#[derive(Debug, Default)]
+pub struct Collector {
+    roles: HashMap<String, Role>,
+    schools: HashMap<String, Option<String>>,
+}
+
+impl Collector {
+    /// Rules for `roster`; with no roster every actor is judged by the export's ActorRole alone.
+    pub fn new(roster: Option<&Roster>) -> Collector {
+        let Some(roster) = roster else {
+            return Collector::default();
+        };
+        Collector {
+            roles: roster.people.iter().map(|p| (p.id.clone(), p.role)).collect(),
+            schools: roster
+                .classes
+                .iter()
+                .map(|c| (c.id.clone(), c.school.clone()))
+                .collect(),
+        }
+    }
+
+    /// The roster's role for the actor wins; an actor the roster does not know is a student only if
+    /// ActorRole says `Student`, a teacher if it names a teaching role, and a guest otherwise.
+    pub fn actor(&self, actor_id: &str, actor_role: &str) -> Actor {
+        match self.roles.get(actor_id).copied().or_else(|| role_from_text(actor_role)) {
+            Some(Role::Student) => Actor::Student,
+            Some(Role::Teacher) => Actor::Teacher,
+            None => Actor::Guest,
+        }
+    }
+
+    /// The roster school of `class`; `None` if the class is not in the roster.
+    pub fn school_of(&self, class: Option<&str>) -> Option<&str> {
+        class.and_then(|c| self.schools.get(c)).and_then(|s| s.as_deref())
+    }
+
+    /// The assignment a teacher's `AssignmentEvent` row with Action `Assigned` records, if this is one.
+    pub fn assignment_of(record: &ActivityRecord<'_>) -> Option<Assignment> {
+        if record.signal_type != "AssignmentEvent" || record.action != Some("Assigned") {
+            return None;
+        }
+        Some(Assignment {
+            id: record.assignment?.to_string(),
+            class: record.class.map(str::to_string),
+            due: record.due,
+            assigned_at: Some(record.start_time),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::roster::{Class, Person};
+
+    fn roster() -> Roster {
+        Roster {
+            people: vec![
+                Person {
+                    id: "s1".into(),
+                    role: Role::Student,
+                },
+                Person {
+                    id: "t1".into(),
+                    role: Role::Teacher,
+                },
+            ],
+            classes: vec![
+                Class {
+                    id: "c1".into(),
+                    name: "Class".into(),
+                    school: Some("sch".into()),
+                },
+                Class {
+                    id: "c2".into(),
+                    name: "Orphan".into(),
+                    school: None,
+                },
+            ],
+            ..Roster::default()
+        }
+    }
+
+    #[test]
+    fn roster_role_wins_over_actor_role() {
+        let c = Collector::new(Some(&roster()));
+        assert_eq!(c.actor("s1", "Teacher"), Actor::Student);
+        assert_eq!(c.actor("t1", "Student"), Actor::Teacher);
+    }
+
+    #[test]
+    fn unknown_actors_are_judged_by_actor_role() {
+        let c = Collector::new(Some(&roster()));
+        assert_eq!(c.actor("x", "Student"), Actor::Student);
+        assert_eq!(c.actor("x", "Teacher"), Actor::Teacher);
+        assert_eq!(c.actor("x", ""), Actor::Guest);
+        assert_eq!(c.actor("x", "Guardian"), Actor::Guest);
+        assert_eq!(Collector::new(None).actor("s1", ""), Actor::Guest);
+    }
+
+    #[test]
+    fn school_comes_from_the_roster_class() {
+        let c = Collector::new(Some(&roster()));
+        assert_eq!(c.school_of(Some("c1")), Some("sch"));
+        assert_eq!(c.school_of(Some("c2")), None);
+        assert_eq!(c.school_of(Some("unknown")), None);
+        assert_eq!(c.school_of(None), None);
+    }
+}

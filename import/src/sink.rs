@@ -1,0 +1,23 @@
+//! The store the importer writes into, as a trait: the engine's `Db` implements it, tests use
+//! [`crate::memory_sink::MemorySink`].
+
+use std::collections::HashSet;
+
+use engine::roster::{Assignment, Roster};
+use engine::{EventBatch, StorageError};
+
+/// Where imported events, rosters and assignments go.
+pub trait EventSink {
+    /// Start (µs) of the time partition holding `time_us`; duplicates of a SignalId always share a partition.
+    fn partition_of(&self, time_us: i64) -> i64;
+    /// Every signal_id already stored in the partition starting at `partition_start`.
+    fn stored_signal_ids(&self, partition_start: i64) -> Result<HashSet<String>, StorageError>;
+    /// Durably stores a batch (returns after fsync).
+    fn append(&self, batch: EventBatch) -> Result<(), StorageError>;
+    /// The current roster, if one was imported.
+    fn roster(&self) -> Result<Option<Roster>, StorageError>;
+    /// Replaces the roster with a newer snapshot; the store re-resolves `school` of stored events.
+    fn replace_roster(&self, roster: Roster) -> Result<(), StorageError>;
+    /// Records assignments (first wins per id across imports).
+    fn add_assignments(&self, assignments: Vec<Assignment>) -> Result<(), StorageError>;
+}
