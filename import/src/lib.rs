@@ -5,6 +5,7 @@ pub mod activity;
 pub mod collect;
 pub mod dedup;
 pub mod error;
+pub mod generate;
 pub mod importer;
 pub mod memory_sink;
 pub mod roster;

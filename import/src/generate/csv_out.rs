@@ -1,0 +1,129 @@
+//! A buffered CSV file writer that quotes a field only when it must (comma, quote, CR or LF), like
+//! the Education Insights and SDS exports do, and reports I/O errors with the file's path.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use super::GenerateError;
+
+/// Bytes gathered in memory before they are handed to the file (or compressor).
+const CHUNK: usize = 1 << 20;
+
+/// Appends one field, quoting it (and doubling inner quotes) only if needed.
+#[inline]
+pub fn push_field(buf: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    if bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        buf.push(b'"');
+        for &b in bytes {
+            if b == b'"' {
+                buf.push(b'"');
+            }
+            buf.push(b);
+        }
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(bytes);
+    }
+}
+
+enum Sink {
+    Plain(BufWriter<File>),
+    Gzip(GzEncoder<BufWriter<File>>),
+}
+
+/// An output CSV file being written; rows are appended to [`CsvFile::line`] and closed with
+/// [`CsvFile::end_row`]. Dropping without [`CsvFile::finish`] may lose buffered rows.
+pub struct CsvFile {
+    path: PathBuf,
+    sink: Sink,
+    buf: Vec<u8>,
+    rows: u64,
+}
+
+impl CsvFile {
+    /// Creates (truncates) `path`; gzip-compresses the stream if `gzip` (fast level, for speed).
+    pub fn create(path: &Path, gzip: bool) -> Result<CsvFile, GenerateError> {
+        let file = File::create(path).map_err(|e| GenerateError::io(path, e))?;
+        let inner = BufWriter::with_capacity(CHUNK, file);
+        let sink = if gzip {
+            Sink::Gzip(GzEncoder::new(inner, Compression::fast()))
+        } else {
+            Sink::Plain(inner)
+        };
+        Ok(CsvFile {
+            path: path.to_path_buf(),
+            sink,
+            buf: Vec::with_capacity(CHUNK + 4096),
+            rows: 0,
+        })
+    }
+
+    /// The buffer the current row is being written into.
+    #[inline]
+    pub fn line(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// Ends the current row with `\n` and counts it.
+    #[inline]
+    pub fn end_row(&mut self) -> Result<(), GenerateError> {
+        self.buf.push(b'\n');
+        self.rows += 1;
+        if self.buf.len() >= CHUNK {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    /// Writes a whole row of text fields.
+    pub fn row(&mut self, fields: &[&str]) -> Result<(), GenerateError> {
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            push_field(&mut self.buf, f);
+        }
+        self.end_row()
+    }
+
+    fn flush_buf(&mut self) -> Result<(), GenerateError> {
+        let result = match &mut self.sink {
+            Sink::Plain(w) => w.write_all(&self.buf),
+            Sink::Gzip(w) => w.write_all(&self.buf),
+        };
+        result.map_err(|e| GenerateError::io(&self.path, e))?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Flushes everything to disk and returns the path and the number of rows written.
+    pub fn finish(mut self) -> Result<(PathBuf, u64), GenerateError> {
+        self.flush_buf()?;
+        let path = self.path.clone();
+        let result = match self.sink {
+            Sink::Plain(mut w) => w.flush(),
+            Sink::Gzip(w) => w.finish().and_then(|mut inner| inner.flush()),
+        };
+        result.map_err(|e| GenerateError::io(&path, e))?;
+        Ok((path, self.rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_when_needed() {
+        let mut buf = Vec::new();
+        push_field(&mut buf, "plain");
+        buf.push(b',');
+        push_field(&mut buf, "a, \"b\"");
+        assert_eq!(String::from_utf8_lossy(&buf), "plain,\"a, \"\"b\"\"\"");
+    }
+}
