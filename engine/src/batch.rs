@@ -29,7 +29,10 @@ pub struct StringVec {
 impl StringVec {
     /// An empty vector.
     pub fn new() -> StringVec {
-        StringVec { offsets: vec![0], bytes: Vec::new() }
+        StringVec {
+            offsets: vec![0],
+            bytes: Vec::new(),
+        }
     }
 
     /// Number of values.
@@ -166,7 +169,10 @@ impl EventBatch {
                     | (ColumnType::Text, ColumnData::Text(_))
             );
             if !type_ok {
-                return Err(StorageError::InvalidInput(format!("column {} has the wrong type", def.name)));
+                return Err(StorageError::InvalidInput(format!(
+                    "column {} has the wrong type",
+                    def.name
+                )));
             }
             if c.data.len() != n {
                 return Err(StorageError::InvalidInput(format!(
@@ -177,10 +183,16 @@ impl EventBatch {
             }
             if let Some(v) = &c.validity {
                 if v.len() != n {
-                    return Err(StorageError::InvalidInput(format!("column {} validity has wrong length", def.name)));
+                    return Err(StorageError::InvalidInput(format!(
+                        "column {} validity has wrong length",
+                        def.name
+                    )));
                 }
                 if !def.nullable && v.iter().any(|ok| !ok) {
-                    return Err(StorageError::InvalidInput(format!("column {} may not be NULL", def.name)));
+                    return Err(StorageError::InvalidInput(format!(
+                        "column {} may not be NULL",
+                        def.name
+                    )));
                 }
             }
         }
@@ -258,7 +270,10 @@ impl BatchBuilder {
     pub fn new() -> BatchBuilder {
         let columns = EVENT_COLUMNS
             .iter()
-            .map(|d| Column { data: ColumnData::empty(d.ty), validity: d.nullable.then(Vec::new) })
+            .map(|d| Column {
+                data: ColumnData::empty(d.ty),
+                validity: d.nullable.then(Vec::new),
+            })
             .collect();
         BatchBuilder { columns, rows: 0 }
     }
@@ -292,7 +307,10 @@ impl BatchBuilder {
                 _ => false,
             };
             if !ok {
-                return Err(StorageError::InvalidInput(format!("bad value {v:?} for column {}", def.name)));
+                return Err(StorageError::InvalidInput(format!(
+                    "bad value {v:?} for column {}",
+                    def.name
+                )));
             }
         }
         for (c, v) in self.columns.iter_mut().zip(row) {

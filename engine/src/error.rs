@@ -46,12 +46,19 @@ pub enum StorageError {
 impl StorageError {
     /// Wraps an `io::Error` with context.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> StorageError {
-        StorageError::Io { context: context.into(), source }
+        StorageError::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     /// Builds a [`StorageError::Corruption`].
     pub fn corruption(file: impl Into<PathBuf>, offset: u64, detail: impl Into<String>) -> StorageError {
-        StorageError::Corruption { file: file.into(), offset, detail: detail.into() }
+        StorageError::Corruption {
+            file: file.into(),
+            offset,
+            detail: detail.into(),
+        }
     }
 }
 

@@ -2,13 +2,18 @@
 //! student-engagement events. It knows nothing of SQL or sockets; see `docs/storage.md`.
 
 pub mod batch;
+pub mod catalog;
+pub mod db;
 pub mod directory;
 pub mod error;
+pub mod partition;
 pub mod roster;
 pub mod schema;
 pub mod segment;
 pub mod wal;
 
 pub use batch::{BatchBuilder, Column, ColumnData, EventBatch, StringVec, ValueRef};
+pub use db::{Db, DbOptions, IndexFilter, ScanRequest, ScanUnit, Snapshot};
 pub use error::{Result, StorageError};
+pub use partition::Granularity;
 pub use schema::{col, ColumnDef, ColumnType, EVENT_COLUMNS};

@@ -61,7 +61,12 @@ pub struct ColumnDef {
 }
 
 const fn col(name: &'static str, ty: ColumnType, nullable: bool, indexed: bool) -> ColumnDef {
-    ColumnDef { name, ty, nullable, indexed }
+    ColumnDef {
+        name,
+        ty,
+        nullable,
+        indexed,
+    }
 }
 
 use ColumnType::{Double, Int, Text, Timestamp};

@@ -140,7 +140,10 @@ fn realistic_batch(rows: usize) -> EventBatch {
     };
     let mut b = BatchBuilder::new();
     for i in 0..rows {
-        let (student, signal_id) = (format!("student-{}", next(40)), format!("{i:08x}-0000-4000-8000-00000000000a"));
+        let (student, signal_id) = (
+            format!("student-{}", next(40)),
+            format!("{i:08x}-0000-4000-8000-00000000000a"),
+        );
         let (class, school) = (format!("class-{}", next(9)), format!("school-{}", next(3)));
         let mut row = vec![ValueRef::Null; col::COUNT];
         row[col::TIME] = ValueRef::Int(1_700_000_000_000_000 + next(86_400) as i64 * 1_000_000);
@@ -226,7 +229,10 @@ fn accessors_reject_wrong_types_and_columns() {
     assert!(invalid(seg.text_column(col::GRADE).map(|_| ())));
     assert!(invalid(seg.int_column(col::COUNT).map(|_| ())));
     assert!(invalid(seg.index_bitmap(col::STUDENT, 1_000_000).map(|_| ())));
-    assert!(seg.index_lookup(col::SIGNAL_ID, "00000001-0000-4000-8000-00000000000a").unwrap().is_none());
+    assert!(seg
+        .index_lookup(col::SIGNAL_ID, "00000001-0000-4000-8000-00000000000a")
+        .unwrap()
+        .is_none());
     assert!(seg.index_lookup(col::STUDENT, "nobody").unwrap().unwrap().is_empty());
     assert_eq!(seg.int_column(col::TIME).unwrap().values.len(), 10);
 }

@@ -1,0 +1,216 @@
+//! Background and administrative work on the segment list: compaction (merge a partition's segments
+//! into one, atomically), retention (drop old partitions), roster re-resolution (rewrite segments whose
+//! school was unknown) and rebuilding a lost manifest from segment files.
+//!
+//! Every change follows one protocol: write the new segment file(s) atomically, commit the manifest
+//! change in the catalog, swap the in-memory segment list, then delete replaced files. Readers holding
+//! a snapshot keep their (memory-mapped) segments until they drop them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+
+use crossbeam::channel::{bounded, Sender};
+
+use super::{concat, lock_poisoned, replace_text_column, Db};
+use crate::catalog::Catalog;
+use crate::directory::Directory;
+use crate::error::Result;
+use crate::roster::Roster;
+use crate::schema::col;
+use crate::segment::{parse_segment_file_name, Segment, SegmentMeta};
+
+/// What a compaction run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactionStats {
+    /// Partitions that had more than one segment and were merged.
+    pub partitions_merged: usize,
+    /// Segments replaced.
+    pub segments_removed: usize,
+}
+
+/// What a roster replacement changed in stored events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RosterUpdate {
+    /// Stored events whose `school` was NULL and is now known.
+    pub events_resolved: u64,
+    /// Segments rewritten to record it.
+    pub segments_rewritten: usize,
+}
+
+/// Swaps `removed` segments for `added` ones: manifest first, then memory, then files.
+fn swap_segments(db: &Db, added: Vec<Arc<Segment>>, removed: &[u64]) -> Result<()> {
+    let metas: Vec<SegmentMeta> = added.iter().map(|s| s.meta().clone()).collect();
+    db.catalog.commit_segments(&metas, removed, None)?;
+    {
+        let mut st = db.state.write().map_err(|_| lock_poisoned())?;
+        let mut segs: Vec<Arc<Segment>> = st
+            .segments
+            .iter()
+            .filter(|s| !removed.contains(&s.meta().id))
+            .cloned()
+            .collect();
+        segs.extend(added);
+        segs.sort_by_key(|s| (s.meta().partition_start, s.meta().id));
+        st.segments = Arc::new(segs);
+    }
+    for id in removed {
+        db.segment_dir.delete(&crate::segment::segment_file_name(*id))?;
+    }
+    Ok(())
+}
+
+impl Db {
+    /// Merges the segments of every partition that has more than one into a single segment.
+    pub fn compact(&self) -> Result<CompactionStats> {
+        let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
+        let segments = self.state.read().map_err(|_| lock_poisoned())?.segments.clone();
+        let mut by_partition: BTreeMap<i64, Vec<Arc<Segment>>> = BTreeMap::new();
+        for s in segments.iter() {
+            by_partition
+                .entry(s.meta().partition_start)
+                .or_default()
+                .push(s.clone());
+        }
+        let mut stats = CompactionStats::default();
+        for (start, group) in by_partition.into_iter().filter(|(_, g)| g.len() > 1) {
+            let batches = group.iter().map(|s| s.to_batch()).collect::<Result<Vec<_>>>()?;
+            let merged = concat(batches.iter());
+            let max_seq = group.iter().map(|s| s.meta().max_seq).max().unwrap_or(0);
+            let new = self.write_segment(&merged, start, max_seq)?;
+            let removed: Vec<u64> = group.iter().map(|s| s.meta().id).collect();
+            swap_segments(self, vec![new], &removed)?;
+            stats.partitions_merged += 1;
+            stats.segments_removed += removed.len();
+        }
+        Ok(stats)
+    }
+
+    /// Drops every partition that ended more than `retention_us` before `now_us` (or the configured
+    /// retention if `retention_us` is `None`); returns the number of events dropped.
+    pub fn apply_retention(&self, now_us: i64, retention_us: Option<i64>) -> Result<u64> {
+        let Some(keep) = retention_us.or(self.options.retention_us) else {
+            return Ok(0);
+        };
+        let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
+        let cutoff = now_us.saturating_sub(keep);
+        let segments = self.state.read().map_err(|_| lock_poisoned())?.segments.clone();
+        let old: Vec<&Arc<Segment>> = segments
+            .iter()
+            .filter(|s| self.options.granularity.end_of(s.meta().partition_start) <= cutoff)
+            .collect();
+        let dropped = old.iter().map(|s| s.num_rows() as u64).sum();
+        let removed: Vec<u64> = old.iter().map(|s| s.meta().id).collect();
+        if !removed.is_empty() {
+            swap_segments(self, Vec::new(), &removed)?;
+        }
+        Ok(dropped)
+    }
+}
+
+/// Rewrites the segments holding events with a NULL school whose class `roster` now places in a school.
+pub(super) fn resolve_schools(db: &Db, roster: &Roster) -> Result<RosterUpdate> {
+    let _m = db.maintenance.lock().map_err(|_| lock_poisoned())?;
+    let school_of: HashMap<&str, &str> = roster
+        .classes
+        .iter()
+        .filter_map(|c| c.school.as_deref().map(|s| (c.id.as_str(), s)))
+        .collect();
+    let segments = db.state.read().map_err(|_| lock_poisoned())?.segments.clone();
+    let mut update = RosterUpdate::default();
+    for seg in segments.iter() {
+        let schools = seg.text_column(col::SCHOOL)?;
+        let classes = seg.text_column(col::CLASS)?;
+        let needs = (0..seg.num_rows())
+            .filter(|&r| schools.value(r).is_none() && classes.value(r).is_some_and(|c| school_of.contains_key(c)))
+            .count() as u64;
+        if needs == 0 {
+            continue;
+        }
+        let mut batch = seg.to_batch()?;
+        let new_schools: Vec<Option<String>> = (0..batch.len())
+            .map(|r| match batch.columns[col::SCHOOL].get(r) {
+                crate::ValueRef::Text(s) => Some(s.to_string()),
+                _ => match batch.columns[col::CLASS].get(r) {
+                    crate::ValueRef::Text(c) => school_of.get(c).map(|s| s.to_string()),
+                    _ => None,
+                },
+            })
+            .collect();
+        replace_text_column(&mut batch, col::SCHOOL, new_schools);
+        let new = db.write_segment(&batch, seg.meta().partition_start, seg.meta().max_seq)?;
+        swap_segments(db, vec![new], &[seg.meta().id])?;
+        update.events_resolved += needs;
+        update.segments_rewritten += 1;
+    }
+    Ok(update)
+}
+
+/// Rebuilds the manifest from the self-describing segment files (`engagedb admin rebuild-catalog`).
+/// The flushed WAL sequence becomes the highest `max_seq` found, so replay starts after it.
+pub(crate) fn rebuild_manifest(catalog: &dyn Catalog, dir: &dyn Directory) -> Result<Vec<SegmentMeta>> {
+    let mut metas = Vec::new();
+    for name in dir.list()? {
+        if parse_segment_file_name(&name).is_none() {
+            continue;
+        }
+        let seg = Segment::open(dir.open_read(&name)?, &name)?;
+        metas.push(seg.meta().clone());
+    }
+    let flushed = metas.iter().map(|m| m.max_seq).max().unwrap_or(0);
+    catalog.clear_segments()?;
+    catalog.commit_segments(&metas, &[], Some(flushed))?;
+    Ok(metas)
+}
+
+impl Db {
+    /// Discards the catalog's manifest and rebuilds it from the segment files on disk.
+    pub fn rebuild_catalog(&self) -> Result<usize> {
+        let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
+        let metas = rebuild_manifest(self.catalog.as_ref(), self.segment_dir.as_ref())?;
+        Ok(metas.len())
+    }
+}
+
+/// The background compaction thread: woken after each flush, it merges small segments.
+pub(super) struct Compactor {
+    wake: Option<Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Compactor {
+    pub(super) fn start(db: Weak<Db>) -> Compactor {
+        let (tx, rx) = bounded::<()>(1);
+        let handle = std::thread::Builder::new()
+            .name("engagedb-compactor".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    let Some(db) = db.upgrade() else { break };
+                    if let Err(e) = db.compact() {
+                        tracing::error!(error = %e, "background compaction failed; will retry after the next flush");
+                    }
+                }
+            })
+            .ok();
+        Compactor { wake: Some(tx), handle }
+    }
+
+    /// Asks for a compaction run (coalesced if one is already pending).
+    pub(super) fn notify(&self) {
+        if let Some(tx) = &self.wake {
+            let _ = tx.try_send(());
+        }
+    }
+}
+
+impl Drop for Compactor {
+    fn drop(&mut self) {
+        self.wake.take();
+        if let Some(h) = self.handle.take() {
+            // The compactor thread may hold the last Arc<Db> and be dropping it: never join ourselves.
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
+        }
+    }
+}

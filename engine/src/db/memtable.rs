@@ -1,0 +1,63 @@
+//! The mutable in-memory buffer: acknowledged batches not yet flushed to segments, keyed by WAL
+//! sequence number so a flush can take exactly the contiguous prefix it may mark as flushed.
+
+use std::sync::Arc;
+
+use crate::batch::EventBatch;
+
+/// Acknowledged, not-yet-flushed batches, ordered by WAL sequence.
+#[derive(Debug, Default)]
+pub struct Memtable {
+    batches: Vec<(u64, Arc<EventBatch>)>,
+    rows: usize,
+    version: u64,
+}
+
+impl Memtable {
+    /// Adds the batch with WAL sequence `seq` (concurrent appenders may insert out of order).
+    pub fn insert(&mut self, seq: u64, batch: Arc<EventBatch>) {
+        let pos = self.batches.partition_point(|(s, _)| *s < seq);
+        self.rows += batch.len();
+        self.batches.insert(pos, (seq, batch));
+        self.version += 1;
+    }
+
+    /// Rows buffered.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Changes whenever the content changes (for caching derived views).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// All buffered batches in sequence order.
+    pub fn batches(&self) -> impl Iterator<Item = &Arc<EventBatch>> {
+        self.batches.iter().map(|(_, b)| b)
+    }
+
+    /// The batches with sequences `after+1, after+2, …` without a gap, and the last such sequence.
+    /// A batch acknowledged by the WAL but not inserted yet leaves a gap, and everything after it waits.
+    pub fn contiguous_after(&self, after: u64) -> (Vec<Arc<EventBatch>>, u64) {
+        let mut next = after + 1;
+        let mut out = Vec::new();
+        for (seq, b) in &self.batches {
+            if *seq != next {
+                break;
+            }
+            out.push(b.clone());
+            next += 1;
+        }
+        (out, next - 1)
+    }
+
+    /// Drops the batches with sequence `<= seq` (they are in segments now).
+    pub fn remove_through(&mut self, seq: u64) {
+        let n = self.batches.partition_point(|(s, _)| *s <= seq);
+        for (_, b) in self.batches.drain(..n) {
+            self.rows -= b.len();
+        }
+        self.version += 1;
+    }
+}

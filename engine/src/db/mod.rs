@@ -1,0 +1,356 @@
+//! The embedded database: append → WAL (group commit) → memtable (queryable at once) → flush to
+//! immutable, time-partitioned segments; a sled catalog holds the manifest. See `docs/storage.md`.
+
+mod maintenance;
+mod memtable;
+mod options;
+mod snapshot;
+
+pub use maintenance::{CompactionStats, RosterUpdate};
+pub use options::DbOptions;
+pub use snapshot::{IndexFilter, ScanRequest, ScanUnit, Snapshot};
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::batch::{ColumnData, EventBatch};
+use crate::catalog::{Catalog, SledCatalog};
+use crate::directory::{Directory, MmapDirectory};
+use crate::error::{Result, StorageError};
+use crate::roster::{Assignment, Roster};
+use crate::schema::col;
+use crate::segment::{encode_segment, parse_segment_file_name, Segment, SegmentMeta};
+use crate::wal::{Wal, WalOptions};
+use memtable::Memtable;
+
+/// What readers and the writer share, swapped under a lock as a whole.
+struct State {
+    segments: Arc<Vec<Arc<Segment>>>,
+    memtable: Memtable,
+    buffered_cache: Option<(u64, Option<Arc<Segment>>)>,
+    roster: Arc<Roster>,
+    assignments: Arc<Vec<Assignment>>,
+    flushed_seq: u64,
+}
+
+/// An open engagedb data directory. `Send + Sync`: share it behind an `Arc` between writers and readers.
+pub struct Db {
+    dir: PathBuf,
+    options: DbOptions,
+    wal: Wal,
+    catalog: Box<dyn Catalog>,
+    segment_dir: Arc<dyn Directory>,
+    state: RwLock<State>,
+    /// Serialises flushes, compactions and rewrites (anything that changes the segment list).
+    maintenance: Mutex<()>,
+    next_segment_id: AtomicU64,
+    compactor: Mutex<Option<maintenance::Compactor>>,
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+fn lock_poisoned() -> StorageError {
+    StorageError::Internal("a thread panicked while holding the database lock".into())
+}
+
+impl Db {
+    /// Opens (creating if absent) the data directory `dir`: loads the manifest (rebuilding it from the
+    /// segment files if the catalog was lost), removes segment files no manifest refers to (left by a
+    /// crash mid-flush), and replays the WAL from the last flushed sequence into the memtable.
+    pub fn open(dir: impl AsRef<Path>, options: DbOptions) -> Result<Arc<Db>> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
+        let segment_dir: Arc<dyn Directory> = Arc::new(MmapDirectory::open(dir.join("segments"))?);
+        let catalog: Box<dyn Catalog> = Box::new(SledCatalog::open(&dir.join("catalog"))?);
+        let mut metas = catalog.segments()?;
+        let files = segment_dir.list()?;
+        let seg_files: Vec<u64> = files.iter().filter_map(|f| parse_segment_file_name(f)).collect();
+        if metas.is_empty() && !seg_files.is_empty() {
+            tracing::warn!(
+                files = seg_files.len(),
+                "catalog has no manifest but segment files exist: rebuilding it"
+            );
+            metas = maintenance::rebuild_manifest(catalog.as_ref(), segment_dir.as_ref())?;
+        }
+        let live: HashSet<u64> = metas.iter().map(|m| m.id).collect();
+        for id in seg_files.iter().filter(|id| !live.contains(id)) {
+            tracing::warn!(
+                id,
+                "removing segment file not in the manifest (left by an interrupted flush)"
+            );
+            segment_dir.delete(&crate::segment::segment_file_name(*id))?;
+        }
+        let mut segments = Vec::with_capacity(metas.len());
+        for meta in &metas {
+            let name = meta.file_name();
+            if !segment_dir.exists(&name) {
+                return Err(StorageError::corruption(
+                    dir.join("segments").join(&name),
+                    0,
+                    "segment in manifest is missing",
+                ));
+            }
+            let seg = Segment::open(segment_dir.open_read(&name)?, dir.join("segments").join(&name))?;
+            segments.push(Arc::new(seg));
+        }
+        let next_id = seg_files.iter().chain(live.iter()).max().map_or(1, |m| m + 1);
+        let flushed_seq = catalog.flushed_seq()?;
+        let mut memtable = Memtable::default();
+        let wal_opts = WalOptions {
+            dir: dir.join("wal"),
+            max_file_bytes: options.wal_file_bytes,
+            sync: options.sync,
+        };
+        let wal = Wal::open(wal_opts, flushed_seq, |seq, batch| {
+            memtable.insert(seq, Arc::new(batch));
+            Ok(())
+        })?;
+        let roster = Arc::new(catalog.roster()?.unwrap_or_default());
+        let assignments = Arc::new(catalog.assignments()?);
+        let state = State {
+            segments: Arc::new(segments),
+            memtable,
+            buffered_cache: None,
+            roster,
+            assignments,
+            flushed_seq,
+        };
+        let db = Arc::new(Db {
+            dir,
+            options,
+            wal,
+            catalog,
+            segment_dir,
+            state: RwLock::new(state),
+            maintenance: Mutex::new(()),
+            next_segment_id: AtomicU64::new(next_id),
+            compactor: Mutex::new(None),
+        });
+        if db.options.background_compaction {
+            let compactor = maintenance::Compactor::start(Arc::downgrade(&db));
+            *db.compactor.lock().map_err(|_| lock_poisoned())? = Some(compactor);
+        }
+        Ok(db)
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The options the database was opened with.
+    pub fn options(&self) -> &DbOptions {
+        &self.options
+    }
+
+    /// Durably appends `batch`: returns its WAL sequence once it is fsynced (group commit shares one
+    /// fsync between concurrent callers). The rows are visible to snapshots taken after it returns.
+    /// Flushes the memtable to segments when it has grown past `memtable_rows`.
+    pub fn append(&self, batch: EventBatch) -> Result<u64> {
+        batch.validate()?;
+        if batch.is_empty() {
+            return Ok(self.wal.last_seq());
+        }
+        let seq = self.wal.append(&batch)?;
+        let rows = {
+            let mut st = self.state.write().map_err(|_| lock_poisoned())?;
+            st.memtable.insert(seq, Arc::new(batch));
+            st.memtable.rows()
+        };
+        if rows >= self.options.memtable_rows {
+            self.flush()?;
+        }
+        Ok(seq)
+    }
+
+    /// A consistent view for readers.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        {
+            let st = self.state.read().map_err(|_| lock_poisoned())?;
+            if let Some((v, seg)) = &st.buffered_cache {
+                if *v == st.memtable.version() {
+                    return Ok(Snapshot {
+                        segments: st.segments.clone(),
+                        buffered: seg.clone(),
+                        roster: st.roster.clone(),
+                        assignments: st.assignments.clone(),
+                    });
+                }
+            }
+        }
+        let mut st = self.state.write().map_err(|_| lock_poisoned())?;
+        let version = st.memtable.version();
+        let buffered = if st.memtable.rows() == 0 {
+            None
+        } else {
+            let batch = concat(st.memtable.batches().map(|b| b.as_ref()));
+            let start = self
+                .options
+                .granularity
+                .start_of(batch.times().iter().copied().min().unwrap_or(0));
+            let meta = SegmentMeta::for_batch(0, start, 0, now_micros(), &batch);
+            Some(Arc::new(Segment::from_batch(&batch, &meta)?))
+        };
+        st.buffered_cache = Some((version, buffered.clone()));
+        Ok(Snapshot {
+            segments: st.segments.clone(),
+            buffered,
+            roster: st.roster.clone(),
+            assignments: st.assignments.clone(),
+        })
+    }
+
+    /// Writes every buffered row to segments (one per time partition), records them in the catalog
+    /// together with the flushed WAL sequence, and deletes WAL files no longer needed.
+    pub fn flush(&self) -> Result<()> {
+        let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
+        let (batches, upto, after) = {
+            let st = self.state.read().map_err(|_| lock_poisoned())?;
+            let (b, upto) = st.memtable.contiguous_after(st.flushed_seq);
+            (b, upto, st.flushed_seq)
+        };
+        if batches.is_empty() {
+            return Ok(());
+        }
+        let all = concat(batches.iter().map(|b| b.as_ref()));
+        let mut new_segments = Vec::new();
+        for (start, part) in split_by_partition(&all, |t| self.options.granularity.start_of(t)) {
+            new_segments.push(self.write_segment(&part, start, upto)?);
+        }
+        let metas: Vec<SegmentMeta> = new_segments.iter().map(|s| s.meta().clone()).collect();
+        self.catalog.commit_segments(&metas, &[], Some(upto))?;
+        {
+            let mut st = self.state.write().map_err(|_| lock_poisoned())?;
+            let mut segs: Vec<Arc<Segment>> = st.segments.as_ref().clone();
+            segs.extend(new_segments);
+            st.segments = Arc::new(segs);
+            st.memtable.remove_through(upto);
+            st.flushed_seq = upto;
+        }
+        self.wal.remove_through(upto)?;
+        tracing::debug!(rows = all.len(), from_seq = after + 1, upto, "flushed memtable");
+        if let Ok(guard) = self.compactor.lock() {
+            if let Some(c) = guard.as_ref() {
+                c.notify();
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes and atomically writes one segment, then opens it through mmap.
+    fn write_segment(&self, batch: &EventBatch, partition_start: i64, max_seq: u64) -> Result<Arc<Segment>> {
+        let id = self.next_segment_id.fetch_add(1, Ordering::SeqCst);
+        let meta = SegmentMeta::for_batch(id, partition_start, max_seq, now_micros(), batch);
+        let bytes = encode_segment(batch, &meta)?;
+        let name = meta.file_name();
+        self.segment_dir.atomic_write(&name, &bytes)?;
+        let path = self.dir.join("segments").join(&name);
+        Ok(Arc::new(Segment::open(self.segment_dir.open_read(&name)?, path)?))
+    }
+
+    /// Every `signal_id` stored (in segments or buffered) in the partition starting at `partition_start`.
+    pub fn signal_ids_in_partition(&self, partition_start: i64) -> Result<HashSet<String>> {
+        let end = self.options.granularity.end_of(partition_start);
+        let snap = self.snapshot()?;
+        let mut ids = HashSet::new();
+        for seg in snap.segments(Some(partition_start), Some(end - 1)) {
+            let times = &seg.int_column(col::TIME)?.values;
+            let sid = seg.text_column(col::SIGNAL_ID)?;
+            for (row, &t) in times.iter().enumerate() {
+                if (partition_start..end).contains(&t) {
+                    if let Some(v) = sid.value(row) {
+                        ids.insert(v.to_string());
+                    }
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The current roster (empty if none was imported).
+    pub fn roster(&self) -> Result<Arc<Roster>> {
+        Ok(self.state.read().map_err(|_| lock_poisoned())?.roster.clone())
+    }
+
+    /// Adds assignments not stored yet (first wins per id); returns how many were new.
+    pub fn add_assignments(&self, assignments: &[Assignment]) -> Result<usize> {
+        let added = self.catalog.add_assignments(assignments)?;
+        let all = Arc::new(self.catalog.assignments()?);
+        self.state.write().map_err(|_| lock_poisoned())?.assignments = all;
+        Ok(added)
+    }
+
+    /// Stores a new roster snapshot (replacing the old one) and re-resolves the `school` of stored
+    /// events whose school was unknown but whose class the new roster places in a school.
+    pub fn replace_roster(&self, roster: Roster) -> Result<RosterUpdate> {
+        self.catalog.put_roster(&roster)?;
+        let roster = Arc::new(roster);
+        self.state.write().map_err(|_| lock_poisoned())?.roster = roster.clone();
+        self.flush()?;
+        maintenance::resolve_schools(self, &roster)
+    }
+
+    /// Number of buffered (not yet flushed) rows.
+    pub fn buffered_rows(&self) -> usize {
+        self.state.read().map(|s| s.memtable.rows()).unwrap_or(0)
+    }
+
+    /// Flushes and stops the background compactor. Dropping a `Db` without `close` loses nothing
+    /// (acknowledged rows are in the WAL) but leaves them to be replayed on the next open.
+    pub fn close(&self) -> Result<()> {
+        if let Ok(mut guard) = self.compactor.lock() {
+            guard.take();
+        }
+        self.flush()
+    }
+}
+
+/// Concatenates batches into one.
+pub(crate) fn concat<'a>(mut batches: impl Iterator<Item = &'a EventBatch>) -> EventBatch {
+    let mut out = match batches.next() {
+        Some(b) => b.clone(),
+        None => crate::batch::BatchBuilder::new().finish(),
+    };
+    for b in batches {
+        out.extend(b);
+    }
+    out
+}
+
+/// Splits `batch` into one batch per partition start, in ascending order.
+pub(crate) fn split_by_partition(batch: &EventBatch, start_of: impl Fn(i64) -> i64) -> Vec<(i64, EventBatch)> {
+    let mut groups: std::collections::BTreeMap<i64, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, &t) in batch.times().iter().enumerate() {
+        groups.entry(start_of(t)).or_default().push(i);
+    }
+    if groups.len() == 1 {
+        if let Some((start, _)) = groups.iter().next() {
+            return vec![(*start, batch.clone())];
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(start, rows)| (start, batch.take(&rows)))
+        .collect()
+}
+
+/// Replaces one text column of `batch` (used when re-resolving schools).
+pub(crate) fn replace_text_column(batch: &mut EventBatch, column: usize, values: Vec<Option<String>>) {
+    let mut sv = crate::batch::StringVec::new();
+    let mut validity = Vec::with_capacity(values.len());
+    for v in &values {
+        sv.push(v.as_deref().unwrap_or(""));
+        validity.push(v.is_some());
+    }
+    let all_valid = validity.iter().all(|&b| b);
+    batch.columns[column] = crate::batch::Column {
+        data: ColumnData::Text(sv),
+        validity: if all_valid { None } else { Some(validity) },
+    };
+}

@@ -1,0 +1,135 @@
+//! A consistent, immutable view of the database for readers: the live segments plus the buffered rows
+//! (as an in-memory segment) at one point in time, and the roster and assignments of that moment.
+//! Also the engine's scan API: time-range pruning and bitmap selection on indexed columns.
+
+use std::sync::Arc;
+
+use roaring::RoaringBitmap;
+
+use crate::error::{Result, StorageError};
+use crate::roster::{Assignment, Roster};
+use crate::schema::{col, EVENT_COLUMNS};
+use crate::segment::Segment;
+
+/// What a reader sees; cheap to clone, never changes, keeps its segments alive.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub(crate) segments: Arc<Vec<Arc<Segment>>>,
+    pub(crate) buffered: Option<Arc<Segment>>,
+    pub(crate) roster: Arc<Roster>,
+    pub(crate) assignments: Arc<Vec<Assignment>>,
+}
+
+/// One conjunct of a scan filter: indexed column `column` equals one of `values`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexFilter {
+    /// Column index (must be an indexed column, see [`crate::schema::ColumnDef::indexed`]).
+    pub column: usize,
+    /// Accepted values (an `IN` list; one value for `=`).
+    pub values: Vec<String>,
+}
+
+/// What to scan: a half-open time range `[from, to)` and filters on indexed columns, all ANDed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanRequest {
+    /// Inclusive lower bound on `time` (µs), if any.
+    pub from: Option<i64>,
+    /// Exclusive upper bound on `time` (µs), if any.
+    pub to: Option<i64>,
+    /// Filters on indexed columns.
+    pub filters: Vec<IndexFilter>,
+}
+
+/// One segment's share of a scan: the segment and the rows of it that match the request.
+#[derive(Debug, Clone)]
+pub struct ScanUnit {
+    /// The segment (read its columns with the typed accessors).
+    pub segment: Arc<Segment>,
+    /// Matching row ids within the segment.
+    pub selection: RoaringBitmap,
+}
+
+impl Snapshot {
+    /// Every segment (persisted and buffered) whose time range may intersect `[lo, hi]` (inclusive, µs).
+    pub fn segments(&self, lo: Option<i64>, hi: Option<i64>) -> Vec<Arc<Segment>> {
+        self.segments
+            .iter()
+            .chain(self.buffered.iter())
+            .filter(|s| {
+                let m = s.meta();
+                m.rows > 0 && lo.is_none_or(|lo| m.max_time >= lo) && hi.is_none_or(|hi| m.min_time <= hi)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The roster at the time of the snapshot (empty if none was imported).
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// The assignments at the time of the snapshot.
+    pub fn assignments(&self) -> &[Assignment] {
+        &self.assignments
+    }
+
+    /// Total rows visible.
+    pub fn rows(&self) -> u64 {
+        self.segments
+            .iter()
+            .chain(self.buffered.iter())
+            .map(|s| s.num_rows() as u64)
+            .sum()
+    }
+
+    /// Resolves `req` per segment: partitions and segments outside the time range are skipped by their
+    /// min/max; indexed filters become bitmap unions (IN) and intersections (AND); the time bound is
+    /// applied last, on the time column, only where a segment straddles it.
+    pub fn scan(&self, req: &ScanRequest) -> Result<Vec<ScanUnit>> {
+        for f in &req.filters {
+            let def = EVENT_COLUMNS
+                .get(f.column)
+                .ok_or_else(|| StorageError::InvalidInput(format!("no column {}", f.column)))?;
+            if !def.indexed {
+                return Err(StorageError::InvalidInput(format!("column {} has no index", def.name)));
+            }
+        }
+        let hi = req.to.map(|t| t.saturating_sub(1));
+        let mut units = Vec::new();
+        for segment in self.segments(req.from, hi) {
+            let mut selection = RoaringBitmap::new();
+            selection.insert_range(0..segment.num_rows() as u32);
+            for f in &req.filters {
+                let mut any = RoaringBitmap::new();
+                for v in &f.values {
+                    if let Some(b) = segment.index_lookup(f.column, v)? {
+                        any |= b;
+                    }
+                }
+                selection &= any;
+                if selection.is_empty() {
+                    break;
+                }
+            }
+            let m = segment.meta();
+            let straddles = req.from.is_some_and(|f| m.min_time < f) || req.to.is_some_and(|t| m.max_time >= t);
+            if straddles && !selection.is_empty() {
+                let times = &segment.int_column(col::TIME)?.values;
+                let (from, to) = (req.from.unwrap_or(i64::MIN), req.to.unwrap_or(i64::MAX));
+                selection = selection
+                    .iter()
+                    .filter(|&r| (from..to).contains(&times[r as usize]))
+                    .collect();
+            }
+            if !selection.is_empty() {
+                units.push(ScanUnit { segment, selection });
+            }
+        }
+        Ok(units)
+    }
+
+    /// Number of rows matching `req` (a convenience over [`Snapshot::scan`]).
+    pub fn count(&self, req: &ScanRequest) -> Result<u64> {
+        Ok(self.scan(req)?.iter().map(|u| u.selection.len()).sum())
+    }
+}

@@ -1,0 +1,280 @@
+//! End-to-end behaviour of the embedded database: durability across reopen, flush, compaction under
+//! concurrent reads, retention, catalog rebuild, roster re-resolution and the scan API.
+
+use std::sync::Arc;
+
+use engine::roster::{Class, Roster};
+use engine::{col, BatchBuilder, Db, DbOptions, EventBatch, IndexFilter, ScanRequest, ValueRef};
+
+const DAY: i64 = 86_400_000_000;
+const T0: i64 = 1_641_168_000_000_000; // 2022-01-03 00:00:00 UTC
+
+fn opts() -> DbOptions {
+    DbOptions {
+        background_compaction: false,
+        memtable_rows: 1 << 30,
+        ..DbOptions::default()
+    }
+}
+
+/// `n` rows starting at `first`, spread over `days` days, 7 classes, 30 students, 3 schools (class 6 has none).
+fn batch(first: usize, n: usize, days: i64) -> EventBatch {
+    let mut b = BatchBuilder::new();
+    for i in first..first + n {
+        let id = format!("sig-{i}");
+        let student = format!("s{}", i % 30);
+        let class = format!("c{}", i % 7);
+        let school = format!("school{}", (i % 7) % 3);
+        let mut row = vec![ValueRef::Null; col::COUNT];
+        row[col::TIME] = ValueRef::Int(T0 + (i as i64 % days) * DAY + (i as i64 % 86_400) * 1_000_000);
+        row[col::SIGNAL_ID] = ValueRef::Text(&id);
+        row[col::SIGNAL] = ValueRef::Text("VisitTeamChannel");
+        row[col::APP] = ValueRef::Text(if i % 2 == 0 { "Teams" } else { "Assignments" });
+        row[col::STUDENT] = ValueRef::Text(&student);
+        row[col::CLASS] = ValueRef::Text(&class);
+        if i % 7 != 6 {
+            row[col::SCHOOL] = ValueRef::Text(&school);
+        }
+        b.push_row(&row).unwrap();
+    }
+    b.finish()
+}
+
+fn class_filter(c: &str) -> ScanRequest {
+    ScanRequest {
+        filters: vec![IndexFilter {
+            column: col::CLASS,
+            values: vec![c.into()],
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn acknowledged_rows_survive_reopen_without_close() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path(), opts()).unwrap();
+        db.append(batch(0, 500, 3)).unwrap();
+        db.flush().unwrap();
+        db.append(batch(500, 300, 3)).unwrap();
+        assert_eq!(db.snapshot().unwrap().rows(), 800);
+        // dropped without close: the last 300 rows live only in the WAL
+    }
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let snap = db.snapshot().unwrap();
+    assert_eq!(snap.rows(), 800);
+    assert_eq!(db.buffered_rows(), 300);
+    db.close().unwrap();
+    drop(db);
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(db.snapshot().unwrap().rows(), 800);
+    assert_eq!(db.buffered_rows(), 0);
+}
+
+#[test]
+fn flush_writes_one_segment_per_partition_and_scan_prunes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    db.append(batch(0, 1000, 4)).unwrap();
+    db.flush().unwrap();
+    let snap = db.snapshot().unwrap();
+    assert_eq!(snap.segments(None, None).len(), 4);
+    assert_eq!(snap.segments(Some(T0 + DAY), Some(T0 + 2 * DAY - 1)).len(), 1);
+    let day1 = ScanRequest {
+        from: Some(T0 + DAY),
+        to: Some(T0 + 2 * DAY),
+        ..Default::default()
+    };
+    assert_eq!(snap.count(&day1).unwrap(), 250);
+    assert_eq!(
+        snap.count(&class_filter("c3")).unwrap(),
+        (0..1000).filter(|i| i % 7 == 3).count() as u64
+    );
+    let both = ScanRequest {
+        filters: class_filter("c3").filters,
+        ..day1
+    };
+    assert_eq!(
+        snap.count(&both).unwrap(),
+        (0..1000).filter(|i| i % 7 == 3 && i % 4 == 1).count() as u64
+    );
+    let unindexed = ScanRequest {
+        filters: vec![IndexFilter {
+            column: col::GRADE,
+            values: vec![],
+        }],
+        ..Default::default()
+    };
+    assert!(snap.scan(&unindexed).is_err());
+}
+
+#[test]
+fn compaction_merges_partitions_while_readers_keep_their_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    for k in 0..5 {
+        db.append(batch(k * 200, 200, 2)).unwrap();
+        db.flush().unwrap();
+    }
+    let before = db.snapshot().unwrap();
+    assert_eq!(before.segments(None, None).len(), 10);
+    let expected = before.count(&class_filter("c2")).unwrap();
+    let reader_db = db.clone();
+    let reader = std::thread::spawn(move || {
+        for _ in 0..50 {
+            let snap = reader_db.snapshot().unwrap();
+            assert_eq!(snap.rows(), 1000);
+            assert_eq!(snap.count(&class_filter("c2")).unwrap(), expected);
+        }
+    });
+    let stats = db.compact().unwrap();
+    reader.join().unwrap();
+    assert_eq!(stats.partitions_merged, 2);
+    assert_eq!(stats.segments_removed, 10);
+    // The old snapshot still reads its (now deleted) segments.
+    assert_eq!(before.count(&class_filter("c2")).unwrap(), expected);
+    let after = db.snapshot().unwrap();
+    assert_eq!(after.segments(None, None).len(), 2);
+    assert_eq!(after.count(&class_filter("c2")).unwrap(), expected);
+    drop(db);
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(db.snapshot().unwrap().segments(None, None).len(), 2);
+    assert_eq!(db.snapshot().unwrap().rows(), 1000);
+}
+
+#[test]
+fn retention_drops_whole_old_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    db.append(batch(0, 300, 3)).unwrap();
+    db.flush().unwrap();
+    // "now" is the end of day 3; keep one day: days 0 and 1 end before the cutoff.
+    let dropped = db.apply_retention(T0 + 3 * DAY, Some(DAY)).unwrap();
+    assert_eq!(dropped, 200);
+    assert_eq!(db.snapshot().unwrap().rows(), 100);
+    assert_eq!(
+        db.apply_retention(T0 + 3 * DAY, None).unwrap(),
+        0,
+        "no configured retention: nothing dropped"
+    );
+}
+
+#[test]
+fn lost_catalog_is_rebuilt_from_segment_files() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path(), opts()).unwrap();
+        db.append(batch(0, 400, 2)).unwrap();
+        db.close().unwrap();
+        db.append(batch(400, 10, 2)).unwrap(); // only in the WAL
+    }
+    std::fs::remove_dir_all(dir.path().join("catalog")).unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let snap = db.snapshot().unwrap();
+    assert_eq!(
+        snap.rows(),
+        410,
+        "segments found again, WAL replayed after their max_seq, nothing twice"
+    );
+}
+
+#[test]
+fn orphan_segment_from_interrupted_flush_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path(), opts()).unwrap();
+        db.append(batch(0, 100, 1)).unwrap();
+        db.flush().unwrap();
+        db.append(batch(100, 50, 1)).unwrap();
+    }
+    // Simulate a crash after a segment file was written but before the manifest recorded it.
+    let segs = dir.path().join("segments");
+    let existing = std::fs::read_dir(&segs).unwrap().next().unwrap().unwrap().path();
+    std::fs::copy(&existing, segs.join("00000000000000ff.seg")).unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(db.snapshot().unwrap().rows(), 150);
+    assert!(!segs.join("00000000000000ff.seg").exists());
+}
+
+#[test]
+fn replacing_the_roster_resolves_unknown_schools() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    db.append(batch(0, 700, 2)).unwrap();
+    db.flush().unwrap();
+    let null_school = |db: &Arc<Db>| {
+        let snap = db.snapshot().unwrap();
+        let mut n = 0;
+        for s in snap.segments(None, None) {
+            let col = s.text_column(col::SCHOOL).unwrap();
+            n += (0..s.num_rows()).filter(|&r| col.value(r).is_none()).count();
+        }
+        n
+    };
+    assert_eq!(null_school(&db), 100);
+    let roster = Roster {
+        classes: vec![Class {
+            id: "c6".into(),
+            name: "Six".into(),
+            school: Some("school9".into()),
+        }],
+        ..Roster::default()
+    };
+    let update = db.replace_roster(roster.clone()).unwrap();
+    assert_eq!(update.events_resolved, 100);
+    assert_eq!(null_school(&db), 0);
+    let school9 = ScanRequest {
+        filters: vec![IndexFilter {
+            column: col::SCHOOL,
+            values: vec!["school9".into()],
+        }],
+        ..Default::default()
+    };
+    assert_eq!(db.snapshot().unwrap().count(&school9).unwrap(), 100);
+    drop(db);
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(*db.roster().unwrap(), roster);
+    assert_eq!(db.snapshot().unwrap().count(&school9).unwrap(), 100);
+}
+
+#[test]
+fn signal_ids_by_partition_cover_segments_and_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    db.append(batch(0, 10, 2)).unwrap();
+    db.flush().unwrap();
+    db.append(batch(10, 10, 2)).unwrap();
+    let ids = db.signal_ids_in_partition(T0).unwrap();
+    let expected: std::collections::HashSet<String> =
+        (0..20).filter(|i| i % 2 == 0).map(|i| format!("sig-{i}")).collect();
+    assert_eq!(ids, expected);
+}
+
+#[test]
+fn background_compaction_runs_after_flushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(
+        dir.path(),
+        DbOptions {
+            background_compaction: true,
+            ..opts()
+        },
+    )
+    .unwrap();
+    for k in 0..4 {
+        db.append(batch(k * 50, 50, 1)).unwrap();
+        db.flush().unwrap();
+    }
+    let mut segments = usize::MAX;
+    for _ in 0..200 {
+        segments = db.snapshot().unwrap().segments(None, None).len();
+        if segments == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(segments, 1);
+    assert_eq!(db.snapshot().unwrap().rows(), 200);
+    db.close().unwrap();
+}
