@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod collect;
+pub mod db_sink;
 pub mod dedup;
 pub mod error;
 pub mod generate;

@@ -1,0 +1,96 @@
+//! Command-line flags of every subcommand (clap derive). Behaviour lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// engagedb: an embedded analytical database for student-engagement analytics.
+#[derive(Debug, Parser)]
+#[command(name = "engagedb", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a sample district, load it into a local store and answer example questions.
+    Demo {
+        /// Where the demo keeps its generated files and store (reused on the next run).
+        #[arg(long, default_value = "demo-data")]
+        dir: PathBuf,
+        /// Students in the generated district.
+        #[arg(long, default_value_t = 2000)]
+        students: usize,
+        /// School days of activity.
+        #[arg(long, default_value_t = 34)]
+        days: u32,
+    },
+    /// Import a roster and/or activity export files into an embedded store (created if absent).
+    Import {
+        /// The data directory of the store.
+        #[arg(long)]
+        data: PathBuf,
+        /// Roster folder (data-lake export, OneRoster/SDS v2.1 CSV, or SDS v1 CSV; detected).
+        #[arg(long)]
+        roster: Option<PathBuf>,
+        /// Activity export file (headerless CSV, optionally .gz); repeatable.
+        #[arg(long)]
+        activity: Vec<PathBuf>,
+        /// Row errors listed in full before they are only counted.
+        #[arg(long, default_value_t = 20)]
+        max_errors: usize,
+    },
+    /// Write a realistic district (OneRoster v2.1 roster + 32-column activity export).
+    Generate {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of students.
+        #[arg(long, default_value_t = 600)]
+        students: usize,
+        /// Days of activity.
+        #[arg(long, default_value_t = 34)]
+        days: u32,
+        /// Random seed (same seed, same bytes).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Mean events per student per day.
+        #[arg(long, default_value_t = 4.0)]
+        events_per_student_day: f64,
+        /// Split the activity export into this many files.
+        #[arg(long, default_value_t = 1)]
+        files: usize,
+        /// gzip the activity files.
+        #[arg(long)]
+        gzip: bool,
+    },
+    /// Administration of an embedded store.
+    Admin {
+        /// The data directory of the store.
+        #[arg(long)]
+        data: PathBuf,
+        /// The task.
+        #[command(subcommand)]
+        task: AdminTask,
+    },
+}
+
+/// Administrative tasks.
+#[derive(Debug, Subcommand)]
+pub enum AdminTask {
+    /// Print segments, partitions, rows and bytes on disk.
+    Stats,
+    /// Merge each partition's segments into one now.
+    Compact,
+    /// Rebuild the catalog's segment manifest from the segment files.
+    RebuildCatalog,
+    /// Drop partitions that ended more than DAYS days ago.
+    Retention {
+        /// Age in days.
+        #[arg(long)]
+        days: i64,
+    },
+}
