@@ -255,16 +255,23 @@ impl Db {
     }
 
     /// Every `signal_id` stored (in segments or buffered) in the partition starting at `partition_start`.
+    /// Reads the buffered batches directly, so it costs no segment encoding.
     pub fn signal_ids_in_partition(&self, partition_start: i64) -> Result<HashSet<String>> {
         let end = self.options.granularity.end_of(partition_start);
-        let snap = self.snapshot()?;
+        let (segments, buffered) = {
+            let st = self.state.read().map_err(|_| lock_poisoned())?;
+            (st.segments.clone(), st.memtable.batches().cloned().collect::<Vec<_>>())
+        };
         let mut ids = HashSet::new();
-        for seg in snap.segments(Some(partition_start), Some(end - 1)) {
-            let times = &seg.int_column(col::TIME)?.values;
+        for seg in segments.iter().filter(|s| s.meta().partition_start == partition_start && s.meta().rows > 0) {
             let sid = seg.text_column(col::SIGNAL_ID)?;
-            for (row, &t) in times.iter().enumerate() {
+            ids.extend((0..seg.num_rows()).filter_map(|r| sid.value(r)).map(str::to_string));
+        }
+        for batch in &buffered {
+            let sid = &batch.columns[col::SIGNAL_ID];
+            for (row, &t) in batch.times().iter().enumerate() {
                 if (partition_start..end).contains(&t) {
-                    if let Some(v) = sid.value(row) {
+                    if let crate::ValueRef::Text(v) = sid.get(row) {
                         ids.insert(v.to_string());
                     }
                 }
