@@ -67,6 +67,30 @@ pub enum Command {
         #[arg(long)]
         gzip: bool,
     },
+    /// Run SQL against an embedded store: -c SQL, -f FILE, or statements piped on standard input.
+    Shell {
+        /// The data directory of the store.
+        #[arg(long)]
+        data: PathBuf,
+        /// Run these statements (separated by `;`) and exit.
+        #[arg(short = 'c', long = "command", conflicts_with = "file")]
+        command: Option<String>,
+        /// Run the statements in this file and exit.
+        #[arg(short = 'f', long)]
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        /// Memory a query may use, in MiB.
+        #[arg(long, default_value_t = 4096)]
+        memory_limit: usize,
+        /// Worker threads for scans (default: the number of cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print each statement's run time.
+        #[arg(long)]
+        timing: bool,
+    },
     /// Administration of an embedded store.
     Admin {
         /// The data directory of the store.
@@ -76,6 +100,17 @@ pub enum Command {
         #[command(subcommand)]
         task: AdminTask,
     },
+}
+
+/// How query results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned table for humans.
+    Table,
+    /// RFC 4180 CSV with a header row (NULL is an empty field).
+    Csv,
+    /// JSON lines, one object per row.
+    Json,
 }
 
 /// Administrative tasks.

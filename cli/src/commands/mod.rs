@@ -4,6 +4,7 @@ mod admin;
 mod demo;
 mod generate;
 mod import;
+mod shell;
 
 use crate::args::{Cli, Command};
 
@@ -21,6 +22,18 @@ pub fn run(cli: Cli) -> CliResult {
             generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ())
         }
         Command::Admin { data, task } => admin::run(&data, task),
+        Command::Shell { data, command, file, format, memory_limit, threads, timing } => {
+            let input = match (&command, &file) {
+                (Some(c), _) => shell::Input::Command(c),
+                (None, Some(f)) => shell::Input::File(f),
+                (None, None) => shell::Input::Stdin,
+            };
+            let mut options = query::ExecOptions { memory_limit: memory_limit << 20, ..Default::default() };
+            if let Some(t) = threads {
+                options.threads = t.max(1);
+            }
+            shell::run(&data, input, format, options, timing)
+        }
     }
 }
 
@@ -28,4 +41,17 @@ pub fn run(cli: Cli) -> CliResult {
 pub fn open_store(data: &std::path::Path) -> CliResult<std::sync::Arc<engine::Db>> {
     engine::Db::open(data, engine::DbOptions::default())
         .map_err(|e| format!("cannot open data directory {}: {e}", data.display()).into())
+}
+
+/// Opens a store that must already exist (querying an empty, fresh directory is almost always a typo).
+pub fn open_existing_store(data: &std::path::Path) -> CliResult<std::sync::Arc<engine::Db>> {
+    if !data.join("catalog").exists() {
+        return Err(format!(
+            "no engagedb store in {} (create one with `engagedb import --data {} …` or `engagedb demo`)",
+            data.display(),
+            data.display()
+        )
+        .into());
+    }
+    open_store(data)
 }

@@ -1,0 +1,687 @@
+//! Hash aggregation: `GROUP BY` keys become 64-bit codes (dictionary ids map to group slots through a
+//! per-dictionary cache, so most rows cost an array lookup), aggregates update per-slot state vectors,
+//! and `count(DISTINCT …)` keeps a set of codes per group. Each worker aggregates its segments; the
+//! partial results are merged by key codes at the end.
+
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::array::{Array, Batch, TextArray};
+use super::chunk::Chunk;
+use super::eval::{eval, eval_mask, Datum};
+use super::keys::{Encoder, Interner, KeyCodes};
+use super::memory::Reservation;
+use super::pipeline::Sink;
+use super::subquery::SubqueryResults;
+use super::ExecError;
+use crate::plan::{AggFunc, AggregateCall, ScalarExpr};
+use crate::value::{DataType, Value};
+
+/// Group slots for each row of a chunk.
+enum Slots {
+    /// Every row is in this group.
+    One(u32),
+    /// Row `i` is in group `slots[i]`.
+    Rows(Vec<u32>),
+}
+
+impl Slots {
+    #[inline]
+    fn get(&self, i: usize) -> u32 {
+        match self {
+            Slots::One(s) => *s,
+            Slots::Rows(v) => v[i],
+        }
+    }
+}
+
+/// The groups seen so far: key codes (plus a NULL mask) → slot.
+struct Groups {
+    width: usize,
+    map: FxHashMap<Box<[u64]>, u32>,
+    keys: Vec<u64>,
+    count: u32,
+    /// Slots by dictionary id, for a single non-constant dictionary key: (dict pointer, length, constant
+    /// key codes) → slot per id (`u32::MAX` when not seen yet).
+    dict_slots: FxHashMap<(usize, usize, Box<[u64]>), Vec<u32>>,
+}
+
+impl Groups {
+    fn new(keys: usize) -> Groups {
+        Groups {
+            width: keys + 1,
+            map: FxHashMap::default(),
+            keys: Vec::new(),
+            count: 0,
+            dict_slots: FxHashMap::default(),
+        }
+    }
+
+    fn slot(&mut self, key: &[u64]) -> u32 {
+        if let Some(&s) = self.map.get(key) {
+            return s;
+        }
+        let s = self.count;
+        self.keys.extend_from_slice(key);
+        self.map.insert(key.into(), s);
+        self.count += 1;
+        s
+    }
+
+    fn key(&self, slot: u32) -> &[u64] {
+        let w = self.width;
+        &self.keys[slot as usize * w..(slot as usize + 1) * w]
+    }
+}
+
+/// A set of value codes.
+#[derive(Default)]
+struct DistinctSet {
+    small: Vec<u64>,
+    big: Option<FxHashSet<u64>>,
+}
+
+impl DistinctSet {
+    /// Inserts; returns whether the code was new.
+    #[inline]
+    fn insert(&mut self, code: u64) -> bool {
+        if let Some(b) = &mut self.big {
+            return b.insert(code);
+        }
+        if self.small.contains(&code) {
+            return false;
+        }
+        self.small.push(code);
+        if self.small.len() > 16 {
+            self.big = Some(self.small.drain(..).collect());
+        }
+        true
+    }
+
+    fn codes(&self) -> Vec<u64> {
+        match &self.big {
+            Some(b) => b.iter().copied().collect(),
+            None => self.small.clone(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.big.as_ref().map_or(self.small.len(), FxHashSet::len)
+    }
+}
+
+/// Neumaier-compensated sum, so the result hardly depends on the order rows arrive in.
+#[derive(Default, Clone, Copy)]
+struct FloatSum {
+    sum: f64,
+    comp: f64,
+}
+
+impl FloatSum {
+    #[inline]
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.comp += (self.sum - t) + x;
+        } else {
+            self.comp += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn merge(&mut self, o: FloatSum) {
+        self.add(o.sum);
+        self.comp += o.comp;
+    }
+
+    fn value(self) -> f64 {
+        self.sum + self.comp
+    }
+}
+
+/// Per-group state of one aggregate.
+enum Acc {
+    Count(Vec<i64>),
+    SumInt(Vec<i128>, Vec<bool>),
+    SumFloat(Vec<FloatSum>, Vec<bool>),
+    AvgInt(Vec<i128>, Vec<i64>),
+    AvgFloat(Vec<FloatSum>, Vec<i64>),
+    MinMaxInt { v: Vec<i64>, seen: Vec<bool>, max: bool },
+    MinMaxFloat { v: Vec<f64>, seen: Vec<bool>, max: bool },
+    MinMaxValue { v: Vec<Value>, max: bool },
+    Bool { v: Vec<Option<bool>>, and: bool },
+    Distinct { sets: Vec<DistinctSet>, stamp: Vec<u32>, chunk: u32, entries: usize },
+}
+
+impl Acc {
+    fn new(call: &AggregateCall) -> Acc {
+        let arg_ty = call.arg.as_ref().map_or(DataType::Int, ScalarExpr::data_type);
+        if call.distinct {
+            return Acc::Distinct { sets: Vec::new(), stamp: Vec::new(), chunk: 0, entries: 0 };
+        }
+        match call.func {
+            AggFunc::CountStar | AggFunc::Count => Acc::Count(Vec::new()),
+            AggFunc::Sum if arg_ty == DataType::Double => Acc::SumFloat(Vec::new(), Vec::new()),
+            AggFunc::Sum => Acc::SumInt(Vec::new(), Vec::new()),
+            AggFunc::Avg if arg_ty == DataType::Double => Acc::AvgFloat(Vec::new(), Vec::new()),
+            AggFunc::Avg => Acc::AvgInt(Vec::new(), Vec::new()),
+            AggFunc::Min | AggFunc::Max => {
+                let max = call.func == AggFunc::Max;
+                match arg_ty {
+                    DataType::Int | DataType::Timestamp => Acc::MinMaxInt { v: Vec::new(), seen: Vec::new(), max },
+                    DataType::Double => Acc::MinMaxFloat { v: Vec::new(), seen: Vec::new(), max },
+                    _ => Acc::MinMaxValue { v: Vec::new(), max },
+                }
+            }
+            AggFunc::BoolAnd | AggFunc::BoolOr => Acc::Bool { v: Vec::new(), and: call.func == AggFunc::BoolAnd },
+        }
+    }
+
+    fn resize(&mut self, n: usize) {
+        match self {
+            Acc::Count(v) => v.resize(n, 0),
+            Acc::SumInt(v, s) => {
+                v.resize(n, 0);
+                s.resize(n, false)
+            }
+            Acc::SumFloat(v, s) => {
+                v.resize(n, FloatSum::default());
+                s.resize(n, false)
+            }
+            Acc::AvgInt(v, c) => {
+                v.resize(n, 0);
+                c.resize(n, 0)
+            }
+            Acc::AvgFloat(v, c) => {
+                v.resize(n, FloatSum::default());
+                c.resize(n, 0)
+            }
+            Acc::MinMaxInt { v, seen, .. } => {
+                v.resize(n, 0);
+                seen.resize(n, false)
+            }
+            Acc::MinMaxFloat { v, seen, .. } => {
+                v.resize(n, 0.0);
+                seen.resize(n, false)
+            }
+            Acc::MinMaxValue { v, .. } => v.resize(n, Value::Null),
+            Acc::Bool { v, .. } => v.resize(n, None),
+            Acc::Distinct { sets, stamp, .. } => {
+                sets.resize_with(n, DistinctSet::default);
+                stamp.resize(n, u32::MAX)
+            }
+        }
+    }
+
+    /// Approximate heap bytes per group plus distinct entries.
+    fn heap_bytes(&self, groups: usize) -> usize {
+        match self {
+            Acc::Distinct { entries, .. } => groups * 40 + entries * 16,
+            Acc::MinMaxValue { .. } => groups * 48,
+            _ => groups * 24,
+        }
+    }
+
+    /// Folds the rows of a chunk into the groups `slots` says; rows outside `mask` are skipped.
+    fn update(
+        &mut self,
+        slots: &Slots,
+        arg: Option<&Datum<'_>>,
+        arg_ty: DataType,
+        mask: Option<&[bool]>,
+        n: usize,
+        enc: &mut Encoder,
+    ) -> Result<(), ExecError> {
+        let keep = |i: usize| mask.is_none_or(|m| m[i]);
+        if let Acc::Distinct { sets, stamp, chunk, entries } = self {
+            let Some(arg) = arg else {
+                return Err(ExecError::Internal("DISTINCT aggregate without argument".into()));
+            };
+            *chunk = chunk.wrapping_add(1);
+            match enc.encode(arg)? {
+                KeyCodes::Const { null: true, .. } => {}
+                KeyCodes::Const { code, null: false } => {
+                    // One insert per group touched by the chunk.
+                    for i in (0..n).filter(|&i| keep(i)) {
+                        let s = slots.get(i) as usize;
+                        if stamp[s] != *chunk {
+                            stamp[s] = *chunk;
+                            *entries += usize::from(sets[s].insert(code));
+                        }
+                        if let Slots::One(_) = slots {
+                            break;
+                        }
+                    }
+                }
+                KeyCodes::Rows { codes, nulls } => {
+                    for i in 0..n {
+                        if keep(i) && !nulls.as_ref().is_some_and(|v| v[i]) {
+                            *entries += usize::from(sets[slots.get(i) as usize].insert(codes[i]));
+                        }
+                    }
+                }
+            }
+            return Ok(());
+        }
+        if let Acc::Count(c) = self {
+            match arg {
+                None => match (slots, mask) {
+                    (Slots::One(s), None) => c[*s as usize] += n as i64,
+                    _ => (0..n).filter(|&i| keep(i)).for_each(|i| c[slots.get(i) as usize] += 1),
+                },
+                Some(Datum::Scalar(v)) => {
+                    if !v.is_null() {
+                        (0..n).filter(|&i| keep(i)).for_each(|i| c[slots.get(i) as usize] += 1)
+                    }
+                }
+                Some(Datum::Array(a)) => {
+                    (0..n).filter(|&i| keep(i) && a.is_valid(i)).for_each(|i| c[slots.get(i) as usize] += 1)
+                }
+            }
+            return Ok(());
+        }
+        let Some(arg) = arg else {
+            return Err(ExecError::Internal("aggregate without argument".into()));
+        };
+        let array = arg.clone().into_array(arg_ty, n);
+        let a = array.as_ref();
+        let rows = (0..n).filter(|&i| keep(i) && a.is_valid(i));
+        match (self, a) {
+            (Acc::SumInt(v, seen), Array::Int(x, _)) => rows.for_each(|i| {
+                let s = slots.get(i) as usize;
+                v[s] += x[i] as i128;
+                seen[s] = true;
+            }),
+            (Acc::SumFloat(v, seen), Array::Double(x, _)) => rows.for_each(|i| {
+                let s = slots.get(i) as usize;
+                v[s].add(x[i]);
+                seen[s] = true;
+            }),
+            (Acc::AvgInt(v, c), Array::Int(x, _)) => rows.for_each(|i| {
+                let s = slots.get(i) as usize;
+                v[s] += x[i] as i128;
+                c[s] += 1;
+            }),
+            (Acc::AvgFloat(v, c), Array::Double(x, _)) => rows.for_each(|i| {
+                let s = slots.get(i) as usize;
+                v[s].add(x[i]);
+                c[s] += 1;
+            }),
+            (Acc::MinMaxInt { v, seen, max }, Array::Int(x, _) | Array::Timestamp(x, _)) => rows.for_each(|i| {
+                let s = slots.get(i) as usize;
+                if !seen[s] || (*max && x[i] > v[s]) || (!*max && x[i] < v[s]) {
+                    v[s] = x[i];
+                    seen[s] = true;
+                }
+            }),
+            (Acc::MinMaxFloat { v, seen, max }, Array::Double(x, _)) => rows.for_each(|i| {
+                let s = slots.get(i) as usize;
+                let o = crate::value::cmp_f64(x[i], v[s]);
+                if !seen[s] || (*max && o.is_gt()) || (!*max && o.is_lt()) {
+                    v[s] = x[i];
+                    seen[s] = true;
+                }
+            }),
+            (Acc::MinMaxValue { v, max }, Array::Text(t)) => {
+                for i in rows {
+                    let s = slots.get(i) as usize;
+                    let Some(x) = t.get(i) else { continue };
+                    let better = match &v[s] {
+                        Value::Text(cur) => {
+                            let o = x.as_bytes().cmp(cur.as_bytes());
+                            (*max && o.is_gt()) || (!*max && o.is_lt())
+                        }
+                        _ => true,
+                    };
+                    if better {
+                        v[s] = Value::Text(x.to_string());
+                    }
+                }
+            }
+            (Acc::MinMaxValue { v, max }, a) => {
+                for i in rows {
+                    let s = slots.get(i) as usize;
+                    let x = a.value(i);
+                    let better = v[s].is_null() || {
+                        let o = x.total_cmp(&v[s]);
+                        (*max && o.is_gt()) || (!*max && o.is_lt())
+                    };
+                    if better {
+                        v[s] = x;
+                    }
+                }
+            }
+            (Acc::Bool { v, and }, Array::Bool(x, _)) => rows.for_each(|i| {
+                let s = slots.get(i) as usize;
+                v[s] = Some(match v[s] {
+                    None => x[i],
+                    Some(cur) if *and => cur && x[i],
+                    Some(cur) => cur || x[i],
+                });
+            }),
+            (_, a) => return Err(ExecError::Internal(format!("aggregate state does not accept {}", a.data_type()))),
+        }
+        Ok(())
+    }
+}
+
+/// Merges `other`'s state for its group `from` into `acc`'s group `to`.
+fn merge_acc(acc: &mut Acc, to: usize, other: &mut Acc, from: usize) -> Result<(), ExecError> {
+    match (acc, other) {
+        (Acc::Count(a), Acc::Count(b)) => a[to] += b[from],
+        (Acc::SumInt(a, sa), Acc::SumInt(b, sb)) => {
+            a[to] += b[from];
+            sa[to] |= sb[from];
+        }
+        (Acc::SumFloat(a, sa), Acc::SumFloat(b, sb)) => {
+            a[to].merge(b[from]);
+            sa[to] |= sb[from];
+        }
+        (Acc::AvgInt(a, ca), Acc::AvgInt(b, cb)) => {
+            a[to] += b[from];
+            ca[to] += cb[from];
+        }
+        (Acc::AvgFloat(a, ca), Acc::AvgFloat(b, cb)) => {
+            a[to].merge(b[from]);
+            ca[to] += cb[from];
+        }
+        (Acc::MinMaxInt { v: a, seen: sa, max }, Acc::MinMaxInt { v: b, seen: sb, .. }) => {
+            if sb[from] && (!sa[to] || (*max && b[from] > a[to]) || (!*max && b[from] < a[to])) {
+                a[to] = b[from];
+                sa[to] = true;
+            }
+        }
+        (Acc::MinMaxFloat { v: a, seen: sa, max }, Acc::MinMaxFloat { v: b, seen: sb, .. }) => {
+            let o = crate::value::cmp_f64(b[from], a[to]);
+            if sb[from] && (!sa[to] || (*max && o.is_gt()) || (!*max && o.is_lt())) {
+                a[to] = b[from];
+                sa[to] = true;
+            }
+        }
+        (Acc::MinMaxValue { v: a, max }, Acc::MinMaxValue { v: b, .. }) => {
+            let x = std::mem::replace(&mut b[from], Value::Null);
+            if !x.is_null() && (a[to].is_null() || {
+                let o = x.total_cmp(&a[to]);
+                (*max && o.is_gt()) || (!*max && o.is_lt())
+            }) {
+                a[to] = x;
+            }
+        }
+        (Acc::Bool { v: a, and }, Acc::Bool { v: b, .. }) => {
+            a[to] = match (a[to], b[from]) {
+                (None, y) => y,
+                (x, None) => x,
+                (Some(x), Some(y)) => Some(if *and { x && y } else { x || y }),
+            }
+        }
+        (Acc::Distinct { sets: a, entries: ea, .. }, Acc::Distinct { sets: b, .. }) => {
+            for code in b[from].codes() {
+                *ea += usize::from(a[to].insert(code));
+            }
+        }
+        _ => return Err(ExecError::Internal("merging different aggregate states".into())),
+    }
+    Ok(())
+}
+
+/// The sink of an `Aggregate` node.
+pub struct AggregateSink<'p> {
+    keys: &'p [ScalarExpr],
+    aggs: &'p [AggregateCall],
+    sq: &'p SubqueryResults,
+    encoder: Encoder,
+    interner: Arc<Mutex<Interner>>,
+    groups: Groups,
+    accs: Vec<Acc>,
+    memory: Reservation,
+}
+
+impl<'p> AggregateSink<'p> {
+    /// A sink grouping by `keys` and computing `aggs`, interning through `interner`.
+    pub fn new(
+        keys: &'p [ScalarExpr],
+        aggs: &'p [AggregateCall],
+        sq: &'p SubqueryResults,
+        interner: Arc<Mutex<Interner>>,
+        memory: Reservation,
+    ) -> AggregateSink<'p> {
+        AggregateSink {
+            keys,
+            aggs,
+            sq,
+            encoder: Encoder::new(interner.clone()),
+            interner,
+            groups: Groups::new(keys.len()),
+            accs: aggs.iter().map(Acc::new).collect(),
+            memory,
+        }
+    }
+
+    fn assign_slots(&mut self, datums: &[Datum<'_>], n: usize) -> Result<Slots, ExecError> {
+        let k = datums.len();
+        let mut key = vec![0u64; k + 1];
+        let mut varying = Vec::new();
+        for (j, d) in datums.iter().enumerate() {
+            match d {
+                Datum::Scalar(v) if v.is_null() => key[k] |= 1 << j,
+                Datum::Scalar(v) => key[j] = self.encoder.value_code(v)?,
+                Datum::Array(_) => varying.push(j),
+            }
+        }
+        if varying.is_empty() {
+            return Ok(Slots::One(self.groups.slot(&key)));
+        }
+        if let [j] = varying.as_slice() {
+            if let Datum::Array(a) = &datums[*j] {
+                if let Array::Text(TextArray::Dict { ids, dict, valid, .. }) = a.as_ref() {
+                    return self.dict_slots(*j, &key, ids, dict, valid);
+                }
+            }
+        }
+        let codes: Vec<KeyCodes> = varying.iter().map(|&j| self.encoder.encode(&datums[j])).collect::<Result<_, _>>()?;
+        let const_mask = key[k];
+        let mut slots = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut mask = const_mask;
+            for (c, &j) in codes.iter().zip(&varying) {
+                let (code, null) = c.get(i);
+                key[j] = if null { 0 } else { code };
+                if null {
+                    mask |= 1 << j;
+                }
+            }
+            key[k] = mask;
+            slots.push(self.groups.slot(&key));
+        }
+        Ok(Slots::Rows(slots))
+    }
+
+    /// Slots for a single varying dictionary-encoded key: one group lookup per distinct id.
+    fn dict_slots(
+        &mut self,
+        j: usize,
+        key: &[u64],
+        ids: &[u32],
+        dict: &[String],
+        valid: &Option<Vec<bool>>,
+    ) -> Result<Slots, ExecError> {
+        let k = key.len() - 1;
+        let cache_key = (dict.as_ptr() as usize, dict.len(), Box::<[u64]>::from(key));
+        let mut cache = self.groups.dict_slots.remove(&cache_key).unwrap_or_else(|| vec![u32::MAX; dict.len()]);
+        let codes = self.encoder.dict_codes(dict, ids)?.to_vec();
+        let mut buf = key.to_vec();
+        let mut null_slot = None;
+        let mut slots = Vec::with_capacity(ids.len());
+        for (i, &id) in ids.iter().enumerate() {
+            if valid.as_ref().is_some_and(|v| !v[i]) {
+                let s = *null_slot.get_or_insert_with(|| {
+                    buf[j] = 0;
+                    buf[k] = key[k] | (1 << j);
+                    self.groups.slot(&buf)
+                });
+                slots.push(s);
+                continue;
+            }
+            let c = &mut cache[id as usize];
+            if *c == u32::MAX {
+                buf[j] = codes[id as usize];
+                buf[k] = key[k];
+                *c = self.groups.slot(&buf);
+            }
+            slots.push(*c);
+        }
+        self.groups.dict_slots.insert(cache_key, cache);
+        Ok(Slots::Rows(slots))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let g = self.groups.count as usize;
+        g * (self.groups.width * 16 + 32) + self.accs.iter().map(|a| a.heap_bytes(g)).sum::<usize>()
+    }
+
+    /// The result: one row per group (one row in all for an aggregate without keys, even over no rows).
+    pub fn finish(mut self) -> Result<Batch, ExecError> {
+        if self.keys.is_empty() && self.groups.count == 0 {
+            self.groups.slot(&[0]);
+        }
+        let n = self.groups.count as usize;
+        for a in &mut self.accs {
+            a.resize(n);
+        }
+        let interner = self.interner.lock().map_err(|_| ExecError::Internal("interner lock poisoned".into()))?;
+        let mut columns = Vec::with_capacity(self.keys.len() + self.aggs.len());
+        let k = self.keys.len();
+        for (j, key) in self.keys.iter().enumerate() {
+            let ty = key.data_type();
+            let vals: Vec<Value> = (0..n as u32)
+                .map(|s| {
+                    let kv = self.groups.key(s);
+                    if kv[k] & (1 << j) != 0 { Value::Null } else { interner.decode(ty, kv[j]) }
+                })
+                .collect();
+            columns.push(Array::from_values(ty, &vals));
+        }
+        for (call, acc) in self.aggs.iter().zip(&self.accs) {
+            let arg_ty = call.arg.as_ref().map_or(DataType::Int, ScalarExpr::data_type);
+            let mut vals = Vec::with_capacity(n);
+            for s in 0..n {
+                vals.push(finish_value(call, arg_ty, acc, s, &interner)?);
+            }
+            columns.push(Array::from_values(call.ty, &vals));
+        }
+        Ok(Batch { columns, rows: n })
+    }
+}
+
+fn finish_value(call: &AggregateCall, arg_ty: DataType, acc: &Acc, s: usize, interner: &Interner) -> Result<Value, ExecError> {
+    let range = || ExecError::Invalid(format!("{} out of range for BIGINT", call.func.name()));
+    Ok(match acc {
+        Acc::Count(c) => Value::Int(c[s]),
+        Acc::SumInt(v, seen) => {
+            if seen[s] { Value::Int(i64::try_from(v[s]).map_err(|_| range())?) } else { Value::Null }
+        }
+        Acc::SumFloat(v, seen) => if seen[s] { Value::Double(v[s].value()) } else { Value::Null },
+        Acc::AvgInt(v, c) => if c[s] > 0 { Value::Double(v[s] as f64 / c[s] as f64) } else { Value::Null },
+        Acc::AvgFloat(v, c) => if c[s] > 0 { Value::Double(v[s].value() / c[s] as f64) } else { Value::Null },
+        Acc::MinMaxInt { v, seen, .. } => {
+            if !seen[s] {
+                Value::Null
+            } else if arg_ty == DataType::Timestamp {
+                Value::Timestamp(v[s])
+            } else {
+                Value::Int(v[s])
+            }
+        }
+        Acc::MinMaxFloat { v, seen, .. } => if seen[s] { Value::Double(v[s]) } else { Value::Null },
+        Acc::MinMaxValue { v, .. } => v[s].clone(),
+        Acc::Bool { v, .. } => v[s].map_or(Value::Null, Value::Bool),
+        Acc::Distinct { sets, .. } => {
+            let set = &sets[s];
+            match call.func {
+                AggFunc::Count | AggFunc::CountStar => Value::Int(set.len() as i64),
+                func => {
+                    let values: Vec<Value> = set.codes().into_iter().map(|c| interner.decode(arg_ty, c)).collect();
+                    distinct_aggregate(func, arg_ty, values).map_err(|_| range())?
+                }
+            }
+        }
+    })
+}
+
+/// sum/avg/min/max/bool_* over the distinct values of a group.
+fn distinct_aggregate(func: AggFunc, arg_ty: DataType, values: Vec<Value>) -> Result<Value, ()> {
+    if values.is_empty() {
+        return Ok(Value::Null);
+    }
+    Ok(match func {
+        AggFunc::Sum | AggFunc::Avg => {
+            let n = values.len() as f64;
+            if arg_ty == DataType::Int {
+                let total: i128 = values.iter().map(|v| if let Value::Int(i) = v { *i as i128 } else { 0 }).sum();
+                if func == AggFunc::Sum {
+                    Value::Int(i64::try_from(total).map_err(|_| ())?)
+                } else {
+                    Value::Double(total as f64 / n)
+                }
+            } else {
+                let mut s = FloatSum::default();
+                for v in &values {
+                    if let Value::Double(d) = v {
+                        s.add(*d);
+                    }
+                }
+                if func == AggFunc::Sum { Value::Double(s.value()) } else { Value::Double(s.value() / n) }
+            }
+        }
+        AggFunc::Min => values.into_iter().min_by(|a, b| a.total_cmp(b)).unwrap_or(Value::Null),
+        AggFunc::Max => values.into_iter().max_by(|a, b| a.total_cmp(b)).unwrap_or(Value::Null),
+        AggFunc::BoolAnd => Value::Bool(values.iter().all(|v| *v == Value::Bool(true))),
+        AggFunc::BoolOr => Value::Bool(values.iter().any(|v| *v == Value::Bool(true))),
+        AggFunc::Count | AggFunc::CountStar => Value::Int(values.len() as i64),
+    })
+}
+
+impl Sink for AggregateSink<'_> {
+    fn consume(&mut self, _seq: usize, chunk: Chunk<'_>) -> Result<(), ExecError> {
+        let n = chunk.len();
+        if n == 0 {
+            return Ok(());
+        }
+        let datums: Vec<Datum<'_>> = self.keys.iter().map(|k| eval(k, &chunk, self.sq)).collect::<Result<_, _>>()?;
+        let slots = self.assign_slots(&datums, n)?;
+        let groups = self.groups.count as usize;
+        for (acc, call) in self.accs.iter_mut().zip(self.aggs) {
+            acc.resize(groups);
+            let mask = match &call.filter {
+                Some(f) => Some(eval_mask(f, &chunk, self.sq)?),
+                None => None,
+            };
+            let arg = match &call.arg {
+                Some(a) => Some(eval(a, &chunk, self.sq)?),
+                None => None,
+            };
+            let arg_ty = call.arg.as_ref().map_or(DataType::Int, ScalarExpr::data_type);
+            acc.update(&slots, arg.as_ref(), arg_ty, mask.as_deref(), n, &mut self.encoder)?;
+        }
+        let bytes = self.heap_bytes();
+        self.memory.resize(bytes)
+    }
+
+    fn merge(&mut self, mut other: Self) -> Result<(), ExecError> {
+        let n_other = other.groups.count as usize;
+        for a in &mut other.accs {
+            a.resize(n_other);
+        }
+        let map: Vec<u32> = (0..n_other as u32).map(|s| self.groups.slot(other.groups.key(s))).collect();
+        let n = self.groups.count as usize;
+        for (a, b) in self.accs.iter_mut().zip(other.accs.iter_mut()) {
+            a.resize(n);
+            for (from, &to) in map.iter().enumerate() {
+                merge_acc(a, to as usize, b, from)?;
+            }
+        }
+        let bytes = self.heap_bytes();
+        self.memory.resize(bytes)
+    }
+}

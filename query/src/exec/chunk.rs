@@ -1,0 +1,230 @@
+//! [`Chunk`]: the unit a pipeline pushes through its steps — a set of rows of a source (a segment, a
+//! materialized batch, or arrays computed by an earlier step) whose columns are gathered on first use.
+//! A filter only narrows the row list, so columns nobody reads are never gathered.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use engine::segment::Segment;
+use engine::{ColumnType, EVENT_COLUMNS};
+use roaring::RoaringBitmap;
+
+use super::array::{Array, Batch, TextArray, Validity};
+use super::ExecError;
+
+/// Where a chunk's columns come from.
+#[derive(Clone)]
+pub enum ChunkSource<'a> {
+    /// An `events` segment (columns are engine columns).
+    Segment(&'a Segment),
+    /// A materialized batch.
+    Batch(&'a Batch),
+    /// Arrays computed by a step; `None` for columns no later step reads.
+    Arrays(Rc<Vec<Option<Rc<Array<'a>>>>>),
+}
+
+/// Rows of a source, ascending.
+#[derive(Clone)]
+pub enum Rows {
+    /// Rows `0..n`.
+    All(usize),
+    /// These rows.
+    Some(Rc<Vec<u32>>),
+}
+
+impl Rows {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::All(n) => *n,
+            Rows::Some(v) => v.len(),
+        }
+    }
+}
+
+/// A set of rows of a source with lazily gathered columns.
+pub struct Chunk<'a> {
+    source: ChunkSource<'a>,
+    rows: Rows,
+    width: usize,
+    cache: RefCell<Vec<Option<Rc<Array<'a>>>>>,
+    /// For segment chunks: the segment's smallest and largest `time` (lets `date_trunc` and `extract`
+    /// see when they are constant over the chunk).
+    pub time_bounds: Option<(i64, i64)>,
+}
+
+impl<'a> Chunk<'a> {
+    /// The rows `rows` of segment `segment`.
+    pub fn from_segment(segment: &'a Segment, rows: &RoaringBitmap) -> Chunk<'a> {
+        let n = segment.num_rows();
+        let rows = if rows.len() as usize == n { Rows::All(n) } else { Rows::Some(Rc::new(rows.iter().collect())) };
+        let meta = segment.meta();
+        Chunk {
+            source: ChunkSource::Segment(segment),
+            rows,
+            width: EVENT_COLUMNS.len(),
+            cache: RefCell::new(vec![None; EVENT_COLUMNS.len()]),
+            time_bounds: Some((meta.min_time, meta.max_time)),
+        }
+    }
+
+    /// All rows of a batch.
+    pub fn from_batch(batch: &'a Batch) -> Chunk<'a> {
+        let width = batch.columns.len();
+        Chunk {
+            source: ChunkSource::Batch(batch),
+            rows: Rows::All(batch.rows),
+            width,
+            cache: RefCell::new(vec![None; width]),
+            time_bounds: None,
+        }
+    }
+
+    /// A chunk of computed arrays of `len` rows (`None` for columns that were not computed).
+    pub fn from_arrays(arrays: Vec<Option<Rc<Array<'a>>>>, len: usize) -> Chunk<'a> {
+        let width = arrays.len();
+        Chunk {
+            source: ChunkSource::Arrays(Rc::new(arrays)),
+            rows: Rows::All(len),
+            width,
+            cache: RefCell::new(vec![None; width]),
+            time_bounds: None,
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of columns.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Column `c` over the chunk's rows.
+    pub fn column(&self, c: usize) -> Result<Rc<Array<'a>>, ExecError> {
+        if let Some(a) = self.cache.borrow().get(c).and_then(Clone::clone) {
+            return Ok(a);
+        }
+        let array = Rc::new(self.gather(c)?);
+        if let Some(slot) = self.cache.borrow_mut().get_mut(c) {
+            *slot = Some(array.clone());
+        }
+        Ok(array)
+    }
+
+    fn gather(&self, c: usize) -> Result<Array<'a>, ExecError> {
+        if c >= self.width {
+            return Err(ExecError::Internal(format!("column {c} of a chunk of {} columns", self.width)));
+        }
+        match &self.source {
+            ChunkSource::Segment(seg) => gather_segment(seg, c, &self.rows),
+            ChunkSource::Batch(b) => Ok(select(&b.columns[c], &self.rows)),
+            ChunkSource::Arrays(arrays) => match &arrays[c] {
+                Some(a) => Ok(match &self.rows {
+                    Rows::All(_) => (**a).clone(),
+                    Rows::Some(rows) => a.take(rows),
+                }),
+                None => Err(ExecError::Internal(format!("column {c} was not computed for this step"))),
+            },
+        }
+    }
+
+    /// Keeps the rows where `mask` is true.
+    pub fn filter(self, mask: &[bool]) -> Chunk<'a> {
+        let kept: Vec<u32> = match &self.rows {
+            Rows::All(n) => (0..*n as u32).filter(|&i| mask[i as usize]).collect(),
+            Rows::Some(rows) => rows.iter().zip(mask).filter(|(_, &m)| m).map(|(&r, _)| r).collect(),
+        };
+        let positions: Vec<u32> = (0..mask.len() as u32).filter(|&i| mask[i as usize]).collect();
+        // Keep already gathered columns, narrowed, so they are not gathered again.
+        let cache = self
+            .cache
+            .borrow()
+            .iter()
+            .map(|a| a.as_ref().map(|a| Rc::new(a.take(&positions))))
+            .collect();
+        Chunk {
+            source: self.source,
+            rows: Rows::Some(Rc::new(kept)),
+            width: self.width,
+            cache: RefCell::new(cache),
+            time_bounds: self.time_bounds,
+        }
+    }
+}
+
+fn select<'a>(a: &Array<'a>, rows: &Rows) -> Array<'a> {
+    match rows {
+        Rows::All(_) => a.clone(),
+        Rows::Some(rows) => a.take(rows),
+    }
+}
+
+/// Validity of `rows` given a segment column's NULL set (rows ascending: one merge pass).
+fn validity_of(nulls: &Option<RoaringBitmap>, rows: &Rows) -> Validity {
+    let nulls = nulls.as_ref().filter(|n| !n.is_empty())?;
+    Some(match rows {
+        Rows::All(n) => {
+            let mut v = vec![true; *n];
+            for r in nulls.iter() {
+                if let Some(slot) = v.get_mut(r as usize) {
+                    *slot = false;
+                }
+            }
+            v
+        }
+        Rows::Some(rows) => {
+            let mut v = vec![true; rows.len()];
+            let mut it = nulls.iter().peekable();
+            for (i, &r) in rows.iter().enumerate() {
+                while it.peek().is_some_and(|&n| n < r) {
+                    it.next();
+                }
+                if it.peek() == Some(&r) {
+                    v[i] = false;
+                }
+            }
+            v
+        }
+    })
+}
+
+fn gather_vec<T: Copy>(values: &[T], rows: &Rows) -> Vec<T> {
+    match rows {
+        Rows::All(_) => values.to_vec(),
+        Rows::Some(rows) => rows.iter().map(|&r| values[r as usize]).collect(),
+    }
+}
+
+fn gather_segment<'a>(seg: &'a Segment, c: usize, rows: &Rows) -> Result<Array<'a>, ExecError> {
+    Ok(match EVENT_COLUMNS[c].ty {
+        ColumnType::Timestamp => {
+            let col = seg.int_column(c)?;
+            Array::Timestamp(gather_vec(&col.values, rows), validity_of(&col.nulls, rows))
+        }
+        ColumnType::Int => {
+            let col = seg.int_column(c)?;
+            Array::Int(gather_vec(&col.values, rows), validity_of(&col.nulls, rows))
+        }
+        ColumnType::Double => {
+            let col = seg.double_column(c)?;
+            Array::Double(gather_vec(&col.values, rows), validity_of(&col.nulls, rows))
+        }
+        ColumnType::Text => {
+            let col = seg.text_column(c)?;
+            Array::Text(TextArray::Dict {
+                ids: gather_vec(&col.ids, rows),
+                dict: &col.dict,
+                sorted: true,
+                valid: validity_of(&col.nulls, rows),
+            })
+        }
+    })
+}

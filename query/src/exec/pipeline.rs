@@ -1,0 +1,488 @@
+//! Turning a plan into pipelines and running them. A pipeline is a source (the `events` segments, or a
+//! materialized batch), a list of streaming steps (filter, project, join probe) and a sink (collect,
+//! aggregate, top-N). Plan nodes that need all their input (aggregation, sort, limit, distinct, a
+//! join's hashed side) end a pipeline; their output is the source of the next. Segments are processed
+//! in parallel by a small pool of scoped threads, each with its own sink, merged at the end.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use engine::segment::Segment;
+use engine::Snapshot;
+
+use super::aggregate::AggregateSink;
+use super::array::{Array, Batch};
+use super::chunk::Chunk;
+use super::eval::{eval, eval_mask};
+use super::index::select_rows;
+use super::join::{JoinTable, ProbeCache, ProbeStep};
+use super::keys::Interner;
+use super::memory::{MemoryBudget, Reservation};
+use super::roster::table_batch;
+use super::sort::{sort_batch, TopNSink};
+use super::subquery::SubqueryResults;
+use super::ExecError;
+use crate::ast::JoinKind;
+use crate::plan::{EventsFilter, Plan, ScalarExpr};
+use crate::value::DataType;
+
+/// Where a pipeline's rows come from. A sink consumes what the steps make of them.
+pub trait Sink: Send {
+    /// Takes one chunk; `seq` orders chunks (segment position, or 0 for a batch).
+    fn consume(&mut self, seq: usize, chunk: Chunk<'_>) -> Result<(), ExecError>;
+    /// Folds another worker's sink into this one.
+    fn merge(&mut self, other: Self) -> Result<(), ExecError>
+    where
+        Self: Sized;
+    /// Whether the sink needs no more input (a satisfied LIMIT).
+    fn satisfied(&self) -> bool {
+        false
+    }
+}
+
+enum Source<'p> {
+    Events(&'p EventsFilter),
+    Batch(Batch),
+}
+
+enum Step<'p> {
+    Filter(&'p ScalarExpr),
+    Project { exprs: &'p [ScalarExpr], required: Vec<bool> },
+    Probe(ProbeStep<'p>),
+}
+
+struct Pipeline<'p> {
+    source: Source<'p>,
+    steps: Vec<Step<'p>>,
+    /// Columns of the pipeline's output.
+    width: usize,
+}
+
+impl Pipeline<'_> {
+    /// Records which columns each step must produce, given what the sink reads.
+    fn set_required(&mut self, mut needed: Vec<bool>) {
+        for step in self.steps.iter_mut().rev() {
+            match step {
+                Step::Filter(p) => add_columns(&mut needed, p),
+                Step::Project { exprs, required } => {
+                    *required = needed.clone();
+                    let mut input = Vec::new();
+                    for (e, _) in exprs.iter().zip(&needed).filter(|(_, &r)| r) {
+                        e.collect_columns(&mut input);
+                    }
+                    needed = to_mask(&input, 0);
+                }
+                Step::Probe(p) => {
+                    if let Some(r) = p.residual {
+                        add_columns(&mut needed, r);
+                    }
+                    p.required = needed.clone();
+                    let build_width = p.table.batch.columns.len();
+                    let probe_at = if p.build_is_left { build_width } else { 0 };
+                    let mut input: Vec<bool> = (0..p.probe_width).map(|c| needed.get(c + probe_at).copied().unwrap_or(true)).collect();
+                    let mut cols = Vec::new();
+                    for k in p.probe_keys {
+                        k.collect_columns(&mut cols);
+                    }
+                    for c in cols {
+                        if let Some(x) = input.get_mut(c) {
+                            *x = true;
+                        }
+                    }
+                    if p.residual.is_some() {
+                        input.iter_mut().for_each(|x| *x = true);
+                    }
+                    needed = input;
+                }
+            }
+        }
+    }
+}
+
+fn add_columns(needed: &mut Vec<bool>, e: &ScalarExpr) {
+    let mut cols = Vec::new();
+    e.collect_columns(&mut cols);
+    for c in cols {
+        if c >= needed.len() {
+            needed.resize(c + 1, false);
+        }
+        needed[c] = true;
+    }
+}
+
+fn to_mask(cols: &[usize], min_len: usize) -> Vec<bool> {
+    let len = cols.iter().map(|c| c + 1).max().unwrap_or(0).max(min_len);
+    let mut m = vec![false; len];
+    for &c in cols {
+        m[c] = true;
+    }
+    m
+}
+
+/// Options of one query execution.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Worker threads for scans over many segments.
+    pub threads: usize,
+    /// Memory a query may hold (bytes).
+    pub memory_limit: usize,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()).min(16),
+            memory_limit: 4 << 30,
+        }
+    }
+}
+
+/// Runs plans against one snapshot.
+pub struct Executor<'s> {
+    snapshot: &'s Snapshot,
+    options: &'s ExecOptions,
+    /// Subquery results computed so far.
+    pub subqueries: SubqueryResults,
+    interner: Arc<Mutex<Interner>>,
+    budget: Arc<MemoryBudget>,
+    held: Mutex<Vec<Reservation>>,
+}
+
+impl<'s> Executor<'s> {
+    /// An executor over `snapshot`.
+    pub fn new(snapshot: &'s Snapshot, options: &'s ExecOptions) -> Executor<'s> {
+        Executor {
+            snapshot,
+            options,
+            subqueries: SubqueryResults::default(),
+            interner: Arc::new(Mutex::new(Interner::default())),
+            budget: MemoryBudget::new(options.memory_limit),
+            held: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `plan` to a materialized batch.
+    pub fn execute(&self, plan: &Plan) -> Result<Batch, ExecError> {
+        match plan {
+            Plan::Aggregate { input, keys, aggs, .. } => self.aggregate(input, keys, aggs),
+            Plan::Distinct { input } => {
+                let keys: Vec<ScalarExpr> = input
+                    .schema()
+                    .iter()
+                    .enumerate()
+                    .map(|(index, f)| ScalarExpr::Column { index, ty: f.ty })
+                    .collect();
+                self.aggregate(input, &keys, &[])
+            }
+            Plan::Limit { input, limit, offset } => {
+                let skip = usize::try_from(*offset).unwrap_or(usize::MAX);
+                let take = limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+                let keep = take.map(|t| t.saturating_add(skip));
+                let batch = match input.as_ref() {
+                    Plan::Sort { input, keys } => {
+                        let pipeline = self.pipeline(input)?;
+                        let types = types_of(input);
+                        let keep = keep.unwrap_or(usize::MAX);
+                        let mut p = pipeline;
+                        p.set_required(vec![true; p.width]);
+                        let sink = self.run(&p, || {
+                            TopNSink::new(keys, keep, types.clone(), &self.subqueries, self.budget.reservation("ORDER BY … LIMIT"))
+                        })?;
+                        sink.finish()
+                    }
+                    other => self.collect(other, keep)?,
+                };
+                Ok(slice(batch, skip, take))
+            }
+            Plan::Sort { input, keys } => {
+                let batch = self.collect(input, None)?;
+                let mut r = self.budget.reservation("ORDER BY");
+                r.resize(batch.heap_bytes())?;
+                sort_batch(batch, keys, &self.subqueries)
+            }
+            other => self.collect(other, None),
+        }
+    }
+
+    fn aggregate(&self, input: &Plan, keys: &[ScalarExpr], aggs: &[crate::plan::AggregateCall]) -> Result<Batch, ExecError> {
+        let mut p = self.pipeline(input)?;
+        let mut cols = Vec::new();
+        for k in keys {
+            k.collect_columns(&mut cols);
+        }
+        for a in aggs {
+            if let Some(e) = &a.arg {
+                e.collect_columns(&mut cols);
+            }
+            if let Some(f) = &a.filter {
+                f.collect_columns(&mut cols);
+            }
+        }
+        p.set_required(to_mask(&cols, p.width));
+        let sink = self.run(&p, || {
+            AggregateSink::new(keys, aggs, &self.subqueries, self.interner.clone(), self.budget.reservation("GROUP BY"))
+        })?;
+        sink.finish()
+    }
+
+    /// Runs `plan` as a pipeline into a collecting sink (at most `limit` rows, in source order).
+    fn collect(&self, plan: &Plan, limit: Option<usize>) -> Result<Batch, ExecError> {
+        let mut p = self.pipeline(plan)?;
+        p.set_required(vec![true; p.width]);
+        let types = types_of(plan);
+        let taken = Arc::new(AtomicUsize::new(0));
+        let sink = self.run(&p, || CollectSink {
+            parts: Vec::new(),
+            width: types.len(),
+            limit,
+            taken: taken.clone(),
+            memory: self.budget.reservation("collecting rows"),
+        })?;
+        sink.finish(&types, limit)
+    }
+
+    /// Decomposes `plan` into a source and streaming steps.
+    fn pipeline<'p>(&self, plan: &'p Plan) -> Result<Pipeline<'p>, ExecError> {
+        let width = plan.schema().len();
+        Ok(match plan {
+            Plan::EventsScan { filter } => Pipeline { source: Source::Events(filter), steps: Vec::new(), width },
+            Plan::TableScan { table } => {
+                Pipeline { source: Source::Batch(table_batch(*table, self.snapshot)), steps: Vec::new(), width }
+            }
+            Plan::OneRow => Pipeline { source: Source::Batch(Batch { columns: Vec::new(), rows: 1 }), steps: Vec::new(), width },
+            Plan::Filter { input, predicate } => {
+                let mut p = self.pipeline(input)?;
+                p.steps.push(Step::Filter(predicate));
+                p
+            }
+            Plan::Project { input, exprs, .. } => {
+                let mut p = self.pipeline(input)?;
+                p.steps.push(Step::Project { exprs, required: vec![true; exprs.len()] });
+                p.width = width;
+                p
+            }
+            Plan::Join { left, right, kind, left_keys, right_keys, residual } => {
+                // Stream the side that reads `events` (for an inner join); hash the other.
+                let build_is_left = *kind == JoinKind::Inner && right.reads_events() && !left.reads_events();
+                let (probe_plan, build_plan, probe_keys, build_keys) = if build_is_left {
+                    (right, left, right_keys, left_keys)
+                } else {
+                    (left, right, left_keys, right_keys)
+                };
+                let build = self.execute(build_plan)?;
+                let table = JoinTable::build(build, build_keys, &self.subqueries)?;
+                let mut r = self.budget.reservation("JOIN");
+                r.resize(table.heap_bytes())?;
+                // The hashed side lives as long as the query; so does its reservation.
+                self.held.lock().map_err(|_| ExecError::Internal("lock poisoned".into()))?.push(r);
+                let mut p = self.pipeline(probe_plan)?;
+                p.steps.push(Step::Probe(ProbeStep {
+                    table,
+                    probe_keys,
+                    residual: residual.as_ref(),
+                    kind: *kind,
+                    build_is_left,
+                    probe_width: probe_plan.schema().len(),
+                    required: vec![true; width],
+                }));
+                p.width = width;
+                p
+            }
+            Plan::Aggregate { .. } | Plan::Sort { .. } | Plan::Limit { .. } | Plan::Distinct { .. } => {
+                Pipeline { source: Source::Batch(self.execute(plan)?), steps: Vec::new(), width }
+            }
+        })
+    }
+
+    fn apply_steps<'a>(
+        &self,
+        steps: &[Step<'_>],
+        caches: &mut [ProbeCache],
+        mut chunk: Chunk<'a>,
+    ) -> Result<Option<Chunk<'a>>, ExecError> {
+        for (i, step) in steps.iter().enumerate() {
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            chunk = match step {
+                Step::Filter(p) => {
+                    let mask = eval_mask(p, &chunk, &self.subqueries)?;
+                    if mask.iter().all(|&m| m) { chunk } else { chunk.filter(&mask) }
+                }
+                Step::Project { exprs, required } => {
+                    let n = chunk.len();
+                    let mut arrays = Vec::with_capacity(exprs.len());
+                    for (e, &r) in exprs.iter().zip(required) {
+                        arrays.push(if r { Some(eval(e, &chunk, &self.subqueries)?.into_array(e.data_type(), n)) } else { None });
+                    }
+                    Chunk::from_arrays(arrays, n)
+                }
+                Step::Probe(p) => p.probe(chunk, &mut caches[i], &self.subqueries)?,
+            };
+        }
+        Ok(if chunk.is_empty() { None } else { Some(chunk) })
+    }
+
+    /// Runs a pipeline into sinks made by `make` (one per worker), merged in worker order.
+    fn run<S: Sink>(&self, p: &Pipeline<'_>, make: impl Fn() -> S + Sync) -> Result<S, ExecError> {
+        match &p.source {
+            Source::Batch(batch) => {
+                let mut sink = make();
+                let mut caches: Vec<ProbeCache> = p.steps.iter().map(|_| ProbeCache::default()).collect();
+                if let Some(chunk) = self.apply_steps(&p.steps, &mut caches, Chunk::from_batch(batch))? {
+                    sink.consume(0, chunk)?;
+                }
+                Ok(sink)
+            }
+            Source::Events(filter) => {
+                let segments = if filter.empty {
+                    Vec::new()
+                } else {
+                    self.snapshot.segments(filter.from, filter.to.map(|t| t.saturating_sub(1)))
+                };
+                let threads = self.options.threads.clamp(1, segments.len().max(1));
+                if threads == 1 {
+                    let mut sink = make();
+                    let mut caches: Vec<ProbeCache> = p.steps.iter().map(|_| ProbeCache::default()).collect();
+                    for (i, seg) in segments.iter().enumerate() {
+                        self.scan_segment(p, filter, seg, i, &mut caches, &mut sink)?;
+                        if sink.satisfied() {
+                            break;
+                        }
+                    }
+                    return Ok(sink);
+                }
+                let next = AtomicUsize::new(0);
+                let stop = AtomicBool::new(false);
+                let results: Vec<Result<S, ExecError>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = (0..threads)
+                        .map(|_| {
+                            scope.spawn(|| -> Result<S, ExecError> {
+                                let mut sink = make();
+                                let mut caches: Vec<ProbeCache> = p.steps.iter().map(|_| ProbeCache::default()).collect();
+                                loop {
+                                    if stop.load(Ordering::Relaxed) {
+                                        break;
+                                    }
+                                    let i = next.fetch_add(1, Ordering::Relaxed);
+                                    let Some(seg) = segments.get(i) else { break };
+                                    if let Err(e) = self.scan_segment(p, filter, seg, i, &mut caches, &mut sink) {
+                                        stop.store(true, Ordering::Relaxed);
+                                        return Err(e);
+                                    }
+                                    if sink.satisfied() {
+                                        stop.store(true, Ordering::Relaxed);
+                                    }
+                                }
+                                Ok(sink)
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|_| Err(ExecError::Internal("a query worker panicked".into()))))
+                        .collect()
+                });
+                let mut merged: Option<S> = None;
+                for r in results {
+                    let s = r?;
+                    match &mut merged {
+                        None => merged = Some(s),
+                        Some(m) => m.merge(s)?,
+                    }
+                }
+                merged.ok_or_else(|| ExecError::Internal("no query worker ran".into()))
+            }
+        }
+    }
+
+    fn scan_segment<S: Sink>(
+        &self,
+        p: &Pipeline<'_>,
+        filter: &EventsFilter,
+        seg: &Segment,
+        seq: usize,
+        caches: &mut [ProbeCache],
+        sink: &mut S,
+    ) -> Result<(), ExecError> {
+        let rows = select_rows(seg, filter, &self.subqueries)?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let chunk = Chunk::from_segment(seg, &rows);
+        if let Some(chunk) = self.apply_steps(&p.steps, caches, chunk)? {
+            sink.consume(seq, chunk)?;
+        }
+        Ok(())
+    }
+}
+
+fn types_of(plan: &Plan) -> Vec<DataType> {
+    plan.schema().iter().map(|f| f.ty).collect()
+}
+
+/// Rows `skip..skip+take` of a batch.
+fn slice(batch: Batch, skip: usize, take: Option<usize>) -> Batch {
+    let end = take.map_or(batch.rows, |t| skip.saturating_add(t)).min(batch.rows);
+    if skip == 0 && end == batch.rows {
+        return batch;
+    }
+    let start = skip.min(end);
+    let rows: Vec<u32> = (start as u32..end as u32).collect();
+    Batch { columns: batch.columns.iter().map(|c| c.take(&rows).into_owned()).collect(), rows: rows.len() }
+}
+
+/// Collects rows in source order, optionally stopping once `limit` rows are certain to be found.
+struct CollectSink {
+    parts: Vec<(usize, Batch)>,
+    width: usize,
+    limit: Option<usize>,
+    taken: Arc<AtomicUsize>,
+    memory: Reservation,
+}
+
+impl CollectSink {
+    fn finish(mut self, types: &[DataType], limit: Option<usize>) -> Result<Batch, ExecError> {
+        self.parts.sort_by_key(|(seq, _)| *seq);
+        let mut out = Batch::empty(types);
+        for (_, part) in self.parts {
+            if limit.is_some_and(|l| out.rows >= l) {
+                break;
+            }
+            for (c, col) in part.columns.into_iter().enumerate() {
+                out.columns[c].append(col);
+            }
+            out.rows += part.rows;
+        }
+        Ok(out)
+    }
+}
+
+impl Sink for CollectSink {
+    fn consume(&mut self, seq: usize, chunk: Chunk<'_>) -> Result<(), ExecError> {
+        let n = chunk.len();
+        let columns: Vec<Array<'static>> = (0..self.width)
+            .map(|c| Ok(chunk.column(c)?.as_ref().clone().into_owned()))
+            .collect::<Result<_, ExecError>>()?;
+        let batch = Batch { columns, rows: n };
+        let bytes: usize = self.parts.iter().map(|(_, b)| b.heap_bytes()).sum::<usize>() + batch.heap_bytes();
+        self.memory.resize(bytes)?;
+        self.parts.push((seq, batch));
+        self.taken.fetch_add(n, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn merge(&mut self, other: Self) -> Result<(), ExecError> {
+        let mut other = other;
+        let extra: usize = other.parts.iter().map(|(_, b)| b.heap_bytes()).sum();
+        let mine: usize = self.parts.iter().map(|(_, b)| b.heap_bytes()).sum();
+        other.memory.resize(0)?;
+        self.memory.resize(mine + extra)?;
+        self.parts.append(&mut other.parts);
+        Ok(())
+    }
+
+    fn satisfied(&self) -> bool {
+        self.limit.is_some_and(|l| self.taken.load(Ordering::Relaxed) >= l)
+    }
+}
