@@ -3,5 +3,7 @@
 
 pub mod ast;
 pub mod error;
+pub mod parser;
 
 pub use error::ParseError;
+pub use parser::{parse, parse_with_limits, ParseLimits};
