@@ -4,7 +4,7 @@
 
 use nom::branch::alt;
 use nom::bytes::complete::{is_not, tag, take_while, take_while1};
-use nom::character::complete::{char, digit0, digit1, one_of};
+use nom::character::complete::{char, digit1, one_of};
 use nom::combinator::{opt, recognize, value};
 use nom::multi::fold_many0;
 use nom::sequence::preceded;
@@ -152,6 +152,9 @@ pub(crate) fn is_keyword(t: &str, kw: &str) -> bool {
 /// `None` if there is none, or if it runs into a letter (`12abc`), which PostgreSQL rejects too.
 pub(crate) fn number(t: &str) -> Option<(&str, bool)> {
     let exponent = || (one_of("eE"), opt(one_of("+-")), digit1);
+    // Not `digit0`: in nom 8.0.0 it returns, at the end of a `&str`, a rest that points at the
+    // start of its input, so `recognize` would drop the digits of `1.5` at the end of the text.
+    let digit0 = take_while(|c: char| c.is_ascii_digit());
     let scanned: IResult<&str, &str, Fail> = recognize(alt((
         recognize((digit1, opt((char('.'), digit0)), opt(exponent()))),
         recognize((char('.'), digit1, opt(exponent()))),
@@ -412,4 +415,22 @@ pub(crate) fn found_at(src: &str, offset: usize) -> (String, Option<&str>) {
 pub(crate) fn skip_to_token(src: &str, offset: usize) -> usize {
     let t = src.get(offset..).unwrap_or_default();
     skip_whitespace(t).map_or(offset, |rest| src.len() - rest.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(number("1.5 x"), Some(("1.5", false)));
+        assert_eq!(number(".5"), Some((".5", false)));
+        assert_eq!(number("12"), Some(("12", true)));
+        assert_eq!(number("1e3"), Some(("1e3", false)));
+        assert_eq!(number("1.5E-3)"), Some(("1.5E-3", false)));
+        assert_eq!(number("1.5"), Some(("1.5", false)));
+        assert_eq!(number("1."), Some(("1.", false)));
+        assert_eq!(number("12abc"), None);
+        assert_eq!(number("1e"), None);
+    }
 }
