@@ -327,7 +327,8 @@ fn text_predicate_inner(t: &TextArray<'_>, f: &dyn Fn(&str) -> bool) -> Array<'s
     match t {
         TextArray::Dict { ids, dict, valid, .. } if dict.len() <= ids.len() => {
             let per_entry: Vec<bool> = dict.iter().map(|s| f(s)).collect();
-            Array::Bool(ids.iter().map(|&id| per_entry[id as usize]).collect(), valid.clone())
+            // A NULL row's id means nothing (it is 0 even when the dictionary is empty).
+            Array::Bool(ids.iter().map(|&id| per_entry.get(id as usize).copied().unwrap_or(false)).collect(), valid.clone())
         }
         t => {
             let n = t.len();
@@ -369,7 +370,8 @@ fn membership<'a>(d: Datum<'a>, set: &ValueSet, negated: bool, n: usize) -> Datu
                 Array::Text(TextArray::Dict { ids, dict, valid, .. }) if dict.len() <= ids.len() => {
                     let per_entry: Vec<bool> = dict.iter().map(|s| set.contains_text(s)).collect();
                     for (i, &id) in ids.iter().enumerate() {
-                        push(is_valid(valid, i), per_entry[id as usize]);
+                        // A NULL row's id means nothing (it is 0 even when the dictionary is empty).
+                        push(is_valid(valid, i), per_entry.get(id as usize).copied().unwrap_or(false));
                     }
                 }
                 Array::Text(t) => {
@@ -504,4 +506,27 @@ fn rowwise<'a>(e: &ScalarExpr, chunk: &Chunk<'a>, sq: &dyn Subqueries) -> Result
         out.push(eval_row(e, &get, sq)?);
     }
     Ok(Datum::Array(Rc::new(Array::from_values(e.data_type(), &out))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::subquery::SubqueryResults;
+
+    /// A segment whose column is NULL in every row has an empty dictionary, and its rows carry id 0.
+    #[test]
+    fn text_predicates_on_an_all_null_dictionary_column_are_null() {
+        let dict: Vec<String> = Vec::new();
+        let column = Array::Text(TextArray::Dict { ids: vec![0, 0], dict: &dict, sorted: true, valid: Some(vec![false, false]) });
+        let chunk = Chunk::from_arrays(vec![Some(Rc::new(column))], 2);
+        let col = || Box::new(ScalarExpr::Column { index: 0, ty: DataType::Text });
+        let text = |s: &str| ScalarExpr::Literal(Value::Text(s.into()), DataType::Text);
+        let sq = SubqueryResults::default();
+        let like = ScalarExpr::Like { expr: col(), pattern: Box::new(text("a%")), negated: false, case_insensitive: false };
+        let in_list = ScalarExpr::InList { expr: col(), list: vec![text("a"), text("b")], negated: true };
+        for e in [like, in_list] {
+            let a = eval(&e, &chunk, &sq).expect("evaluates").into_array(DataType::Bool, 2);
+            assert!(!a.is_valid(0) && !a.is_valid(1), "{e:?} is NULL on NULL rows");
+        }
+    }
 }
