@@ -339,6 +339,10 @@ fn text_predicate_inner(t: &TextArray<'_>, f: &dyn Fn(&str) -> bool) -> Array<'s
 
 /// `x [NOT] IN set` for every row.
 fn membership<'a>(d: Datum<'a>, set: &ValueSet, negated: bool, n: usize) -> Datum<'a> {
+    if set.is_empty() && !set.has_null {
+        // `x IN (empty)` is FALSE and `x NOT IN (empty)` TRUE, even for a NULL x.
+        return Datum::Scalar(Value::Bool(negated));
+    }
     // Found: true; not found: false, or NULL if the set holds a NULL.
     let result = |found: bool| -> (bool, bool) {
         if found {
@@ -527,6 +531,39 @@ mod tests {
         for e in [like, in_list] {
             let a = eval(&e, &chunk, &sq).expect("evaluates").into_array(DataType::Bool, 2);
             assert!(!a.is_valid(0) && !a.is_valid(1), "{e:?} is NULL on NULL rows");
+        }
+    }
+
+    /// `x IN (subquery)` over an empty result is FALSE and `NOT IN` TRUE, even where x is NULL; with
+    /// rows in the result, a NULL x gives NULL.
+    #[test]
+    fn in_an_empty_subquery_result_is_false_even_for_null() {
+        use crate::exec::subquery::SubqueryResult;
+        let column = Array::Int(vec![0, 7], Some(vec![false, true]));
+        let chunk = Chunk::from_arrays(vec![Some(Rc::new(column))], 2);
+        let col = || Box::new(ScalarExpr::Column { index: 0, ty: DataType::Int });
+        let sq = SubqueryResults {
+            results: vec![
+                SubqueryResult::Set(ValueSet::default()),
+                SubqueryResult::Set(ValueSet::from_values([Value::Int(1)])),
+            ],
+        };
+        for (subquery, negated, want) in [(0, false, [Some(false), Some(false)]), (0, true, [Some(true), Some(true)]), (1, true, [None, Some(true)])] {
+            let in_sub = ScalarExpr::InSubquery { expr: col(), subquery, negated };
+            // Vectorized, and row at a time (inside a CASE, which has no kernel).
+            let case = ScalarExpr::Case {
+                branches: vec![(ScalarExpr::IsNull { expr: Box::new(in_sub.clone()), negated: false }, ScalarExpr::lit(Value::Null))],
+                otherwise: Box::new(in_sub.clone()),
+                ty: DataType::Bool,
+            };
+            for e in [in_sub, case] {
+                let a = eval(&e, &chunk, &sq).expect("evaluates").into_array(DataType::Bool, 2);
+                let got: Vec<Option<bool>> = (0..2).map(|i| match a.value(i) {
+                    Value::Bool(b) => Some(b),
+                    _ => None,
+                }).collect();
+                assert_eq!(got, want, "{e:?}");
+            }
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::cmp::Ordering;
 
+use super::eval::Subqueries;
+use super::subquery::ValueSet;
 use super::ExecError;
 use crate::plan::{ArithOp, ScalarExpr, ScalarFunc, TrimSide};
 use crate::time::{add_interval, extract, trunc, Interval};
@@ -29,8 +31,14 @@ impl SubqueryValues for NoSubqueries {
     }
 }
 
+impl Subqueries for NoSubqueries {
+    fn set(&self, _: usize) -> Result<&ValueSet, ExecError> {
+        Err(ExecError::Internal("subquery result not available".into()))
+    }
+}
+
 /// Evaluates `e` for one row whose column `i` is `row(i)`.
-pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn SubqueryValues) -> Result<Value, ExecError> {
+pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn Subqueries) -> Result<Value, ExecError> {
     let ev = |x: &ScalarExpr| eval_row(x, row, sq);
     Ok(match e {
         ScalarExpr::Column { index, .. } => row(*index),
@@ -91,7 +99,9 @@ pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn SubqueryV
         ScalarExpr::InSubquery { expr, subquery, negated } => {
             let v = ev(expr)?;
             if v.is_null() {
-                return Ok(Value::Null);
+                // `x IN (empty)` is FALSE and `x NOT IN (empty)` TRUE, even for a NULL x.
+                let set = sq.set(*subquery)?;
+                return Ok(if set.is_empty() && !set.has_null { Value::Bool(*negated) } else { Value::Null });
             }
             match sq.contains(*subquery, &v)? {
                 Some(found) => Value::Bool(found != *negated),
