@@ -207,7 +207,7 @@ impl<'s> Binder<'s> {
         let visible = exprs.len();
         let mut sort_keys = Vec::new();
         for item in &q.order_by {
-            let position = self.order_position(&item.expr, &names[..visible])?;
+            let position = self.order_position(&item.expr, &names[..visible], &exprs[..visible])?;
             let index = match position {
                 Some(i) => i,
                 None => {
@@ -333,8 +333,9 @@ impl<'s> Binder<'s> {
         self.bind_expr(target, ctx)
     }
 
-    /// An ORDER BY item that names an output column: a 1-based ordinal or a bare output name.
-    fn order_position(&self, e: &AstExpr, names: &[String]) -> Result<Option<usize>> {
+    /// An ORDER BY item that names an output column: a 1-based ordinal or a bare output name. A name
+    /// shared by several output columns is ambiguous only if their expressions differ (PostgreSQL).
+    fn order_position(&self, e: &AstExpr, names: &[String], exprs: &[ScalarExpr]) -> Result<Option<usize>> {
         match e {
             AstExpr::Literal(Literal::Integer(n), span) => {
                 match usize::try_from(*n).ok().filter(|&n| n >= 1 && n <= names.len()) {
@@ -347,6 +348,7 @@ impl<'s> Binder<'s> {
                 match hits.as_slice() {
                     [] => Ok(None),
                     [i] => Ok(Some(*i)),
+                    [first, rest @ ..] if rest.iter().all(|&i| exprs.get(i) == exprs.get(*first)) => Ok(Some(*first)),
                     _ => Err(self.err_at(name.span, format!("ORDER BY \"{}\" is ambiguous", name.value))),
                 }
             }
@@ -1070,5 +1072,23 @@ fn ast_children(e: &AstExpr) -> Vec<&AstExpr> {
             .chain(branches.iter().flat_map(|(a, b)| [a, b]))
             .chain(otherwise.as_deref())
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bind(sql: &str) -> Result<StatementPlan> {
+        let stmts = crate::parser::parse(sql).expect("parses");
+        bind_statement(&stmts[0], sql)
+    }
+
+    #[test]
+    fn order_by_a_name_of_several_equal_output_columns_is_not_ambiguous() {
+        assert!(bind("SELECT app, app FROM events ORDER BY app").is_ok());
+        assert!(bind("SELECT app, app AS x FROM events ORDER BY x, app").is_ok());
+        let err = bind("SELECT app AS x, signal AS x FROM events ORDER BY x").expect_err("different expressions");
+        assert!(err.to_string().contains("ambiguous"), "{err}");
     }
 }
