@@ -429,6 +429,18 @@ impl<'s> Binder<'s> {
 
     // ---------------------------------------------------------------- expressions
 
+    /// The index of `sub` among the statement's subqueries, reusing an equal one: an expression bound
+    /// twice (a GROUP BY key, then the select item it names) must bind to an equal `ScalarExpr`.
+    fn add_subquery(&mut self, sub: Subquery) -> usize {
+        match self.subqueries.iter().position(|s| *s == sub) {
+            Some(i) => i,
+            None => {
+                self.subqueries.push(sub);
+                self.subqueries.len() - 1
+            }
+        }
+    }
+
     fn bind_bool(&mut self, e: &AstExpr, ctx: Ctx<'_>) -> Result<ScalarExpr> {
         let bound = self.bind_expr(e, ctx)?;
         self.expect_bool(bound, e.span())
@@ -631,10 +643,10 @@ impl<'s> Binder<'s> {
                         format!("cannot compare {} ('{}') with the subquery's {sub_ty} column", v.data_type(), self.snippet(expr.span())),
                     ));
                 };
-                self.subqueries.push(Subquery { plan, scalar: false });
+                let subquery = self.add_subquery(Subquery { plan, scalar: false });
                 Ok(ScalarExpr::InSubquery {
                     expr: Box::new(widen(v, common)),
-                    subquery: self.subqueries.len() - 1,
+                    subquery,
                     negated: *negated,
                 })
             }
@@ -672,8 +684,8 @@ impl<'s> Binder<'s> {
                 if schema.len() != 1 {
                     return Err(self.err_at(*span, format!("a scalar subquery must return one column, not {}", schema.len())));
                 }
-                self.subqueries.push(Subquery { plan, scalar: true });
-                Ok(ScalarExpr::ScalarSubquery { subquery: self.subqueries.len() - 1, ty: schema[0].ty })
+                let subquery = self.add_subquery(Subquery { plan, scalar: true });
+                Ok(ScalarExpr::ScalarSubquery { subquery, ty: schema[0].ty })
             }
             AstExpr::Function { name, args, star, distinct, filter, span } => {
                 if aggregate(&name.value).is_some() {
@@ -1090,5 +1102,15 @@ mod tests {
         assert!(bind("SELECT app, app AS x FROM events ORDER BY x, app").is_ok());
         let err = bind("SELECT app AS x, signal AS x FROM events ORDER BY x").expect_err("different expressions");
         assert!(err.to_string().contains("ambiguous"), "{err}");
+    }
+
+    #[test]
+    fn a_group_key_with_a_subquery_matches_the_select_item_it_names() {
+        let sql = "SELECT grade IN (SELECT grade FROM events WHERE app = 'x') AS k, count(*) FROM events GROUP BY 1 \
+                   ORDER BY grade IN (SELECT grade FROM events WHERE app = 'x')";
+        match bind(sql) {
+            Ok(StatementPlan::Query(q)) => assert_eq!(q.subqueries.len(), 1, "one subquery, bound once"),
+            other => panic!("{other:?}"),
+        }
     }
 }
