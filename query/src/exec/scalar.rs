@@ -209,13 +209,26 @@ pub fn ts_plus(op: ArithOp, t: i64, iv: Interval) -> Result<i64, ExecError> {
     add_interval(t, iv).ok_or_else(|| out_of_range("timestamp"))
 }
 
-/// DuckDB's `round(x, n)` on doubles: half away from zero at `n` decimal places.
+/// DuckDB's `round(x, n)` on doubles: the exact value of `x` rounded at `n` decimal places, half away
+/// from zero (`round(11.95, 1)` is 11.9: the double 11.95 is 11.9499999…; `round(0.125, 2)` is 0.13).
 #[inline]
 pub fn round_double(x: f64, n: i64) -> f64 {
-    if n >= 0 {
-        let p = 10f64.powi(n.min(308) as i32);
-        let r = (x * p).round() / p;
-        if r.is_finite() { r } else { x }
+    if (0..=22).contains(&n) {
+        // 10^n is exact here, so `ax * p` is off from the exact product by `err` (computed exactly by
+        // a fused multiply-add): decide the rounding on the exact product, not on `y`.
+        let p = 10f64.powi(n as i32);
+        let ax = x.abs();
+        let y = ax * p;
+        if !y.is_finite() || y >= 4.5e15 {
+            return x;
+        }
+        let err = ax.mul_add(p, -y);
+        let f = y.floor();
+        let above_half = (y - f - 0.5) + err;
+        let r = if above_half >= 0.0 { f + 1.0 } else { f };
+        (r / p).copysign(x)
+    } else if n > 22 {
+        x
     } else {
         let p = 10f64.powi((-n).min(308) as i32);
         let r = (x / p).round() * p;
@@ -505,6 +518,17 @@ mod tests {
         assert_eq!(round_double(67.51785714, 4), 67.5179);
         assert_eq!(round_double(2.5, 0), 3.0);
         assert_eq!(round_double(-2.5, 0), -3.0);
+        // The exact binary value decides, not the product with 10^n (11.95 * 10 rounds up to 119.5).
+        assert_eq!(round_double(11.95, 1), 11.9);
+        assert_eq!(round_double(-11.95, 1), -11.9);
+        assert_eq!(round_double(1.005, 2), 1.0);
+        assert_eq!(round_double(2.675, 2), 2.67);
+        assert_eq!(round_double(1.15, 1), 1.1);
+        // Exact ties go away from zero.
+        assert_eq!(round_double(0.125, 2), 0.13);
+        assert_eq!(round_double(0.375, 2), 0.38);
+        assert_eq!(round_double(1e300, 2), 1e300);
+        assert_eq!(round_double(0.0, 3), 0.0);
         assert_eq!(round_double(1234.5, -2), 1200.0);
         assert_eq!(round_int(1250, -2).unwrap(), 1300);
         assert_eq!(round_int(-1250, -2).unwrap(), -1300);
