@@ -255,6 +255,8 @@ pub struct Gen<'a> {
     day_hi: i64,
     /// How deep inside subqueries the generator is (subqueries nest at most twice).
     sub_depth: u32,
+    /// How deep inside derived tables the generator is.
+    derived_depth: u32,
 }
 
 impl<'a> Gen<'a> {
@@ -270,6 +272,7 @@ impl<'a> Gen<'a> {
             day_lo: lo.div_euclid(US_PER_DAY) * US_PER_DAY,
             day_hi: hi.div_euclid(US_PER_DAY) * US_PER_DAY,
             sub_depth: 0,
+            derived_depth: 0,
         }
     }
 
@@ -520,10 +523,17 @@ impl<'a> Gen<'a> {
     /// A derived table `(SELECT …) t` over events (aggregated, plain, top-N or DISTINCT), sometimes
     /// joined with a roster table.
     fn derived_source(&mut self) -> Source {
-        let inner_src = if self.r.chance(0.8) {
-            self.events_source()
-        } else {
-            self.join_source()
+        let inner_src = match self.r.below(20) {
+            0..=13 => self.events_source(),
+            14..=16 => self.join_source(),
+            _ if self.derived_depth == 0 => {
+                // A derived table over a derived table.
+                self.derived_depth += 1;
+                let s = self.derived_source();
+                self.derived_depth -= 1;
+                s
+            }
+            _ => self.events_source(),
         };
         let alias = if self.r.chance(0.9) { Some("t") } else { None };
         let q = alias.map_or(String::new(), |a| format!("{a}."));
@@ -601,16 +611,40 @@ impl<'a> Gen<'a> {
             }
         }
         let mut from = sql!("(", inner, ")", alias.map_or(String::new(), |a| format!(" {a}")));
-        let mut fanout = false;
-        let class_key = cols
-            .iter()
-            .position(|c| c.sample.as_deref().and_then(domain) == Some("class"));
-        if let (Some(k), Some(_)) = (class_key, alias) {
+        let fanout = false;
+        let kind_of = |c: &SCol| c.sample.as_deref().and_then(domain);
+        let join_key = cols.iter().position(|c| matches!(kind_of(c), Some("class" | "person")));
+        if let (Some(k), Some(_)) = (join_key, alias) {
             if self.r.chance(0.4) {
+                // Joined with a roster table, or with another derived table.
                 let kind = if self.r.chance(0.5) { "LEFT JOIN" } else { "JOIN" };
-                from = sql!(from, format!(" {kind} classes c ON c.id = {}", cols[k].name));
-                cols.extend(table_cols("classes", "c."));
-                fanout = false;
+                let key = cols[k].name.clone();
+                let (join, added) = match (kind_of(&cols[k]), self.r.below(2)) {
+                    (Some("class"), 0) => (
+                        format!(" {kind} classes c ON c.id = {key}"),
+                        table_cols("classes", "c."),
+                    ),
+                    (Some(dom), _) => {
+                        let col = if dom == "class" { "class" } else { "person" };
+                        let role = if self.r.chance(0.5) {
+                            " WHERE role = 'student'"
+                        } else {
+                            ""
+                        };
+                        (
+                            format!(
+                                " {kind} (SELECT {col}, count(*) AS n FROM enrollments{role} GROUP BY {col}) b ON b.{col} = {key}"
+                            ),
+                            vec![
+                                scol(&format!("b.{col}"), Ty::Text, Some(&format!("enrollments.{col}")), 2),
+                                scol("b.n", Ty::Int, None, 3),
+                            ],
+                        )
+                    }
+                    (None, _) => (String::new(), vec![]),
+                };
+                from = sql!(from, join);
+                cols.extend(added);
             }
         }
         Source {
@@ -655,7 +689,7 @@ impl<'a> Gen<'a> {
                 match (self.r.below(5), real) {
                     (0, Some(s)) => text_lit(&s.to_lowercase()),
                     (1, Some(s)) => text_lit(&format!("{s} ")),
-                    (2, _) => text_lit(""),
+                    (2, _) => text_lit(if self.r.chance(0.5) { "" } else { "it's" }),
                     _ => text_lit(&format!("absent-{}", self.r.below(1000))),
                 }
             }
@@ -1042,7 +1076,17 @@ impl<'a> Gen<'a> {
         let class = self.text_value("events.class");
         let org = self.text_value("orgs.id");
         let person = self.text_value("events.student");
-        match (dom, self.r.below(5)) {
+        match (dom, self.r.below(6)) {
+            ("person" | "class", 4) => {
+                // The most active ones: a subquery with GROUP BY, ORDER BY and LIMIT.
+                let col = if dom == "person" { "student" } else { "class" };
+                let n = self.r.range(1, 12);
+                sql!(
+                    format!("SELECT {col} FROM events WHERE "),
+                    self.sub_where(),
+                    format!(" GROUP BY {col} ORDER BY count(*) DESC, {col} LIMIT {n}")
+                )
+            }
             ("person", 0) => {
                 let role = *self.r.pick(&["", " AND role = 'student'", " AND role = 'teacher'"]);
                 sql!("SELECT person FROM enrollments WHERE class = ", class, role)
@@ -1309,7 +1353,17 @@ impl<'a> Gen<'a> {
                 (sql!("sum(", int_div(&Sql::same(&n.name), &int_lit(60)), ")"), Ty::Int)
             }
             (91..=94, _, Some(n)) => (sql!("avg(", &n.name, " * 2 - ", double_lit(1.5), ")"), Ty::Double),
-            (95..=97, _, _) if time.is_some() => {
+            (95, _, _) => {
+                let (text, ty) = *self.r.pick(&[
+                    ("count(1)", Ty::Int),
+                    ("count(NULL)", Ty::Int),
+                    ("sum(2)", Ty::Int),
+                    ("count(DISTINCT 1)", Ty::Int),
+                    ("min('x')", Ty::Text),
+                ]);
+                (Sql::same(text), ty)
+            }
+            (96..=97, _, _) if time.is_some() => {
                 let t = time.as_ref().map_or("time".to_string(), |t| t.name.clone());
                 (Sql::same(format!("avg(extract(hour FROM {t}))")), Ty::Double)
             }
@@ -1878,9 +1932,12 @@ impl<'a> Gen<'a> {
     }
 }
 
-/// The output name PostgreSQL gives an unaliased cast of a column (`CAST(q.x AS T)` → `x`).
+/// The output name PostgreSQL gives an unaliased cast of a column (`CAST(q.x AS T)`, `q.x::T` → `x`).
 fn pg_output_name(expr: &str) -> Option<String> {
-    let inner = expr.strip_prefix("CAST(")?.split(" AS ").next()?;
+    let inner = match expr.strip_prefix("CAST(") {
+        Some(rest) => rest.split(" AS ").next()?,
+        None => expr.split_once("::")?.0,
+    };
     let name = inner.rsplit('.').next()?;
     name.chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_')
