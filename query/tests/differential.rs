@@ -129,7 +129,7 @@ fn describe(d: &District, i: usize, case: &Case, what: &str) -> String {
     let s = &d.spec;
     format!(
         "district seed {} ({} students, {} days from {:?}, {} files, memtable {}, last file buffered: {}), \
-         query #{i} [{}]\n  engagedb: {}\n  duckdb:   {}\n{what}",
+         compacted: {}, query #{i} [{}]\n  engagedb: {}\n  duckdb:   {}\n{what}",
         s.seed,
         s.students,
         s.days,
@@ -137,6 +137,7 @@ fn describe(d: &District, i: usize, case: &Case, what: &str) -> String {
         s.files,
         s.memtable_rows,
         s.last_file_buffered,
+        s.compact,
         case.template,
         case.sql.ours,
         case.sql.duck

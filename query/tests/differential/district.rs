@@ -32,6 +32,8 @@ pub struct DistrictSpec {
     pub memtable_rows: usize,
     /// Leave the last file's rows in the memtable (read through the snapshot's buffered segment).
     pub last_file_buffered: bool,
+    /// Merge each partition's segments after the import.
+    pub compact: bool,
 }
 
 impl DistrictSpec {
@@ -46,6 +48,7 @@ impl DistrictSpec {
                 files: 1,
                 memtable_rows: 1 << 20,
                 last_file_buffered: false,
+                compact: false,
             },
             DistrictSpec {
                 seed: 2,
@@ -55,6 +58,7 @@ impl DistrictSpec {
                 files: 3,
                 memtable_rows: 5_000,
                 last_file_buffered: true,
+                compact: false,
             },
             DistrictSpec {
                 seed: 3,
@@ -62,8 +66,9 @@ impl DistrictSpec {
                 days: 12,
                 start_date: (2021, 12, 20),
                 files: 2,
-                memtable_rows: 1 << 20,
+                memtable_rows: 8_000,
                 last_file_buffered: false,
+                compact: true,
             },
         ]
     }
@@ -86,6 +91,7 @@ impl DistrictSpec {
             files: r.range(1, i64::from(days.min(4))) as usize,
             memtable_rows: *r.pick(&[1 << 20, 3_000, 20_000]),
             last_file_buffered: r.chance(0.3),
+            compact: r.chance(0.3),
         }
     }
 }
@@ -180,6 +186,9 @@ impl District {
             if i + 1 < activity.len() || !spec.last_file_buffered {
                 db.flush().expect("flush");
             }
+        }
+        if spec.compact {
+            db.compact().expect("compact");
         }
         let engine = QueryEngine::new(db.clone());
         let tables_dir = dir.path().join("tables");

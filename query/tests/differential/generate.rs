@@ -797,8 +797,11 @@ impl<'a> Gen<'a> {
             let a = self.pick_col(src, &|c| c.ty != Ty::Bool).cloned();
             if let Some(a) = a {
                 let kind = |c: &SCol| c.sample.as_deref().and_then(domain);
+                let numeric = |t: Ty| matches!(t, Ty::Int | Ty::Double);
                 let related = |c: &SCol| {
-                    c.ty == a.ty && c.name != a.name && (c.ty == Ty::Ts || (kind(c).is_some() && kind(c) == kind(&a)))
+                    c.name != a.name
+                        && ((c.ty == a.ty && (c.ty == Ty::Ts || (kind(c).is_some() && kind(c) == kind(&a))))
+                            || (numeric(c.ty) && numeric(a.ty)))
                 };
                 let b = self.pick_col(src, &related).cloned();
                 if let Some(b) = b {
@@ -852,16 +855,21 @@ impl<'a> Gen<'a> {
                 6 => sql!(c, format!(" {cmp} "), self.value(Ty::Text, s)),
                 7 | 8 => {
                     let p = self.like_pattern(s);
-                    let op = match self.r.below(6) {
+                    let op = match self.r.below(7) {
                         0 => " NOT LIKE ",
                         1 => " ILIKE ",
+                        2 => " NOT ILIKE ",
                         _ => " LIKE ",
                     };
                     sql!(c, op, p)
                 }
                 9 => sql!(
                     c,
-                    " BETWEEN ",
+                    if self.r.chance(0.3) {
+                        " NOT BETWEEN "
+                    } else {
+                        " BETWEEN "
+                    },
                     self.value(Ty::Text, s),
                     " AND ",
                     self.value(Ty::Text, s)
@@ -971,6 +979,10 @@ impl<'a> Gen<'a> {
                         ("day", 1, 31),
                         ("month", 1, 12),
                         ("year", 2019, 2024),
+                        ("week", 1, 53),
+                        ("isodow", 1, 7),
+                        ("doy", 1, 366),
+                        ("minute", 0, 59),
                     ]);
                     sql!(
                         format!("extract({f} FROM "),
@@ -1205,7 +1217,9 @@ impl<'a> Gen<'a> {
         match c.ty {
             Ty::Ts => match roll % 5 {
                 0 | 1 => {
-                    let unit = *self.r.pick(&["hour", "day", "day", "week", "month"]);
+                    let unit = *self
+                        .r
+                        .pick(&["hour", "day", "day", "week", "month", "minute", "quarter", "year"]);
                     Expr {
                         sql: Sql::same(format!("date_trunc('{unit}', {n})")),
                         ty: Ty::Ts,
@@ -1213,7 +1227,9 @@ impl<'a> Gen<'a> {
                     }
                 }
                 2 | 3 => {
-                    let f = *self.r.pick(&["hour", "dow", "day", "month", "year"]);
+                    let f = *self.r.pick(&[
+                        "hour", "dow", "day", "month", "year", "week", "isodow", "doy", "quarter", "minute",
+                    ]);
                     Expr {
                         sql: Sql::same(format!("extract({f} FROM {n})")),
                         ty: Ty::Int,
@@ -1340,7 +1356,8 @@ impl<'a> Gen<'a> {
             (57..=66, _, Some(n)) => (Sql::same(format!("avg({})", n.name)), Ty::Double),
             (67..=86, Some(c), _) => {
                 let f = if self.r.chance(0.5) { "min" } else { "max" };
-                (Sql::same(format!("{f}({})", c.name)), c.ty)
+                let distinct = if self.r.chance(0.1) { "DISTINCT " } else { "" };
+                (Sql::same(format!("{f}({distinct}{})", c.name)), c.ty)
             }
             (87..=90, _, Some(n)) => {
                 let f = if self.r.chance(0.5) { "sum" } else { "avg" };
@@ -1427,6 +1444,11 @@ impl<'a> Gen<'a> {
         let one = |g: &mut Gen<'_>| -> Sql {
             if !keys.is_empty() && g.r.chance(0.25) {
                 let k = keys[g.r.below(keys.len())].clone();
+                if k.ty == Ty::Bool {
+                    // Not the bare key: DuckDB flattens `(a AND b) AND …` and then no longer sees the
+                    // group key `a AND b` (PostgreSQL does).
+                    return sql!(k.sql.paren(), if g.r.chance(0.5) { " = TRUE" } else { " = FALSE" });
+                }
                 return g.col_pred(&k);
             }
             let a = g.agg(src);
@@ -1480,7 +1502,8 @@ impl<'a> Gen<'a> {
                 None
             };
             let (suffix, nulls_first) = order_suffix(desc, explicit);
-            parts.push(sql!(target, suffix));
+            let asc = if !desc && self.r.chance(0.2) { " ASC" } else { "" };
+            parts.push(sql!(target, asc, suffix));
             keys.push(SortKey {
                 column: i,
                 desc,
@@ -1829,7 +1852,7 @@ impl<'a> Gen<'a> {
         let i = |g: &mut Gen<'_>| int_lit(g.r.range(-50, 50));
         let nz = |g: &mut Gen<'_>| int_lit(*g.r.pick(&[-7, -3, -2, -1, 1, 2, 3, 7, 10]));
         let d = |g: &mut Gen<'_>| double_lit(*g.r.pick(&[-2.5, -0.125, 0.1, 0.5, 1.5, 2.0, 3.75, 10.0]));
-        match self.r.below(16) {
+        match self.r.below(17) {
             0 => sql!(i(self), " + ", i(self), " * ", i(self)),
             1 => int_div(&i(self), &nz(self)),
             2 => sql!(i(self), " % ", nz(self)),
@@ -1883,6 +1906,25 @@ impl<'a> Gen<'a> {
             14 => {
                 let t = self.time_value();
                 sql!(ts_lit(t, false), " < ", ts_lit(self.time_value(), true))
+            }
+            15 => {
+                // Calendar edges: before 1970, leap days, year ends, far future.
+                let t = *self.r.pick(&[
+                    "1969-12-31 23:59:59.999999",
+                    "1900-03-01",
+                    "2024-02-29 12:00:00",
+                    "2021-01-03 10:00:00",
+                    "2020-12-31 23:59:59",
+                    "2100-02-28 08:30:00",
+                    "1999-12-27 00:00:00.000001",
+                ]);
+                let f = *self.r.pick(&[
+                    "year", "quarter", "month", "week", "day", "dow", "isodow", "doy", "hour",
+                ]);
+                let u = *self.r.pick(&["week", "month", "quarter", "year", "day", "hour"]);
+                Sql::same(format!(
+                    "extract({f} FROM TIMESTAMP '{t}') * 1000 + extract(doy FROM date_trunc('{u}', TIMESTAMP '{t}'))"
+                ))
             }
             _ => sql!("-", i(self), " - -", d(self)),
         }
