@@ -278,6 +278,21 @@ impl<'a> Gen<'a> {
 
     /// The next query.
     pub fn case(&mut self) -> Case {
+        let mut case = self.template();
+        // Keywords and unquoted identifiers are case-insensitive, and whitespace is free.
+        let spell = match self.r.below(20) {
+            0 => Some(Spelling::Upper),
+            1 => Some(Spelling::Lower),
+            2 => Some(Spelling::NewLines),
+            _ => None,
+        };
+        if let Some(sp) = spell {
+            case.sql = Sql::two(respell(&case.sql.ours, sp), respell(&case.sql.duck, sp));
+        }
+        case
+    }
+
+    fn template(&mut self) -> Case {
         match self.r.below(100) {
             0..=21 => {
                 let src = self.events_source();
@@ -359,7 +374,7 @@ impl<'a> Gen<'a> {
         };
         let mut unique = vec!["e.signal_id".to_string()];
         let mut fanout = false;
-        let pick = self.r.below(ROSTER_JOINS.len() + 7);
+        let pick = self.r.below(ROSTER_JOINS.len() + 10);
         let from = if let Some((table, alias, keys, extra)) = ROSTER_JOINS.get(pick) {
             cols.extend(table_cols(table, &format!("{alias}.")));
             let on: Vec<String> = keys
@@ -401,13 +416,44 @@ impl<'a> Gen<'a> {
                     // The roster table first: the hashed side is the left input.
                     cols.splice(0..0, table_cols("orgs", "o."));
                     unique.push("o.id".into());
-                    format!("orgs o JOIN events e ON {}", eq(&mut self.r, "e.school", "o.id"))
+                    let extra = match self.r.below(3) {
+                        0 => format!(" AND e.app = {}", self.text_value("events.app").ours),
+                        1 => " AND o.type = 'school'".to_string(),
+                        _ => String::new(),
+                    };
+                    format!("orgs o JOIN events e ON {}{extra}", eq(&mut self.r, "e.school", "o.id"))
                 }
                 3 => {
-                    // Every class, with its events if any.
+                    // Every class, with its events if any (a condition on the events decides matching).
                     cols.splice(0..0, table_cols("classes", "c."));
                     fanout = true;
-                    format!("classes c LEFT JOIN events e ON {}", eq(&mut self.r, "e.class", "c.id"))
+                    let extra = match self.r.chance(0.4) {
+                        true => format!(" AND e.app = {}", self.text_value("events.app").ours),
+                        false => String::new(),
+                    };
+                    format!(
+                        "classes c LEFT JOIN events e ON {}{extra}",
+                        eq(&mut self.r, "e.class", "c.id")
+                    )
+                }
+                7 => {
+                    // No equality at all: every pair is tested against the condition.
+                    cols.extend(table_cols("orgs", "o."));
+                    fanout = true;
+                    format!("events e {kind} orgs o ON o.id = e.school OR o.parent IS NULL")
+                }
+                8 => {
+                    // Expressions as join keys.
+                    cols.extend(table_cols("orgs", "o."));
+                    unique.push("o.id".into());
+                    format!("events e {kind} orgs o ON upper(o.id) = upper(e.school)")
+                }
+                9 => {
+                    // Events between two roster tables.
+                    cols.splice(0..0, table_cols("classes", "c."));
+                    cols.extend(table_cols("people", "p."));
+                    unique.extend(["c.id".to_string(), "p.id".to_string()]);
+                    format!("classes c JOIN events e ON e.class = c.id {kind} people p ON p.id = e.student")
                 }
                 4 => {
                     // A derived table on the right: enrollment counts per class.
@@ -504,6 +550,10 @@ impl<'a> Gen<'a> {
                 };
                 let on = format!("o.id = c.school{extra}");
                 roster_join(kind, &[("classes", "c", String::new()), ("orgs", "o", on)])
+            }
+            // Every pair of orgs.
+            9 if self.r.chance(0.3) => {
+                roster_join("JOIN", &[("orgs", "s", String::new()), ("orgs", "d", "1 = 1".into())])
             }
             // A self-join: each org with its parent.
             8 => roster_join(
@@ -1972,6 +2022,64 @@ impl<'a> Gen<'a> {
             expect: Expect::Same,
         }
     }
+}
+
+/// A respelling that must not change a query's meaning.
+#[derive(Debug, Clone, Copy)]
+enum Spelling {
+    /// Everything outside string literals in upper case.
+    Upper,
+    /// Everything outside string literals in lower case.
+    Lower,
+    /// A line break (and indentation) before each clause keyword.
+    NewLines,
+}
+
+/// `sql` respelled: string literals (`'…'`, with `''` inside) are kept as they are.
+fn respell(sql: &str, how: Spelling) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut in_string = false;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if matches!(how, Spelling::NewLines)
+            && matches!(
+                word.as_str(),
+                "FROM" | "WHERE" | "GROUP" | "HAVING" | "ORDER" | "LIMIT" | "JOIN" | "LEFT"
+            )
+            && out.ends_with(' ')
+        {
+            out.pop();
+            out.push_str("\n    ");
+        }
+        out.push_str(word);
+        word.clear();
+    };
+    for c in sql.chars() {
+        if in_string {
+            out.push(c);
+            in_string = c != '\'';
+            continue;
+        }
+        if c == '\'' {
+            flush(&mut word, &mut out);
+            out.push(c);
+            in_string = true;
+            continue;
+        }
+        let c = match how {
+            Spelling::Upper => c.to_ascii_uppercase(),
+            Spelling::Lower => c.to_ascii_lowercase(),
+            Spelling::NewLines => c,
+        };
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// The output name PostgreSQL gives an unaliased cast of a column (`CAST(q.x AS T)`, `q.x::T` → `x`).
