@@ -24,7 +24,11 @@ pub struct JoinTable {
 
 impl JoinTable {
     /// Hashes `batch` on `keys` (expressions over its columns).
-    pub fn build(batch: Batch, keys: &[ScalarExpr], sq: &SubqueryResults) -> Result<JoinTable, ExecError> {
+    pub fn build(mut batch: Batch, keys: &[ScalarExpr], sq: &SubqueryResults) -> Result<JoinTable, ExecError> {
+        // Text the join outputs stays dictionary-encoded: joined rows carry build-row ids, not strings.
+        for col in &mut batch.columns {
+            *col = std::mem::replace(col, Array::Null(0)).dictionary_encoded(None);
+        }
         let mut map: FxHashMap<Vec<ValueKey>, Vec<u32>> = FxHashMap::default();
         {
             let chunk = Chunk::from_batch(&batch);
@@ -78,9 +82,18 @@ impl ProbeStep<'_> {
     }
 
     /// Joins a chunk of the streaming side.
-    pub fn probe<'a>(&self, chunk: Chunk<'a>, cache: &mut ProbeCache, sq: &SubqueryResults) -> Result<Chunk<'a>, ExecError> {
+    pub fn probe<'a>(
+        &self,
+        chunk: Chunk<'a>,
+        cache: &mut ProbeCache,
+        sq: &SubqueryResults,
+    ) -> Result<Chunk<'a>, ExecError> {
         let n = chunk.len();
-        let datums: Vec<Datum<'a>> = self.probe_keys.iter().map(|k| eval(k, &chunk, sq)).collect::<Result<_, _>>()?;
+        let datums: Vec<Datum<'a>> = self
+            .probe_keys
+            .iter()
+            .map(|k| eval(k, &chunk, sq))
+            .collect::<Result<_, _>>()?;
         let mut probe_rows: Vec<u32> = Vec::with_capacity(n);
         let mut build_rows: Vec<Option<u32>> = Vec::with_capacity(n);
         let left_outer = self.kind == JoinKind::Left;
@@ -99,13 +112,16 @@ impl ProbeStep<'_> {
         };
         let single_dict = match datums.as_slice() {
             [Datum::Array(a)] => match a.as_ref() {
-                Array::Text(TextArray::Dict { ids, dict, valid, .. }) => Some((ids, *dict, valid)),
+                Array::Text(TextArray::Dict { ids, dict, valid, .. }) => Some((ids, dict, valid)),
                 _ => None,
             },
             _ => None,
         };
         if let Some((ids, dict, valid)) = single_dict {
-            let entry = cache.by_dict.entry((dict.as_ptr() as usize, dict.len())).or_insert_with(|| vec![None; dict.len()]);
+            let entry = cache
+                .by_dict
+                .entry(dict.addr())
+                .or_insert_with(|| vec![None; dict.len()]);
             let empty: Rc<[u32]> = Rc::from(Vec::new());
             for (i, &id) in ids.iter().enumerate() {
                 if valid.as_ref().is_some_and(|v| !v[i]) {
@@ -115,7 +131,10 @@ impl ProbeStep<'_> {
                 let m = entry[id as usize]
                     .get_or_insert_with(|| {
                         let key = vec![ValueKey::Text(dict[id as usize].clone())];
-                        self.table.map.get(&key).map_or(empty.clone(), |v| Rc::from(v.as_slice()))
+                        self.table
+                            .map
+                            .get(&key)
+                            .map_or(empty.clone(), |v| Rc::from(v.as_slice()))
                     })
                     .clone();
                 emit(i, Some(&m));
@@ -173,7 +192,11 @@ impl ProbeStep<'_> {
     ) -> Result<Chunk<'a>, ExecError> {
         let width = self.width();
         let build_width = self.table.batch.columns.len();
-        let (probe_at, build_at) = if self.build_is_left { (build_width, 0) } else { (0, self.probe_width) };
+        let (probe_at, build_at) = if self.build_is_left {
+            (build_width, 0)
+        } else {
+            (0, self.probe_width)
+        };
         let mut arrays: Vec<Option<Rc<Array<'a>>>> = vec![None; width];
         for (c, slot) in arrays.iter_mut().enumerate() {
             if !(all_columns || self.required.get(c).copied().unwrap_or(true)) {

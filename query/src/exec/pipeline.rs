@@ -11,14 +11,13 @@ use engine::segment::Segment;
 use engine::Snapshot;
 
 use super::aggregate::AggregateSink;
-use super::array::{Array, Batch};
+use super::array::{concat, Array, Batch};
 use super::chunk::Chunk;
 use super::eval::{eval, eval_mask};
 use super::index::select_rows;
 use super::join::{JoinTable, ProbeCache, ProbeStep};
-use super::keys::Interner;
+use super::keys::CodeCache;
 use super::memory::{MemoryBudget, Reservation};
-use super::roster::table_batch;
 use super::sort::{sort_batch, TopNSink};
 use super::subquery::SubqueryResults;
 use super::ExecError;
@@ -42,12 +41,15 @@ pub trait Sink: Send {
 
 enum Source<'p> {
     Events(&'p EventsFilter),
-    Batch(Batch),
+    Batch(Arc<Batch>),
 }
 
 enum Step<'p> {
     Filter(&'p ScalarExpr),
-    Project { exprs: &'p [ScalarExpr], required: Vec<bool> },
+    Project {
+        exprs: &'p [ScalarExpr],
+        required: Vec<bool>,
+    },
     Probe(ProbeStep<'p>),
 }
 
@@ -79,7 +81,9 @@ impl Pipeline<'_> {
                     p.required = needed.clone();
                     let build_width = p.table.batch.columns.len();
                     let probe_at = if p.build_is_left { build_width } else { 0 };
-                    let mut input: Vec<bool> = (0..p.probe_width).map(|c| needed.get(c + probe_at).copied().unwrap_or(true)).collect();
+                    let mut input: Vec<bool> = (0..p.probe_width)
+                        .map(|c| needed.get(c + probe_at).copied().unwrap_or(true))
+                        .collect();
                     let mut cols = Vec::new();
                     for k in p.probe_keys {
                         k.collect_columns(&mut cols);
@@ -141,21 +145,23 @@ impl Default for ExecOptions {
 pub struct Executor<'s> {
     snapshot: &'s Snapshot,
     options: &'s ExecOptions,
+    caches: &'s super::QueryCaches,
     /// Subquery results computed so far.
     pub subqueries: SubqueryResults,
-    interner: Arc<Mutex<Interner>>,
+    codes: Arc<CodeCache>,
     budget: Arc<MemoryBudget>,
     held: Mutex<Vec<Reservation>>,
 }
 
 impl<'s> Executor<'s> {
     /// An executor over `snapshot`.
-    pub fn new(snapshot: &'s Snapshot, options: &'s ExecOptions) -> Executor<'s> {
+    pub fn new(snapshot: &'s Snapshot, options: &'s ExecOptions, caches: &'s super::QueryCaches) -> Executor<'s> {
         Executor {
             snapshot,
             options,
+            caches,
             subqueries: SubqueryResults::default(),
-            interner: Arc::new(Mutex::new(Interner::default())),
+            codes: caches.codes_for(snapshot),
             budget: MemoryBudget::new(options.memory_limit),
             held: Mutex::new(Vec::new()),
         }
@@ -186,7 +192,13 @@ impl<'s> Executor<'s> {
                         let mut p = pipeline;
                         p.set_required(vec![true; p.width]);
                         let sink = self.run(&p, || {
-                            TopNSink::new(keys, keep, types.clone(), &self.subqueries, self.budget.reservation("ORDER BY … LIMIT"))
+                            TopNSink::new(
+                                keys,
+                                keep,
+                                types.clone(),
+                                &self.subqueries,
+                                self.budget.reservation("ORDER BY … LIMIT"),
+                            )
                         })?;
                         sink.finish()
                     }
@@ -204,7 +216,12 @@ impl<'s> Executor<'s> {
         }
     }
 
-    fn aggregate(&self, input: &Plan, keys: &[ScalarExpr], aggs: &[crate::plan::AggregateCall]) -> Result<Batch, ExecError> {
+    fn aggregate(
+        &self,
+        input: &Plan,
+        keys: &[ScalarExpr],
+        aggs: &[crate::plan::AggregateCall],
+    ) -> Result<Batch, ExecError> {
         let mut p = self.pipeline(input)?;
         let mut cols = Vec::new();
         for k in keys {
@@ -220,7 +237,13 @@ impl<'s> Executor<'s> {
         }
         p.set_required(to_mask(&cols, p.width));
         let sink = self.run(&p, || {
-            AggregateSink::new(keys, aggs, &self.subqueries, self.interner.clone(), self.budget.reservation("GROUP BY"))
+            AggregateSink::new(
+                keys,
+                aggs,
+                &self.subqueries,
+                self.codes.clone(),
+                self.budget.reservation("GROUP BY"),
+            )
         })?;
         sink.finish()
     }
@@ -245,11 +268,24 @@ impl<'s> Executor<'s> {
     fn pipeline<'p>(&self, plan: &'p Plan) -> Result<Pipeline<'p>, ExecError> {
         let width = plan.schema().len();
         Ok(match plan {
-            Plan::EventsScan { filter } => Pipeline { source: Source::Events(filter), steps: Vec::new(), width },
-            Plan::TableScan { table } => {
-                Pipeline { source: Source::Batch(table_batch(*table, self.snapshot)), steps: Vec::new(), width }
-            }
-            Plan::OneRow => Pipeline { source: Source::Batch(Batch { columns: Vec::new(), rows: 1 }), steps: Vec::new(), width },
+            Plan::EventsScan { filter } => Pipeline {
+                source: Source::Events(filter),
+                steps: Vec::new(),
+                width,
+            },
+            Plan::TableScan { table } => Pipeline {
+                source: Source::Batch(self.caches.tables.get(*table, self.snapshot)),
+                steps: Vec::new(),
+                width,
+            },
+            Plan::OneRow => Pipeline {
+                source: Source::Batch(Arc::new(Batch {
+                    columns: Vec::new(),
+                    rows: 1,
+                })),
+                steps: Vec::new(),
+                width,
+            },
             Plan::Filter { input, predicate } => {
                 let mut p = self.pipeline(input)?;
                 p.steps.push(Step::Filter(predicate));
@@ -257,11 +293,21 @@ impl<'s> Executor<'s> {
             }
             Plan::Project { input, exprs, .. } => {
                 let mut p = self.pipeline(input)?;
-                p.steps.push(Step::Project { exprs, required: vec![true; exprs.len()] });
+                p.steps.push(Step::Project {
+                    exprs,
+                    required: vec![true; exprs.len()],
+                });
                 p.width = width;
                 p
             }
-            Plan::Join { left, right, kind, left_keys, right_keys, residual } => {
+            Plan::Join {
+                left,
+                right,
+                kind,
+                left_keys,
+                right_keys,
+                residual,
+            } => {
                 // Stream the side that reads `events` (for an inner join); hash the other.
                 let build_is_left = *kind == JoinKind::Inner && right.reads_events() && !left.reads_events();
                 let (probe_plan, build_plan, probe_keys, build_keys) = if build_is_left {
@@ -274,7 +320,10 @@ impl<'s> Executor<'s> {
                 let mut r = self.budget.reservation("JOIN");
                 r.resize(table.heap_bytes())?;
                 // The hashed side lives as long as the query; so does its reservation.
-                self.held.lock().map_err(|_| ExecError::Internal("lock poisoned".into()))?.push(r);
+                self.held
+                    .lock()
+                    .map_err(|_| ExecError::Internal("lock poisoned".into()))?
+                    .push(r);
                 let mut p = self.pipeline(probe_plan)?;
                 p.steps.push(Step::Probe(ProbeStep {
                     table,
@@ -288,9 +337,11 @@ impl<'s> Executor<'s> {
                 p.width = width;
                 p
             }
-            Plan::Aggregate { .. } | Plan::Sort { .. } | Plan::Limit { .. } | Plan::Distinct { .. } => {
-                Pipeline { source: Source::Batch(self.execute(plan)?), steps: Vec::new(), width }
-            }
+            Plan::Aggregate { .. } | Plan::Sort { .. } | Plan::Limit { .. } | Plan::Distinct { .. } => Pipeline {
+                source: Source::Batch(Arc::new(self.execute(plan)?)),
+                steps: Vec::new(),
+                width,
+            },
         })
     }
 
@@ -307,13 +358,21 @@ impl<'s> Executor<'s> {
             chunk = match step {
                 Step::Filter(p) => {
                     let mask = eval_mask(p, &chunk, &self.subqueries)?;
-                    if mask.iter().all(|&m| m) { chunk } else { chunk.filter(&mask) }
+                    if mask.iter().all(|&m| m) {
+                        chunk
+                    } else {
+                        chunk.filter(&mask)
+                    }
                 }
                 Step::Project { exprs, required } => {
                     let n = chunk.len();
                     let mut arrays = Vec::with_capacity(exprs.len());
                     for (e, &r) in exprs.iter().zip(required) {
-                        arrays.push(if r { Some(eval(e, &chunk, &self.subqueries)?.into_array(e.data_type(), n)) } else { None });
+                        arrays.push(if r {
+                            Some(eval(e, &chunk, &self.subqueries)?.into_array(e.data_type(), n))
+                        } else {
+                            None
+                        });
                     }
                     Chunk::from_arrays(arrays, n)
                 }
@@ -338,7 +397,8 @@ impl<'s> Executor<'s> {
                 let segments = if filter.empty {
                     Vec::new()
                 } else {
-                    self.snapshot.segments(filter.from, filter.to.map(|t| t.saturating_sub(1)))
+                    self.snapshot
+                        .segments(filter.from, filter.to.map(|t| t.saturating_sub(1)))
                 };
                 let threads = self.options.threads.clamp(1, segments.len().max(1));
                 if threads == 1 {
@@ -359,7 +419,8 @@ impl<'s> Executor<'s> {
                         .map(|_| {
                             scope.spawn(|| -> Result<S, ExecError> {
                                 let mut sink = make();
-                                let mut caches: Vec<ProbeCache> = p.steps.iter().map(|_| ProbeCache::default()).collect();
+                                let mut caches: Vec<ProbeCache> =
+                                    p.steps.iter().map(|_| ProbeCache::default()).collect();
                                 loop {
                                     if stop.load(Ordering::Relaxed) {
                                         break;
@@ -380,7 +441,10 @@ impl<'s> Executor<'s> {
                         .collect();
                     handles
                         .into_iter()
-                        .map(|h| h.join().unwrap_or_else(|_| Err(ExecError::Internal("a query worker panicked".into()))))
+                        .map(|h| {
+                            h.join()
+                                .unwrap_or_else(|_| Err(ExecError::Internal("a query worker panicked".into())))
+                        })
                         .collect()
                 });
                 let mut merged: Option<S> = None;
@@ -429,7 +493,10 @@ fn slice(batch: Batch, skip: usize, take: Option<usize>) -> Batch {
     }
     let start = skip.min(end);
     let rows: Vec<u32> = (start as u32..end as u32).collect();
-    Batch { columns: batch.columns.iter().map(|c| c.take(&rows).into_owned()).collect(), rows: rows.len() }
+    Batch {
+        columns: batch.columns.iter().map(|c| c.take(&rows).into_owned()).collect(),
+        rows: rows.len(),
+    }
 }
 
 /// Collects rows in source order, optionally stopping once `limit` rows are certain to be found.
@@ -444,17 +511,23 @@ struct CollectSink {
 impl CollectSink {
     fn finish(mut self, types: &[DataType], limit: Option<usize>) -> Result<Batch, ExecError> {
         self.parts.sort_by_key(|(seq, _)| *seq);
-        let mut out = Batch::empty(types);
+        let mut rows = 0;
+        let mut columns: Vec<Vec<Array<'static>>> = vec![Vec::new(); types.len()];
         for (_, part) in self.parts {
-            if limit.is_some_and(|l| out.rows >= l) {
+            if limit.is_some_and(|l| rows >= l) {
                 break;
             }
+            rows += part.rows;
             for (c, col) in part.columns.into_iter().enumerate() {
-                out.columns[c].append(col);
+                columns[c].push(col);
             }
-            out.rows += part.rows;
         }
-        Ok(out)
+        let columns = types
+            .iter()
+            .zip(columns)
+            .map(|(ty, parts)| concat(*ty, parts))
+            .collect();
+        Ok(Batch { columns, rows })
     }
 }
 
