@@ -175,9 +175,11 @@ proptest! {
 
     #[test]
     fn token_soup_never_panics(sql in token_soup()) {
-        parse_checked(&sql)?;
-        parse_checked(&format!("SELECT {sql}"))?;
-        parse_checked(&format!("SELECT a FROM t WHERE {sql}"))?;
+        on_big_stack(move || {
+            parse_checked(&sql)?;
+            parse_checked(&format!("SELECT {sql}"))?;
+            parse_checked(&format!("SELECT a FROM t WHERE {sql}"))
+        })?;
     }
 
     #[test]
@@ -475,19 +477,52 @@ fn statement() -> impl Strategy<Value = Statement> {
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
-
-    #[test]
-    fn printed_asts_parse_back_to_themselves(statement in statement()) {
-        let printed = statement.to_string();
-        // Printing parenthesizes nested AND/OR, which can nest deeper than the generator's levels.
-        let roomy = ParseLimits { max_depth: 1_000, ..ParseLimits::default() };
-        let parsed = parse_with_limits(&printed, &roomy)
-            .map_err(|e| TestCaseError::fail(format!("{e}\n{printed}")))?;
-        prop_assert_eq!(parsed.len(), 1, "{}", printed);
-        let parsed = without_spans(parsed.into_iter().next().unwrap());
-        prop_assert_eq!(&parsed, &statement, "{}", printed);
-        prop_assert_eq!(parsed.to_string(), printed);
+/// Generating these ASTs recurses deeply through proptest's strategies (very deeply in
+/// unoptimized builds), so the whole run happens on a thread with a big stack.
+#[test]
+fn printed_asts_parse_back_to_themselves() {
+    let run = || {
+        let config = ProptestConfig {
+            cases: cases(512),
+            ..ProptestConfig::default()
+        };
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        runner.run(&statement(), round_trip).map_err(|e| e.to_string())
+    };
+    let outcome = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(run)
+        .expect("spawn")
+        .join();
+    match outcome {
+        Ok(result) => result.unwrap_or_else(|e| panic!("{e}")),
+        Err(panic) => std::panic::resume_unwind(panic),
     }
+}
+
+/// Runs `f` on a thread with 64 MiB of stack: the round trip parses with a nesting limit of 1 000,
+/// and unoptimized builds use about 32 KiB of stack per level.
+fn on_big_stack(f: impl FnOnce() -> Result<(), TestCaseError> + Send + 'static) -> Result<(), TestCaseError> {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(f)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Prints `statement`, parses the text and compares.
+fn round_trip(statement: Statement) -> Result<(), TestCaseError> {
+    let printed = statement.to_string();
+    // Printing parenthesizes nested AND/OR, which can nest deeper than the generator's levels.
+    let roomy = ParseLimits {
+        max_depth: 1_000,
+        ..ParseLimits::default()
+    };
+    let parsed = parse_with_limits(&printed, &roomy).map_err(|e| TestCaseError::fail(format!("{e}\n{printed}")))?;
+    prop_assert_eq!(parsed.len(), 1, "{}", printed);
+    let parsed = without_spans(parsed.into_iter().next().unwrap());
+    prop_assert_eq!(&parsed, &statement, "{}", printed);
+    prop_assert_eq!(parsed.to_string(), printed);
+    Ok(())
 }
