@@ -159,20 +159,24 @@ pub fn trunc(unit: TruncUnit, t: i64) -> i64 {
 pub fn extract(field: ExtractField, t: i64) -> i64 {
     let day = t.div_euclid(US_PER_DAY);
     let in_day = t.rem_euclid(US_PER_DAY);
+    match field {
+        // Fields within a day need no calendar arithmetic.
+        ExtractField::Hour => return in_day / US_PER_HOUR,
+        ExtractField::Minute => return in_day % US_PER_HOUR / US_PER_MINUTE,
+        ExtractField::Second => return in_day % US_PER_MINUTE / US_PER_SECOND,
+        ExtractField::Epoch => return t.div_euclid(US_PER_SECOND),
+        ExtractField::Dow => return (day + 4).rem_euclid(7),
+        ExtractField::IsoDow => return (day + 3).rem_euclid(7) + 1,
+        ExtractField::Week => return iso_week(day),
+        _ => {}
+    }
     let (y, m, d) = civil_from_days(day);
     match field {
         ExtractField::Year => y,
         ExtractField::Quarter => (m as i64 - 1) / 3 + 1,
         ExtractField::Month => m as i64,
         ExtractField::Day => d as i64,
-        ExtractField::Dow => (day + 4).rem_euclid(7),
-        ExtractField::IsoDow => (day + 3).rem_euclid(7) + 1,
-        ExtractField::Doy => day - days_from_civil(y, 1, 1) + 1,
-        ExtractField::Hour => in_day / US_PER_HOUR,
-        ExtractField::Minute => in_day % US_PER_HOUR / US_PER_MINUTE,
-        ExtractField::Second => in_day % US_PER_MINUTE / US_PER_SECOND,
-        ExtractField::Epoch => t.div_euclid(US_PER_SECOND),
-        ExtractField::Week => iso_week(day),
+        _ => day - days_from_civil(y, 1, 1) + 1,
     }
 }
 

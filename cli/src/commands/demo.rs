@@ -14,43 +14,84 @@ pub fn run(dir: &Path, students: usize, days: u32) -> CliResult {
     let store = dir.join("store");
     let done_marker = dir.join(".imported");
     if !done_marker.exists() {
-        println!("== generating a district of {students} students over {days} days into {}", source.display());
+        println!(
+            "== generating a district of {students} students over {days} days into {}",
+            source.display()
+        );
         let summary = super::generate::run(&source, students, days, 42, 4.0, 1, false)?;
         println!("== importing into the embedded store {}", store.display());
-        let activity: Vec<_> = summary.files.iter().filter(|f| f.starts_with(source.join("activity"))).cloned().collect();
+        let activity: Vec<_> = summary
+            .files
+            .iter()
+            .filter(|f| f.starts_with(source.join("activity")))
+            .cloned()
+            .collect();
         super::import::run(&store, Some(&source.join("roster")), &activity, 5)?;
         std::fs::write(&done_marker, b"")?;
     } else {
-        println!("== reusing the store in {} (delete {} to start over)", store.display(), dir.display());
+        println!(
+            "== reusing the store in {} (delete {} to start over)",
+            store.display(),
+            dir.display()
+        );
     }
     let db = open_store(&store)?;
     let snap = db.snapshot()?;
-    println!("\n== {} events, {} classes, {} assignments", snap.rows(), snap.roster().classes.len(), snap.assignments().len());
+    println!(
+        "\n== {} events, {} classes, {} assignments",
+        snap.rows(),
+        snap.roster().classes.len(),
+        snap.assignments().len()
+    );
 
     println!("\nSignals per app (bitmap index counts):");
-    for app in ["Assignments", "Teams", "TeamsMeeting", "SharePoint Online", "OneNote", "Reflect", "Reading Progress"] {
+    for app in [
+        "Assignments",
+        "Teams",
+        "TeamsMeeting",
+        "SharePoint Online",
+        "OneNote",
+        "Reflect",
+        "Reading Progress",
+    ] {
         let started = Instant::now();
         let req = ScanRequest {
-            filters: vec![IndexFilter { column: col::APP, values: vec![app.to_string()] }],
+            filters: vec![IndexFilter {
+                column: col::APP,
+                values: vec![app.to_string()],
+            }],
             ..Default::default()
         };
         let n = snap.count(&req)?;
-        println!("  {app:<20} {n:>10}   ({:.3} ms)", started.elapsed().as_secs_f64() * 1e3);
+        println!(
+            "  {app:<20} {n:>10}   ({:.3} ms)",
+            started.elapsed().as_secs_f64() * 1e3
+        );
     }
     println!("\nSignals per school:");
     for org in snap.roster().orgs.iter().filter(|o| o.kind == "school") {
         let started = Instant::now();
         let req = ScanRequest {
-            filters: vec![IndexFilter { column: col::SCHOOL, values: vec![org.id.clone()] }],
+            filters: vec![IndexFilter {
+                column: col::SCHOOL,
+                values: vec![org.id.clone()],
+            }],
             ..Default::default()
         };
         let n = snap.count(&req)?;
-        println!("  {:<40} {n:>10}   ({:.3} ms)", org.name, started.elapsed().as_secs_f64() * 1e3);
+        println!(
+            "  {:<40} {n:>10}   ({:.3} ms)",
+            org.name,
+            started.elapsed().as_secs_f64() * 1e3
+        );
     }
     if let Some(class) = snap.roster().classes.first() {
         let started = Instant::now();
         let req = ScanRequest {
-            filters: vec![IndexFilter { column: col::CLASS, values: vec![class.id.clone()] }],
+            filters: vec![IndexFilter {
+                column: col::CLASS,
+                values: vec![class.id.clone()],
+            }],
             ..Default::default()
         };
         let n = snap.count(&req)?;

@@ -1,6 +1,7 @@
 //! Dispatch of subcommands; one file per subcommand.
 
 mod admin;
+mod bench;
 mod demo;
 mod generate;
 mod import;
@@ -15,20 +16,41 @@ pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Demo { dir, students, days } => demo::run(&dir, students, days),
-        Command::Import { data, roster, activity, max_errors } => {
-            import::run(&data, roster.as_deref(), &activity, max_errors).map(|_| ())
-        }
-        Command::Generate { out, students, days, seed, events_per_student_day, files, gzip } => {
-            generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ())
-        }
+        Command::Import {
+            data,
+            roster,
+            activity,
+            max_errors,
+        } => import::run(&data, roster.as_deref(), &activity, max_errors).map(|_| ()),
+        Command::Generate {
+            out,
+            students,
+            days,
+            seed,
+            events_per_student_day,
+            files,
+            gzip,
+        } => generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ()),
         Command::Admin { data, task } => admin::run(&data, task),
-        Command::Shell { data, command, file, format, memory_limit, threads, timing } => {
+        Command::Bench { target } => bench::run(target),
+        Command::Shell {
+            data,
+            command,
+            file,
+            format,
+            memory_limit,
+            threads,
+            timing,
+        } => {
             let input = match (&command, &file) {
                 (Some(c), _) => shell::Input::Command(c),
                 (None, Some(f)) => shell::Input::File(f),
                 (None, None) => shell::Input::Stdin,
             };
-            let mut options = query::ExecOptions { memory_limit: memory_limit << 20, ..Default::default() };
+            let mut options = query::ExecOptions {
+                memory_limit: memory_limit << 20,
+                ..Default::default()
+            };
             if let Some(t) = threads {
                 options.threads = t.max(1);
             }

@@ -12,7 +12,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::array::{Array, Batch, TextArray};
 use super::chunk::Chunk;
 use super::eval::{eval, eval_mask, Datum};
-use super::keys::{CodeCache, Encoder, Interner, KeyCodes};
+use super::keys::{CodeCache, DictCodes, Encoder, Interner, KeyCodes};
 use super::memory::Reservation;
 use super::pipeline::Sink;
 use super::subquery::SubqueryResults;
@@ -395,7 +395,7 @@ impl Acc {
             if let Datum::Array(a) = arg {
                 if let Array::Text(TextArray::Dict { ids, dict, valid }) = a.as_ref() {
                     let codes = enc.dict_codes(dict)?;
-                    *entries += distinct_dict(sets, slots, ids, dict.len(), valid, mask, &codes.codes);
+                    *entries += distinct_dict(sets, slots, ids, valid, mask, &codes);
                     return Ok(());
                 }
             }
@@ -403,8 +403,14 @@ impl Acc {
                 KeyCodes::Const { null: true, .. } => {}
                 KeyCodes::Const { code, null: false } => {
                     // One insert per group touched by the chunk.
+                    let mut last = u32::MAX;
                     for i in (0..n).filter(|&i| keep(i)) {
-                        let s = slots.get(i) as usize;
+                        let slot = slots.get(i);
+                        if slot == last {
+                            continue;
+                        }
+                        last = slot;
+                        let s = slot as usize;
                         if stamp[s] != *chunk {
                             stamp[s] = *chunk;
                             *entries += usize::from(sets[s].insert(code));
@@ -578,66 +584,87 @@ fn whole_segment_shortcut(
 }
 
 /// DISTINCT over a dictionary-encoded argument: the distinct (group, dictionary id) pairs of the chunk
-/// are found with a bitset over ids (no hashing), then each pair's code is inserted once. Returns the
-/// number of new codes.
+/// are found with a bitset over ids (no hashing), then each group's new codes are added in ascending
+/// order, in bulk. Returns the number of new codes.
 fn distinct_dict(
     sets: &mut [DistinctSet],
     slots: &Slots,
     ids: &[u32],
-    dict_len: usize,
     valid: &Option<Vec<bool>>,
     mask: Option<&[bool]>,
-    codes: &[u32],
+    codes: &DictCodes,
 ) -> usize {
     let n = ids.len();
+    let dict_len = codes.codes.len();
     let keep = |i: usize| mask.is_none_or(|m| m[i]) && valid.as_ref().is_none_or(|v| v[i]);
     // Local numbering of the groups the chunk touches.
-    let mut local_of: FxHashMap<u32, u32> = FxHashMap::default();
     let mut groups: Vec<u32> = Vec::new();
-    let mut local = Vec::with_capacity(if matches!(slots, Slots::One(_)) { 0 } else { n });
-    for i in 0..n {
-        let s = slots.get(i);
-        let l = *local_of.entry(s).or_insert_with(|| {
-            groups.push(s);
-            groups.len() as u32 - 1
-        });
-        if !matches!(slots, Slots::One(_)) {
-            local.push(l);
+    let local: Vec<u32> = match slots {
+        Slots::One(s) => {
+            groups.push(*s);
+            Vec::new()
         }
-        if matches!(slots, Slots::One(_)) {
-            break;
+        Slots::Rows(v) => {
+            let mut local_of = vec![u32::MAX; sets.len()];
+            v.iter()
+                .map(|&s| {
+                    let l = &mut local_of[s as usize];
+                    if *l == u32::MAX {
+                        *l = groups.len() as u32;
+                        groups.push(s);
+                    }
+                    *l
+                })
+                .collect()
         }
-    }
+    };
     let words = dict_len.div_ceil(64);
     let mut added = 0;
     if groups.len().saturating_mul(words) > (16 << 20) {
         // Too many groups for a bitset each: insert per row.
         for i in (0..n).filter(|&i| keep(i)) {
-            added += usize::from(sets[slots.get(i) as usize].insert(codes[ids[i] as usize] as u64));
+            added += usize::from(sets[slots.get(i) as usize].insert(codes.codes[ids[i] as usize] as u64));
         }
         return added;
     }
     let mut bits = vec![0u64; groups.len() * words];
+    let mut counts = vec![0usize; groups.len()];
     for i in (0..n).filter(|&i| keep(i)) {
         let l = if local.is_empty() { 0 } else { local[i] as usize };
         let id = ids[i] as usize;
-        bits[l * words + id / 64] |= 1 << (id % 64);
+        let (w, b) = (l * words + id / 64, 1u64 << (id % 64));
+        if bits[w] & b == 0 {
+            bits[w] |= b;
+            counts[l] += 1;
+        }
     }
     let mut found: Vec<u32> = Vec::new();
     for (l, &g) in groups.iter().enumerate() {
+        if counts[l] == 0 {
+            continue;
+        }
+        let group_bits = &bits[l * words..(l + 1) * words];
         found.clear();
-        for (w, &word) in bits[l * words..(l + 1) * words].iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                let id = w * 64 + word.trailing_zeros() as usize;
-                word &= word - 1;
-                found.push(codes[id]);
+        if counts[l] * 16 > dict_len {
+            // Dense: walk the dictionary in code order.
+            for &id in codes.by_code() {
+                if group_bits[id as usize / 64] & (1 << (id % 64)) != 0 {
+                    found.push(codes.codes[id as usize]);
+                }
             }
+        } else {
+            for (w, &word) in group_bits.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    found.push(codes.codes[w * 64 + word.trailing_zeros() as usize]);
+                    word &= word - 1;
+                }
+            }
+            found.sort_unstable();
         }
         let set = &mut sets[g as usize];
         if let DistinctSet::Bitmap(b) = set {
-            // Codes of distinct ids are distinct; sorted, they union into the bitmap in bulk.
-            found.sort_unstable();
+            // Codes of distinct ids are distinct and now ascending: one bulk union.
             let before = b.len();
             match RoaringBitmap::from_sorted_iter(found.iter().copied()) {
                 Ok(chunk_set) => *b |= chunk_set,
@@ -805,10 +832,20 @@ impl<'p> AggregateSink<'p> {
         };
         if let Some((ids, dict, valid)) = dict {
             let codes = self.encoder.dict_codes(dict)?;
+            // Segment rows are sorted by school, class and student: equal keys come in runs.
+            let mut last: Option<(u32, bool, u32)> = None;
             for (i, &id) in ids.iter().enumerate() {
                 let null = valid.as_ref().is_some_and(|v| !v[i]);
-                let code = if null { 0 } else { codes.codes[id as usize] as u64 };
-                slots.push(table.get(&mut self.groups, &mut key, j, code, null));
+                let slot = match last {
+                    Some((lid, lnull, slot)) if lid == id && lnull == null => slot,
+                    _ => {
+                        let code = if null { 0 } else { codes.codes[id as usize] as u64 };
+                        let slot = table.get(&mut self.groups, &mut key, j, code, null);
+                        last = Some((id, null, slot));
+                        slot
+                    }
+                };
+                slots.push(slot);
             }
         } else {
             let codes = self.encoder.encode(d)?;

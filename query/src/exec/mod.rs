@@ -11,6 +11,7 @@ pub mod join;
 pub mod keys;
 pub mod memory;
 pub mod pipeline;
+pub mod postings;
 pub mod roster;
 pub mod scalar;
 pub mod sort;

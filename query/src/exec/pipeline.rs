@@ -287,7 +287,29 @@ impl<'s> Executor<'s> {
                 width,
             },
             Plan::Filter { input, predicate } => {
-                let mut p = self.pipeline(input)?;
+                let mut p = match (input.as_ref(), roster_lookup(predicate)) {
+                    // `column = 'value'` on a roster table: read just those rows through its index.
+                    (Plan::TableScan { table }, Some((column, value))) => {
+                        match self.caches.tables.postings(*table, column, self.snapshot) {
+                            Some(postings) => {
+                                let batch = self.caches.tables.get(*table, self.snapshot);
+                                let rows = postings.rows_for(value);
+                                let columns = batch.columns.iter().map(|c| c.take(rows)).collect();
+                                let source = Source::Batch(Arc::new(Batch {
+                                    columns,
+                                    rows: rows.len(),
+                                }));
+                                Pipeline {
+                                    source,
+                                    steps: Vec::new(),
+                                    width,
+                                }
+                            }
+                            None => self.pipeline(input)?,
+                        }
+                    }
+                    _ => self.pipeline(input)?,
+                };
                 p.steps.push(Step::Filter(predicate));
                 p
             }
@@ -315,7 +337,10 @@ impl<'s> Executor<'s> {
                 } else {
                     (left, right, left_keys, right_keys)
                 };
-                let build = self.execute(build_plan)?;
+                let build = match build_plan.as_ref() {
+                    Plan::TableScan { table } => self.caches.tables.get(*table, self.snapshot),
+                    other => Arc::new(self.execute(other)?),
+                };
                 let table = JoinTable::build(build, build_keys, &self.subqueries)?;
                 let mut r = self.budget.reservation("JOIN");
                 r.resize(table.heap_bytes())?;
@@ -479,6 +504,38 @@ impl<'s> Executor<'s> {
         }
         Ok(())
     }
+}
+
+/// A conjunct `text column = 'literal'` of `predicate`, as (column, value).
+fn roster_lookup(predicate: &ScalarExpr) -> Option<(usize, &str)> {
+    let terms: Vec<&ScalarExpr> = match predicate {
+        ScalarExpr::And(v) => v.iter().collect(),
+        p => vec![p],
+    };
+    terms.into_iter().find_map(|t| match t {
+        ScalarExpr::Cmp {
+            op: crate::plan::CmpOp::Eq,
+            left,
+            right,
+        } => match (left.as_ref(), right.as_ref()) {
+            (
+                ScalarExpr::Column {
+                    index,
+                    ty: DataType::Text,
+                },
+                ScalarExpr::Literal(crate::value::Value::Text(v), _),
+            )
+            | (
+                ScalarExpr::Literal(crate::value::Value::Text(v), _),
+                ScalarExpr::Column {
+                    index,
+                    ty: DataType::Text,
+                },
+            ) => Some((*index, v.as_str())),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 fn types_of(plan: &Plan) -> Vec<DataType> {

@@ -9,7 +9,8 @@ use engine::roster::{Assignment, Roster};
 use engine::Snapshot;
 use rustc_hash::FxHashMap;
 
-use super::array::{Array, Batch};
+use super::array::{Array, Batch, TextArray};
+use super::postings::Postings;
 use crate::catalog::TableId;
 use crate::value::{DataType, Value};
 
@@ -22,6 +23,7 @@ struct Cached {
     roster: Arc<Roster>,
     assignments: Arc<Vec<Assignment>>,
     tables: FxHashMap<&'static str, Arc<Batch>>,
+    postings: FxHashMap<(&'static str, usize), Arc<Postings>>,
 }
 
 /// The roster tables of the current roster version, built on first use.
@@ -33,28 +35,51 @@ pub struct RosterTables {
 impl RosterTables {
     /// The rows of a non-`events` table as of `snapshot`.
     pub fn get(&self, table: TableId, snapshot: &Snapshot) -> Arc<Batch> {
-        let (roster, assignments) = (snapshot.roster_arc(), snapshot.assignments_arc());
-        let Ok(mut guard) = self.cached.lock() else {
-            return Arc::new(build(table, &roster, &assignments));
+        self.with_cached(snapshot, |c, roster, assignments| {
+            c.tables
+                .entry(table.name())
+                .or_insert_with(|| Arc::new(build(table, roster, assignments)))
+                .clone()
+        })
+    }
+
+    /// The rows of `table` by value of its text column `column` (`None` for a column that is not text).
+    pub fn postings(&self, table: TableId, column: usize, snapshot: &Snapshot) -> Option<Arc<Postings>> {
+        let batch = self.get(table, snapshot);
+        let Some(Array::Text(TextArray::Dict { ids, dict, valid })) = batch.columns.get(column) else {
+            return None;
         };
-        let fresh = guard
+        let dict = dict.as_shared()?;
+        Some(self.with_cached(snapshot, |c, _, _| {
+            c.postings
+                .entry((table.name(), column))
+                .or_insert_with(|| Arc::new(Postings::build(ids, dict.clone(), valid)))
+                .clone()
+        }))
+    }
+
+    /// Runs `f` on the cache entry of the snapshot's roster version (replacing an older one).
+    fn with_cached<T>(&self, snapshot: &Snapshot, f: impl FnOnce(&mut Cached, &Roster, &[Assignment]) -> T) -> T {
+        let (roster, assignments) = (snapshot.roster_arc(), snapshot.assignments_arc());
+        let fresh_entry = || Cached {
+            roster: roster.clone(),
+            assignments: assignments.clone(),
+            tables: FxHashMap::default(),
+            postings: FxHashMap::default(),
+        };
+        let Ok(mut guard) = self.cached.lock() else {
+            return f(&mut fresh_entry(), &roster, &assignments);
+        };
+        let current = guard
             .as_ref()
             .is_some_and(|c| Arc::ptr_eq(&c.roster, &roster) && Arc::ptr_eq(&c.assignments, &assignments));
-        if !fresh {
-            *guard = Some(Cached {
-                roster: roster.clone(),
-                assignments: assignments.clone(),
-                tables: FxHashMap::default(),
-            });
+        if !current {
+            *guard = Some(fresh_entry());
         }
-        let Some(cached) = guard.as_mut() else {
-            return Arc::new(build(table, &roster, &assignments));
-        };
-        cached
-            .tables
-            .entry(table.name())
-            .or_insert_with(|| Arc::new(build(table, &roster, &assignments)))
-            .clone()
+        match guard.as_mut() {
+            Some(c) => f(c, &roster, &assignments),
+            None => f(&mut fresh_entry(), &roster, &assignments),
+        }
     }
 }
 
