@@ -9,7 +9,7 @@ use roaring::RoaringBitmap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::array::{Array, Batch, TextArray};
+use super::array::{Array, Batch, DictRef, TextArray};
 use super::chunk::Chunk;
 use super::eval::{eval, eval_mask, Datum};
 use super::keys::{CodeCache, DictCodes, Encoder, Interner, KeyCodes};
@@ -206,9 +206,19 @@ impl DistinctSet {
         let before = self.len();
         match (&mut *self, other) {
             (DistinctSet::Bitmap(a), DistinctSet::Bitmap(b)) => *a |= b,
-            (a, b) => {
-                for c in b.codes() {
+            (a, DistinctSet::Inline { len, codes }) => {
+                for &c in &codes[..*len as usize] {
                     a.insert(c);
+                }
+            }
+            (a, DistinctSet::Hash(h)) => {
+                for &c in h {
+                    a.insert(c);
+                }
+            }
+            (a, DistinctSet::Bitmap(b)) => {
+                for c in b {
+                    a.insert(c as u64);
                 }
             }
         }
@@ -402,7 +412,9 @@ impl Acc {
             match enc.encode(arg)? {
                 KeyCodes::Const { null: true, .. } => {}
                 KeyCodes::Const { code, null: false } => {
-                    // One insert per group touched by the chunk.
+                    // One insert per group touched by the chunk: find the groups first (a pass over
+                    // small stamps), then insert.
+                    let mut touched = Vec::new();
                     let mut last = u32::MAX;
                     for i in (0..n).filter(|&i| keep(i)) {
                         let slot = slots.get(i);
@@ -410,14 +422,16 @@ impl Acc {
                             continue;
                         }
                         last = slot;
-                        let s = slot as usize;
-                        if stamp[s] != *chunk {
-                            stamp[s] = *chunk;
-                            *entries += usize::from(sets[s].insert(code));
+                        if stamp[slot as usize] != *chunk {
+                            stamp[slot as usize] = *chunk;
+                            touched.push(slot);
                         }
                         if let Slots::One(_) = slots {
                             break;
                         }
+                    }
+                    for s in touched {
+                        *entries += usize::from(sets[s as usize].insert(code));
                     }
                 }
                 KeyCodes::Rows { codes, nulls } => {
@@ -832,20 +846,25 @@ impl<'p> AggregateSink<'p> {
         };
         if let Some((ids, dict, valid)) = dict {
             let codes = self.encoder.dict_codes(dict)?;
-            // Segment rows are sorted by school, class and student: equal keys come in runs.
-            let mut last: Option<(u32, bool, u32)> = None;
-            for (i, &id) in ids.iter().enumerate() {
-                let null = valid.as_ref().is_some_and(|v| !v[i]);
-                let slot = match last {
-                    Some((lid, lnull, slot)) if lid == id && lnull == null => slot,
-                    _ => {
+            if ids.len() * 4 >= dict.len() {
+                // Many rows per entry: remember each entry's slot for the chunk (one lookup per row).
+                let mut by_id = vec![u32::MAX; dict.len()];
+                let mut null_slot = u32::MAX;
+                for (i, &id) in ids.iter().enumerate() {
+                    let null = valid.as_ref().is_some_and(|v| !v[i]);
+                    let cached = if null { &mut null_slot } else { &mut by_id[id as usize] };
+                    if *cached == u32::MAX {
                         let code = if null { 0 } else { codes.codes[id as usize] as u64 };
-                        let slot = table.get(&mut self.groups, &mut key, j, code, null);
-                        last = Some((id, null, slot));
-                        slot
+                        *cached = table.get(&mut self.groups, &mut key, j, code, null);
                     }
-                };
-                slots.push(slot);
+                    slots.push(*cached);
+                }
+            } else {
+                for (i, &id) in ids.iter().enumerate() {
+                    let null = valid.as_ref().is_some_and(|v| !v[i]);
+                    let code = if null { 0 } else { codes.codes[id as usize] as u64 };
+                    slots.push(table.get(&mut self.groups, &mut key, j, code, null));
+                }
             }
         } else {
             let codes = self.encoder.encode(d)?;
@@ -865,7 +884,13 @@ impl<'p> AggregateSink<'p> {
     }
 
     /// The result: one row per group (one row in all for an aggregate without keys, even over no rows).
-    pub fn finish(mut self) -> Result<Batch, ExecError> {
+    pub fn finish(self) -> Result<Batch, ExecError> {
+        self.finish_needed(None)
+    }
+
+    /// Like [`AggregateSink::finish`], but output columns `needed` marks false are left as NULL
+    /// placeholders (nobody reads them: group keys are not decoded, aggregates not finalized).
+    pub fn finish_needed(mut self, needed: Option<&[bool]>) -> Result<Batch, ExecError> {
         if self.keys.is_empty() && self.groups.count == 0 {
             self.groups.slot(&[0]);
         }
@@ -873,24 +898,61 @@ impl<'p> AggregateSink<'p> {
         for a in &mut self.accs {
             a.resize(n);
         }
+        let wanted = |c: usize| needed.is_none_or(|m| m.get(c).copied().unwrap_or(true));
         let interner = self.cache.interner()?;
         let mut columns = Vec::with_capacity(self.keys.len() + self.aggs.len());
         let k = self.keys.len();
         for (j, key) in self.keys.iter().enumerate() {
+            if !wanted(j) {
+                columns.push(Array::Null(n));
+                continue;
+            }
             let ty = key.data_type();
+            let is_null = |s: u32| self.groups.key(s)[k] & (1 << j) != 0;
+            if ty == DataType::Text {
+                // Text keys come out dictionary-encoded: one string per distinct code.
+                let mut index: FxHashMap<u64, u32> = FxHashMap::default();
+                let mut dict: Vec<String> = Vec::new();
+                let mut ids = Vec::with_capacity(n);
+                let mut valid = Vec::with_capacity(n);
+                for s in 0..n as u32 {
+                    if is_null(s) {
+                        ids.push(0);
+                        valid.push(false);
+                        continue;
+                    }
+                    let code = self.groups.key(s)[j];
+                    let id = *index.entry(code).or_insert_with(|| {
+                        dict.push(interner.text_of(code).to_string());
+                        dict.len() as u32 - 1
+                    });
+                    ids.push(id);
+                    valid.push(true);
+                }
+                let valid = if valid.iter().all(|&v| v) { None } else { Some(valid) };
+                columns.push(Array::Text(TextArray::Dict {
+                    ids,
+                    dict: DictRef::shared(dict.into(), false, None),
+                    valid,
+                }));
+                continue;
+            }
             let vals: Vec<Value> = (0..n as u32)
                 .map(|s| {
-                    let kv = self.groups.key(s);
-                    if kv[k] & (1 << j) != 0 {
+                    if is_null(s) {
                         Value::Null
                     } else {
-                        interner.decode(ty, kv[j])
+                        interner.decode(ty, self.groups.key(s)[j])
                     }
                 })
                 .collect();
             columns.push(Array::from_values(ty, &vals));
         }
-        for (call, acc) in self.aggs.iter().zip(&self.accs) {
+        for (a, (call, acc)) in self.aggs.iter().zip(&self.accs).enumerate() {
+            if !wanted(k + a) {
+                columns.push(Array::Null(n));
+                continue;
+            }
             let arg_ty = call.arg.as_ref().map_or(DataType::Int, ScalarExpr::data_type);
             let mut vals = Vec::with_capacity(n);
             for s in 0..n {

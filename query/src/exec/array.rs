@@ -440,7 +440,7 @@ impl Array<'static> {
         let ok = |i: usize| valid.as_ref().is_none_or(|v| v[i]);
         let mut dict: Vec<String> = (0..values.len())
             .filter(|&i| ok(i))
-            .map(|i| values[i].to_string())
+            .map(|i| String::from(&*values[i]))
             .collect();
         dict.sort_unstable();
         dict.dedup();

@@ -69,6 +69,11 @@ impl Interner {
         }
     }
 
+    /// The text with code `code` (empty if unknown).
+    pub fn text_of(&self, code: u64) -> &str {
+        self.text_list.get(code as usize).map_or("", |s| s)
+    }
+
     /// Number of interned values.
     pub fn len(&self) -> usize {
         self.text_list.len() + self.other_list.len()

@@ -42,6 +42,9 @@ pub trait Sink: Send {
 enum Source<'p> {
     Events(&'p EventsFilter),
     Batch(Arc<Batch>),
+    /// A node that materializes its output (aggregate, sort, limit, distinct), run when the pipeline
+    /// runs, knowing which of its columns the steps read.
+    Deferred(&'p Plan),
 }
 
 enum Step<'p> {
@@ -58,9 +61,20 @@ struct Pipeline<'p> {
     steps: Vec<Step<'p>>,
     /// Columns of the pipeline's output.
     width: usize,
+    /// Columns of the source the steps and sink read (set by `set_required`).
+    source_needed: Option<Vec<bool>>,
 }
 
-impl Pipeline<'_> {
+impl<'p> Pipeline<'p> {
+    fn new(source: Source<'p>, width: usize) -> Pipeline<'p> {
+        Pipeline {
+            source,
+            steps: Vec::new(),
+            width,
+            source_needed: None,
+        }
+    }
+
     /// Records which columns each step must produce, given what the sink reads.
     fn set_required(&mut self, mut needed: Vec<bool>) {
         for step in self.steps.iter_mut().rev() {
@@ -100,6 +114,7 @@ impl Pipeline<'_> {
                 }
             }
         }
+        self.source_needed = Some(needed);
     }
 }
 
@@ -169,8 +184,13 @@ impl<'s> Executor<'s> {
 
     /// Runs `plan` to a materialized batch.
     pub fn execute(&self, plan: &Plan) -> Result<Batch, ExecError> {
+        self.execute_needed(plan, None)
+    }
+
+    /// Runs `plan`; output columns `needed` marks false may come back as NULL placeholders.
+    fn execute_needed(&self, plan: &Plan, needed: Option<&[bool]>) -> Result<Batch, ExecError> {
         match plan {
-            Plan::Aggregate { input, keys, aggs, .. } => self.aggregate(input, keys, aggs),
+            Plan::Aggregate { input, keys, aggs, .. } => self.aggregate(input, keys, aggs, needed),
             Plan::Distinct { input } => {
                 let keys: Vec<ScalarExpr> = input
                     .schema()
@@ -178,7 +198,7 @@ impl<'s> Executor<'s> {
                     .enumerate()
                     .map(|(index, f)| ScalarExpr::Column { index, ty: f.ty })
                     .collect();
-                self.aggregate(input, &keys, &[])
+                self.aggregate(input, &keys, &[], None)
             }
             Plan::Limit { input, limit, offset } => {
                 let skip = usize::try_from(*offset).unwrap_or(usize::MAX);
@@ -221,6 +241,7 @@ impl<'s> Executor<'s> {
         input: &Plan,
         keys: &[ScalarExpr],
         aggs: &[crate::plan::AggregateCall],
+        needed: Option<&[bool]>,
     ) -> Result<Batch, ExecError> {
         let mut p = self.pipeline(input)?;
         let mut cols = Vec::new();
@@ -245,7 +266,7 @@ impl<'s> Executor<'s> {
                 self.budget.reservation("GROUP BY"),
             )
         })?;
-        sink.finish()
+        sink.finish_needed(needed)
     }
 
     /// Runs `plan` as a pipeline into a collecting sink (at most `limit` rows, in source order).
@@ -268,24 +289,17 @@ impl<'s> Executor<'s> {
     fn pipeline<'p>(&self, plan: &'p Plan) -> Result<Pipeline<'p>, ExecError> {
         let width = plan.schema().len();
         Ok(match plan {
-            Plan::EventsScan { filter } => Pipeline {
-                source: Source::Events(filter),
-                steps: Vec::new(),
-                width,
-            },
-            Plan::TableScan { table } => Pipeline {
-                source: Source::Batch(self.caches.tables.get(*table, self.snapshot)),
-                steps: Vec::new(),
-                width,
-            },
-            Plan::OneRow => Pipeline {
-                source: Source::Batch(Arc::new(Batch {
+            Plan::EventsScan { filter } => Pipeline::new(Source::Events(filter), width),
+            Plan::TableScan { table } => {
+                Pipeline::new(Source::Batch(self.caches.tables.get(*table, self.snapshot)), width)
+            }
+            Plan::OneRow => Pipeline::new(
+                Source::Batch(Arc::new(Batch {
                     columns: Vec::new(),
                     rows: 1,
                 })),
-                steps: Vec::new(),
                 width,
-            },
+            ),
             Plan::Filter { input, predicate } => {
                 let mut p = match (input.as_ref(), roster_lookup(predicate)) {
                     // `column = 'value'` on a roster table: read just those rows through its index.
@@ -299,11 +313,7 @@ impl<'s> Executor<'s> {
                                     columns,
                                     rows: rows.len(),
                                 }));
-                                Pipeline {
-                                    source,
-                                    steps: Vec::new(),
-                                    width,
-                                }
+                                Pipeline::new(source, width)
                             }
                             None => self.pipeline(input)?,
                         }
@@ -362,11 +372,9 @@ impl<'s> Executor<'s> {
                 p.width = width;
                 p
             }
-            Plan::Aggregate { .. } | Plan::Sort { .. } | Plan::Limit { .. } | Plan::Distinct { .. } => Pipeline {
-                source: Source::Batch(Arc::new(self.execute(plan)?)),
-                steps: Vec::new(),
-                width,
-            },
+            Plan::Aggregate { .. } | Plan::Sort { .. } | Plan::Limit { .. } | Plan::Distinct { .. } => {
+                Pipeline::new(Source::Deferred(plan), width)
+            }
         })
     }
 
@@ -409,7 +417,16 @@ impl<'s> Executor<'s> {
 
     /// Runs a pipeline into sinks made by `make` (one per worker), merged in worker order.
     fn run<S: Sink>(&self, p: &Pipeline<'_>, make: impl Fn() -> S + Sync) -> Result<S, ExecError> {
-        match &p.source {
+        let deferred;
+        let source = match &p.source {
+            Source::Deferred(plan) => {
+                deferred = Source::Batch(Arc::new(self.execute_needed(plan, p.source_needed.as_deref())?));
+                &deferred
+            }
+            s => s,
+        };
+        match source {
+            Source::Deferred(_) => Err(ExecError::Internal("deferred source not materialized".into())),
             Source::Batch(batch) => {
                 let mut sink = make();
                 let mut caches: Vec<ProbeCache> = p.steps.iter().map(|_| ProbeCache::default()).collect();
