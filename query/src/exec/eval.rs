@@ -357,7 +357,13 @@ fn text_predicate_inner(t: &TextArray<'_>, f: &dyn Fn(&str) -> bool) -> Array<'s
     match t {
         TextArray::Dict { ids, dict, valid, .. } if dict.len() <= ids.len() => {
             let per_entry: Vec<bool> = dict.iter().map(|s| f(s)).collect();
-            Array::Bool(ids.iter().map(|&id| per_entry[id as usize]).collect(), valid.clone())
+            // NULL rows carry id 0 even when the dictionary is empty: look only valid rows up.
+            let vals = ids
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| is_valid(valid, i) && per_entry[id as usize])
+                .collect();
+            Array::Bool(vals, valid.clone())
         }
         t => {
             let n = t.len();
@@ -399,7 +405,8 @@ fn membership<'a>(d: Datum<'a>, set: &ValueSet, negated: bool, n: usize) -> Datu
                 Array::Text(TextArray::Dict { ids, dict, valid, .. }) if dict.len() <= ids.len() => {
                     let per_entry: Vec<bool> = dict.iter().map(|s| set.contains_text(s)).collect();
                     for (i, &id) in ids.iter().enumerate() {
-                        push(is_valid(valid, i), per_entry[id as usize]);
+                        let ok = is_valid(valid, i);
+                        push(ok, ok && per_entry[id as usize]);
                     }
                 }
                 Array::Text(t) => {

@@ -284,7 +284,18 @@ impl Encoder {
             Array::Text(TextArray::Dict { ids, dict, valid }) => {
                 let map = self.dict_codes(dict)?;
                 KeyCodes::Rows {
-                    codes: ids.iter().map(|&id| map.codes[id as usize] as u64).collect(),
+                    // NULL rows carry id 0 even when the dictionary is empty.
+                    codes: ids
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &id)| {
+                            if is_valid(valid, i) {
+                                map.codes[id as usize] as u64
+                            } else {
+                                0
+                            }
+                        })
+                        .collect(),
                     nulls: nulls_of(valid),
                 }
             }
