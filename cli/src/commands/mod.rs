@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod demo;
+mod district;
 mod generate;
 mod import;
 mod shell;

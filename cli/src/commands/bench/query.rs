@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use query::{QueryEngine, ResultSet, Value};
+use query::{QueryEngine, ResultSet};
 
+use super::super::district::DistrictIds;
 use super::super::{open_existing_store, CliResult};
 
 /// The DuckDB side of the comparison (benchmark tooling only; the product never runs Python).
@@ -115,44 +116,8 @@ fn suite_queries(b: &QueryBench, engine: &QueryEngine) -> CliResult<Vec<(String,
             find_shared_queries().ok_or("cannot find shared/queries above the working directory; pass --queries DIR")?
         }
     };
-    let first = |sql: &str| -> CliResult<String> {
-        let r = engine.query(sql)?;
-        match r.rows.first().and_then(|row| row.first()) {
-            Some(Value::Text(s)) => Ok(s.clone()),
-            _ => Err(format!("the store has no data for: {sql}").into()),
-        }
-    };
-    // OFFSET takes a literal in the dialect: compute the median position first.
-    let offset_of = |column: &str| -> CliResult<i64> {
-        let r = engine.query(&format!("SELECT count(DISTINCT {column}) FROM events"))?;
-        match r.rows.first().and_then(|row| row.first()) {
-            Some(Value::Int(n)) => Ok(n / 2),
-            _ => Err("empty store".into()),
-        }
-    };
-    let pick = |column: &str| -> CliResult<String> {
-        let off = offset_of(column)?;
-        first(&format!(
-            "SELECT {column} FROM (SELECT {column}, count(*) AS n FROM events WHERE {column} IS NOT NULL GROUP BY {column}) x \
-             ORDER BY n, {column} LIMIT 1 OFFSET {off}"
-        ))
-    };
-    let class = pick("class")?;
-    let student = pick("student")?;
-    let schools = engine.query(
-        "SELECT school, count(*) AS n FROM events WHERE school IS NOT NULL GROUP BY school ORDER BY n DESC, school LIMIT 3",
-    )?;
-    let schools: Vec<String> = schools
-        .rows
-        .iter()
-        .filter_map(|r| match r.first() {
-            Some(Value::Text(s)) => Some(s.clone()),
-            _ => None,
-        })
-        .collect();
-    if schools.len() < 3 {
-        return Err("the store needs at least three schools with events".into());
-    }
+    let ids = DistrictIds::pick(engine)?;
+    let (class, student, schools) = (ids.class, ids.student, ids.schools);
     println!("ids: class {class}, student {student}, schools {}", schools.join(", "));
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
