@@ -73,7 +73,7 @@ pub enum Command {
         #[arg(long)]
         data: PathBuf,
         /// Run these statements (separated by `;`) and exit.
-        #[arg(short = 'c', long = "command", conflicts_with = "file")]
+        #[arg(short = 'c', long = "command", conflicts_with = "file", allow_hyphen_values = true)]
         command: Option<String>,
         /// Run the statements in this file and exit.
         #[arg(short = 'f', long)]

@@ -69,7 +69,15 @@ impl QueryEngine {
         for stmt in &statements {
             let started = Instant::now();
             let snapshot = self.db.snapshot()?;
-            let result = execute_statement(stmt, sql, &snapshot, &self.options, &self.caches)?;
+            // A bug must not take the process (a server with other sessions) down: a panic while
+            // planning or running one statement becomes that statement's error.
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                execute_statement(stmt, sql, &snapshot, &self.options, &self.caches)
+            }));
+            let result = match run {
+                Ok(r) => r?,
+                Err(_) => return Err(ExecError::Internal("the statement panicked (a bug in engagedb)".into()).into()),
+            };
             each(result, started.elapsed());
         }
         Ok(())

@@ -62,8 +62,19 @@ pub fn run(cli: Cli) -> CliResult {
 
 /// Opens an embedded store with the default options.
 pub fn open_store(data: &std::path::Path) -> CliResult<std::sync::Arc<engine::Db>> {
-    engine::Db::open(data, engine::DbOptions::default())
-        .map_err(|e| format!("cannot open data directory {}: {e}", data.display()).into())
+    engine::Db::open(data, engine::DbOptions::default()).map_err(|e| {
+        let text = e.to_string();
+        if text.contains("could not acquire lock") {
+            // An embedded store belongs to one process at a time.
+            format!(
+                "the store in {} is open in another engagedb process; stop it first",
+                data.display()
+            )
+            .into()
+        } else {
+            format!("cannot open data directory {}: {text}", data.display()).into()
+        }
+    })
 }
 
 /// Opens a store that must already exist (querying an empty, fresh directory is almost always a typo).

@@ -55,7 +55,7 @@ impl Reservation {
             if now > self.budget.limit {
                 self.budget.used.fetch_sub(add, Ordering::Relaxed);
                 return Err(ExecError::ResourcesExhausted {
-                    limit_mib: self.budget.limit >> 20,
+                    limit: self.budget.limit,
                     what: self.what,
                 });
             }

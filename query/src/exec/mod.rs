@@ -38,10 +38,10 @@ pub enum ExecError {
     #[error("{0}")]
     Invalid(String),
     /// The query needed more memory than it may use.
-    #[error("the query needs more than its memory limit of {limit_mib} MiB (in {what}); narrow it or raise the limit")]
+    #[error("the query needs more than its memory limit of {} (in {what}); narrow it or raise the limit", human_bytes(*limit))]
     ResourcesExhausted {
-        /// The limit in MiB.
-        limit_mib: usize,
+        /// The limit in bytes.
+        limit: usize,
         /// The operator that ran out.
         what: &'static str,
     },
@@ -75,6 +75,22 @@ impl QueryCaches {
         let live: rustc_hash::FxHashSet<u64> = snapshot.segments(None, None).iter().map(|s| s.meta().id).collect();
         guard.retain_dicts(|id| id >= (1 << 62) || live.contains(&(id / 64)));
         guard.clone()
+    }
+}
+
+/// `1536` → `1.5 KiB`, `4294967296` → `4.0 GiB`.
+pub fn human_bytes(n: usize) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }
 

@@ -1090,16 +1090,23 @@ impl<'s> Binder<'s> {
                     _ => CmpOp::GtEq,
                 };
                 let (lt, rt) = (l.data_type(), r.data_type());
-                let (l, r) = self.unify(l, r, op_span, &format!("operator {sym}")).map_err(|_| {
-                    self.type_err(
+                // A text literal beside another type is converted (its own error says what is wrong
+                // with it); other mismatches name both operands.
+                let text_literal = |e: &ScalarExpr, other: DataType| {
+                    matches!(e, ScalarExpr::Literal(Value::Text(_), _))
+                        && !matches!(other, DataType::Text | DataType::Null)
+                };
+                if common_type(lt, rt).is_none() && !text_literal(&l, rt) && !text_literal(&r, lt) {
+                    return Err(self.type_err(
                         op_span,
                         format!(
                             "cannot compare {lt} with {rt} (left operand '{}' is {lt}, right operand '{}' is {rt})",
                             self.snippet(lspan),
                             self.snippet(rspan)
                         ),
-                    )
-                })?;
+                    ));
+                }
+                let (l, r) = self.unify(l, r, op_span, &format!("operator {sym}"))?;
                 if l.data_type() == DataType::Interval && !matches!(cop, CmpOp::Eq | CmpOp::NotEq) {
                     // Intervals with months have no total order over microseconds; keep to what is exact.
                     if [&l, &r].iter().any(|e| !matches!(e, ScalarExpr::Literal(..))) {
