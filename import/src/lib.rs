@@ -6,10 +6,14 @@ pub mod collect;
 pub mod db_sink;
 pub mod dedup;
 pub mod error;
+pub mod fasthash;
 pub mod generate;
+pub mod id_map;
 pub mod importer;
 pub mod memory_sink;
+mod pipeline;
 pub mod roster;
+pub mod signal_key;
 pub mod sink;
 
 pub use error::{ErrorList, ImportError, RowError};

@@ -114,13 +114,13 @@ fn storage_failure_stops_the_import_with_the_storage_error() {
         fn partition_of(&self, t: i64) -> i64 {
             self.0.partition_of(t)
         }
-        fn stored_signal_ids(&self, p: i64) -> Result<std::collections::HashSet<String>, engine::StorageError> {
-            self.0.stored_signal_ids(p)
+        fn for_each_stored_signal_id(&self, p: i64, visit: &mut dyn FnMut(&str)) -> Result<(), engine::StorageError> {
+            self.0.for_each_stored_signal_id(p, visit)
         }
         fn append(&self, _: engine::EventBatch) -> Result<(), engine::StorageError> {
             Err(engine::StorageError::Closed("disk full".into()))
         }
-        fn roster(&self) -> Result<Option<engine::roster::Roster>, engine::StorageError> {
+        fn roster(&self) -> Result<Option<std::sync::Arc<engine::roster::Roster>>, engine::StorageError> {
             self.0.roster()
         }
         fn replace_roster(&self, r: engine::roster::Roster) -> Result<(), engine::StorageError> {

@@ -3,7 +3,7 @@
 
 use engine::{col, ValueRef};
 
-use super::reader::Fields;
+use super::fields::Fields;
 use super::timestamp::{parse_duration, parse_timestamp};
 
 /// The column layout of an activity file.
@@ -265,7 +265,7 @@ impl<'a> ActivityRecord<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::reader::FieldSplitter;
+    use crate::activity::fields::FieldSplitter;
 
     /// Parses `line` and hands the record and its `events` row (school "school1") to `check`.
     fn parse_line<T>(line: &str, check: impl FnOnce(&ActivityRecord<'_>, &[ValueRef<'_>]) -> T) -> Result<T, String> {
