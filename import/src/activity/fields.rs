@@ -20,14 +20,15 @@ pub struct FieldSplitter {
     bounds: Vec<(usize, usize)>,
 }
 
-/// The fields of one record, borrowed from the record or the splitter's buffer.
+/// The fields of one record: text borrowed for `'t` (the record, or the splitter's unquoted copy),
+/// field bounds borrowed from the splitter for `'b`.
 #[derive(Debug, Clone, Copy)]
-pub struct Fields<'a> {
-    text: &'a str,
-    bounds: &'a [(usize, usize)],
+pub struct Fields<'t, 'b> {
+    text: &'t str,
+    bounds: &'b [(usize, usize)],
 }
 
-impl<'a> Fields<'a> {
+impl<'t> Fields<'t, '_> {
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.bounds.len()
@@ -39,7 +40,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Field `i` (unquoted), or `""` past the end.
-    pub fn get(&self, i: usize) -> &'a str {
+    pub fn get(&self, i: usize) -> &'t str {
         self.bounds.get(i).map_or("", |&(a, b)| &self.text[a..b])
     }
 }
@@ -47,7 +48,7 @@ impl<'a> Fields<'a> {
 impl FieldSplitter {
     /// Splits `record` at unquoted commas, removing quotes (`""` inside quotes is one `"`), and
     /// checks that the bytes are UTF-8. The error says what is wrong and where.
-    pub fn split<'a>(&'a mut self, record: &'a [u8]) -> Result<Fields<'a>, String> {
+    pub fn split<'a>(&'a mut self, record: &'a [u8]) -> Result<Fields<'a, 'a>, String> {
         let data: &[u8] = if self.cut(record)? { &self.unquoted } else { record };
         let text = std::str::from_utf8(data)
             .map_err(|e| format!("invalid UTF-8 at byte {} of the row", e.valid_up_to() + 1))?;
@@ -59,7 +60,7 @@ impl FieldSplitter {
 
     /// [`FieldSplitter::split`] for a record already known to be text: an unquoted record is not
     /// validated again.
-    pub fn split_str<'a>(&'a mut self, record: &'a str) -> Result<Fields<'a>, String> {
+    pub fn split_str<'a>(&'a mut self, record: &'a str) -> Result<Fields<'a, 'a>, String> {
         if self.cut(record.as_bytes())? {
             let text = std::str::from_utf8(&self.unquoted)
                 .map_err(|e| format!("invalid UTF-8 at byte {} of the row", e.valid_up_to() + 1))?;
@@ -74,9 +75,28 @@ impl FieldSplitter {
         })
     }
 
+    /// Splits a record known to be text if it holds no double quote (so its fields are slices of
+    /// `record` itself and outlive the splitter's next use); `None` if it does.
+    pub fn split_unquoted<'t, 'b>(&'b mut self, record: &'t str) -> Option<Fields<'t, 'b>> {
+        self.cut_unquoted(record.as_bytes()).then_some(Fields {
+            text: record,
+            bounds: &self.bounds,
+        })
+    }
+
     /// Fills `bounds`; returns whether they index the unquoted copy (`true`) or `record` itself.
     /// Unquoted records are scanned a word (8 bytes) at a time for commas and quotes.
     fn cut(&mut self, record: &[u8]) -> Result<bool, String> {
+        if self.cut_unquoted(record) {
+            return Ok(false);
+        }
+        self.unquote(record)?;
+        Ok(true)
+    }
+
+    /// Fills `bounds` for a record without double quotes, a word (8 bytes) at a time; `false` (and
+    /// `bounds` unusable) as soon as a quote shows up.
+    fn cut_unquoted(&mut self, record: &[u8]) -> bool {
         self.bounds.clear();
         let mut start = 0;
         let whole_words = record.len() / 8;
@@ -88,8 +108,7 @@ impl FieldSplitter {
             }
             let word = u64::from_le_bytes(word);
             if zero_bytes(word ^ splat(b'"')) != 0 {
-                self.unquote(record)?;
-                return Ok(true);
+                return false;
             }
             let mut commas = zero_bytes(word ^ splat(b','));
             while commas != 0 {
@@ -100,7 +119,7 @@ impl FieldSplitter {
             }
         }
         self.bounds.push((start, record.len()));
-        Ok(false)
+        true
     }
 
     fn unquote(&mut self, record: &[u8]) -> Result<(), String> {
@@ -178,7 +197,7 @@ mod tests {
         for record in ["a,,b,", "\"a,1\",x", "\u{e9},z", ",", "", long.as_str()] {
             let x = a.split(record.as_bytes()).unwrap();
             let y = b.split_str(record).unwrap();
-            let all = |f: Fields<'_>| (0..f.len()).map(|i| f.get(i).to_string()).collect::<Vec<_>>();
+            let all = |f: Fields<'_, '_>| (0..f.len()).map(|i| f.get(i).to_string()).collect::<Vec<_>>();
             assert_eq!(all(x), all(y), "{record}");
         }
     }

@@ -48,7 +48,7 @@ pub fn find_layout(piece: &[u8], max_record_bytes: usize, header_possible: bool)
     LayoutHint::Unknown
 }
 
-fn is_header(fields: &Fields<'_>) -> bool {
+fn is_header(fields: &Fields<'_, '_>) -> bool {
     fields.get(0) == "SignalType"
 }
 
@@ -105,69 +105,127 @@ pub struct ParseContext<'a> {
     pub max_listed_errors: usize,
 }
 
+/// Student rows whose roster lookups are done together: the probes of the roster tables miss the
+/// cache independently, so the processor overlaps them instead of waiting for each in turn.
+const LOOKUP_BATCH: usize = 32;
+
 /// Parses every record of `task`. `sizes` is what the worker's previous piece needed (updated), so
 /// columns are allocated once at about the right size.
 pub fn parse_piece(ctx: &ParseContext<'_>, task: Task, sizes: &mut ColumnSizes) -> ParsedPiece {
-    let mut out = ParsedPiece {
-        events: EventBatch { columns: Vec::new() },
-        guid_ids: Vec::new(),
-        text_ids: Vec::new(),
-        assignments: Vec::new(),
-        records: 0,
-        rows_read: 0,
-        teachers: 0,
-        guests: 0,
-        rejected: 0,
-        errors: Vec::new(),
-        newlines: 0,
-        buffer: Vec::new(),
+    let mut p = PieceParser {
+        ctx,
+        layout: task.layout,
+        columns: EventColumns::with_capacity(sizes),
+        out: ParsedPiece {
+            events: EventBatch { columns: Vec::new() },
+            guid_ids: Vec::new(),
+            text_ids: Vec::new(),
+            assignments: Vec::new(),
+            records: 0,
+            rows_read: 0,
+            teachers: 0,
+            guests: 0,
+            rejected: 0,
+            errors: Vec::new(),
+            newlines: 0,
+            buffer: Vec::new(),
+        },
     };
+    p.out.guid_ids.reserve(p.columns.capacity());
     let data = &task.data;
     // Valid UTF-8 as a whole means every record is (they are cut at ASCII newlines); then no row
     // is validated again. Otherwise each row is checked and the bad ones rejected.
     let text = std::str::from_utf8(data).ok();
-    let mut columns = EventColumns::with_capacity(sizes);
-    out.guid_ids.reserve(columns.capacity());
     let mut splitter = FieldSplitter::default();
     let mut records = Records::new(data, ctx.max_record_bytes);
+    let mut batch: Vec<ActivityRecord<'_>> = Vec::with_capacity(LOOKUP_BATCH);
     let mut first = task.first_in_file;
-    let reject = |out: &mut ParsedPiece, line: u64, reason: String| {
-        out.rejected += 1;
-        if out.errors.len() < ctx.max_listed_errors {
-            out.errors.push((line, reason));
-        }
-    };
     while let Some((line, a, b)) = records.next_range() {
-        out.records += 1;
+        p.out.records += 1;
         let is_first = std::mem::take(&mut first);
         if b - a > ctx.max_record_bytes {
-            out.rows_read += 1;
+            p.out.rows_read += 1;
             let reason = format!(
                 "row is longer than {} bytes (at least {}); skipped",
                 ctx.max_record_bytes,
                 b - a
             );
-            reject(&mut out, line, reason);
+            p.reject(line, reason);
             continue;
         }
-        let split = match text.and_then(|t| t.get(a..b)) {
+        let record_text = text.and_then(|t| t.get(a..b));
+        // The common case: valid text without quotes, fields are slices of the piece and the row
+        // can wait in `batch` for its lookups.
+        if let Some(fields) = record_text.and_then(|r| splitter.split_unquoted(r)) {
+            if let Some(record) = p.typed(line, a, &fields, is_first) {
+                batch.push(record);
+                if batch.len() == LOOKUP_BATCH {
+                    p.collect(&batch);
+                    batch.clear();
+                }
+            }
+            continue;
+        }
+        let split = match record_text {
             Some(record) => splitter.split_str(record),
             None => splitter.split(&data[a..b]),
         };
-        let fields = match split {
-            Ok(f) => f,
-            Err(reason) => {
-                out.rows_read += 1;
-                reject(&mut out, line, reason);
-                continue;
+        match split {
+            Ok(fields) => {
+                if let Some(record) = p.typed(line, a, &fields, is_first) {
+                    // Borrows the splitter: handled now, after the rows before it.
+                    p.collect(&batch);
+                    batch.clear();
+                    p.collect(&[record]);
+                }
             }
-        };
-        if is_first && is_header(&fields) {
-            continue;
+            Err(reason) => {
+                p.out.rows_read += 1;
+                p.reject(line, reason);
+            }
         }
-        out.rows_read += 1;
-        let layout = match task.layout {
-            LayoutHint::Known { layout, from } if a >= from => Some(layout),
+    }
+    p.collect(&batch);
+    let mut out = p.out;
+    out.newlines = records.newlines();
+    *sizes = p.columns.sizes();
+    out.events = p.columns.finish();
+    out.buffer = task.data;
+    out
+}
+
+/// The state of parsing one piece.
+struct PieceParser<'c> {
+    ctx: &'c ParseContext<'c>,
+    layout: LayoutHint,
+    columns: EventColumns,
+    out: ParsedPiece,
+}
+
+impl PieceParser<'_> {
+    /// Counts a rejected row and lists it if the list has room.
+    fn reject(&mut self, line: u64, reason: String) {
+        self.out.rejected += 1;
+        if self.out.errors.len() < self.ctx.max_listed_errors {
+            self.out.errors.push((line, reason));
+        }
+    }
+
+    /// The typed record of the row at byte `offset` of the piece, or `None` if it is the header or
+    /// is rejected (then counted here).
+    fn typed<'t>(
+        &mut self,
+        line: u64,
+        offset: usize,
+        fields: &Fields<'t, '_>,
+        is_first: bool,
+    ) -> Option<ActivityRecord<'t>> {
+        if is_first && is_header(fields) {
+            return None;
+        }
+        self.out.rows_read += 1;
+        let layout = match self.layout {
+            LayoutHint::Known { layout, from } if offset >= from => Some(layout),
             _ => None,
         };
         let row_layout = match layout {
@@ -179,48 +237,61 @@ pub fn parse_piece(ctx: &ParseContext<'_>, task: Task, sizes: &mut ColumnSizes) 
                     l.field_count(),
                     l.name()
                 );
-                reject(&mut out, line, reason);
-                continue;
+                self.reject(line, reason);
+                return None;
             }
             None => {
                 let reason = format!(
                     "has {} fields; expected 32 (schema 1.6) or 19 (legacy layout)",
                     fields.len()
                 );
-                reject(&mut out, line, reason);
-                continue;
+                self.reject(line, reason);
+                return None;
             }
         };
-        let record = match ActivityRecord::parse(&fields, row_layout) {
-            Ok(r) => r,
+        match ActivityRecord::parse(fields, row_layout) {
+            Ok(r) => Some(r),
             Err(reason) => {
-                reject(&mut out, line, reason);
-                continue;
-            }
-        };
-        match ctx.collector.actor(record.actor_id, record.actor_role) {
-            Actor::Guest => out.guests += 1,
-            Actor::Teacher => {
-                out.teachers += 1;
-                out.assignments.extend(Collector::assignment_of(&record));
-            }
-            Actor::Student => {
-                match parse_guid(record.signal_id) {
-                    Some(g) => out.guid_ids.push(g),
-                    None => {
-                        out.text_ids.push(columns.len() as u32);
-                        out.guid_ids.push(0);
-                    }
-                }
-                columns.push(&record, ctx.collector.school_of(record.class));
+                self.reject(line, reason);
+                None
             }
         }
     }
-    out.newlines = records.newlines();
-    *sizes = columns.sizes();
-    out.events = columns.finish();
-    out.buffer = task.data;
-    out
+
+    /// Applies the collection rules to `records` (at most [`LOOKUP_BATCH`]) in order: all actor
+    /// lookups first, then all school lookups, then the rows are stored or counted.
+    fn collect(&mut self, records: &[ActivityRecord<'_>]) {
+        let collector = self.ctx.collector;
+        let mut actors = [Actor::Guest; LOOKUP_BATCH];
+        for (actor, r) in actors.iter_mut().zip(records) {
+            *actor = collector.actor(r.actor_id, r.actor_role);
+        }
+        let mut schools = [None; LOOKUP_BATCH];
+        for ((school, r), actor) in schools.iter_mut().zip(records).zip(&actors) {
+            if *actor == Actor::Student {
+                *school = collector.school_of(r.class);
+            }
+        }
+        for ((record, actor), school) in records.iter().zip(actors).zip(schools) {
+            match actor {
+                Actor::Guest => self.out.guests += 1,
+                Actor::Teacher => {
+                    self.out.teachers += 1;
+                    self.out.assignments.extend(Collector::assignment_of(record));
+                }
+                Actor::Student => {
+                    match parse_guid(record.signal_id) {
+                        Some(g) => self.out.guid_ids.push(g),
+                        None => {
+                            self.out.text_ids.push(self.columns.len() as u32);
+                            self.out.guid_ids.push(0);
+                        }
+                    }
+                    self.columns.push(record, school);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
