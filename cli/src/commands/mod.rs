@@ -1,6 +1,7 @@
 //! Dispatch of subcommands; one file per subcommand.
 
 mod admin;
+mod bench;
 mod demo;
 mod generate;
 mod import;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Generate { out, students, days, seed, events_per_student_day, files, gzip } => {
             generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ())
         }
+        Command::Bench { target } => bench::run(target),
         Command::Admin { data, task } => admin::run(&data, task),
     }
 }
