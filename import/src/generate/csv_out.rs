@@ -17,7 +17,11 @@ const CHUNK: usize = 1 << 20;
 #[inline]
 pub fn push_field(buf: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    if bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+    // A fold without early exit: the compiler checks many bytes per step (fields are short).
+    let special = bytes
+        .iter()
+        .fold(false, |found, &b| found | matches!(b, b',' | b'"' | b'\r' | b'\n'));
+    if special {
         buf.push(b'"');
         for &b in bytes {
             if b == b'"' {
@@ -36,8 +40,7 @@ enum Sink {
     Gzip(GzEncoder<BufWriter<File>>),
 }
 
-/// An output CSV file being written; rows are appended to [`CsvFile::line`] and closed with
-/// [`CsvFile::end_row`]. Dropping without [`CsvFile::finish`] may lose buffered rows.
+/// An output CSV file being written row by row with [`CsvFile::row`]. Dropping without [`CsvFile::finish`] may lose buffered rows.
 pub struct CsvFile {
     path: PathBuf,
     sink: Sink,
@@ -63,15 +66,9 @@ impl CsvFile {
         })
     }
 
-    /// The buffer the current row is being written into.
-    #[inline]
-    pub fn line(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
-    }
-
     /// Ends the current row with `\n` and counts it.
     #[inline]
-    pub fn end_row(&mut self) -> Result<(), GenerateError> {
+    fn end_row(&mut self) -> Result<(), GenerateError> {
         self.buf.push(b'\n');
         self.rows += 1;
         if self.buf.len() >= CHUNK {
