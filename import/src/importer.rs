@@ -1,5 +1,5 @@
-//! The importer's entry points and their options and results: [`import_roster`] and
-//! [`import_activity`] (whose pipeline lives in `crate::pipeline`).
+//! The importer's options and results, and [`import_roster`]; activity files go through
+//! [`crate::import_activity`] (the pipeline in `crate::pipeline`).
 
 use std::fmt;
 use std::path::Path;
@@ -93,17 +93,4 @@ pub fn import_roster(sink: &dyn EventSink, dir: &Path) -> Result<RosterSummary, 
     sink.replace_roster(roster)?;
     tracing::info!("{summary}");
     Ok(summary)
-}
-
-/// Imports one activity file (headerless CSV, 32 or 19 columns, plain or gzip) under the collection
-/// rules, against the sink's current roster. Malformed rows are rejected and counted; I/O and
-/// storage failures stop the import (batches already appended stay stored). Pieces of the file are
-/// parsed on `opts.parse_threads` threads; the result does not depend on their number.
-pub fn import_activity(
-    sink: &dyn EventSink,
-    path: &Path,
-    opts: &ImportOptions,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<ImportSummary, ImportError> {
-    crate::pipeline::import_activity(sink, path, opts, progress)
 }

@@ -17,7 +17,8 @@ pub mod signal_key;
 pub mod sink;
 
 pub use error::{ErrorList, ImportError, RowError};
-pub use importer::{import_activity, import_roster, ImportOptions, ImportSummary, Progress};
+pub use importer::{import_roster, ImportOptions, ImportSummary, Progress};
+pub use pipeline::import_activity;
 pub use memory_sink::MemorySink;
 pub use roster::{RosterFormat, RosterSummary};
 pub use sink::EventSink;

@@ -36,7 +36,10 @@ fn worker_count(opts: &ImportOptions) -> usize {
     }
 }
 
-/// Imports one activity file into `sink`; see [`crate::import_activity`].
+/// Imports one activity file (headerless CSV, 32 or 19 columns, plain or gzip) under the collection
+/// rules, against the sink's current roster. Malformed rows are rejected and counted; I/O and
+/// storage failures stop the import (batches already appended stay stored). Pieces of the file are
+/// parsed on `opts.parse_threads` threads; the result does not depend on their number or size.
 pub fn import_activity(
     sink: &dyn EventSink,
     path: &Path,
