@@ -22,15 +22,20 @@ impl Default for TextBuilder {
 }
 
 impl TextBuilder {
+    /// Appends a value or a NULL; a NULL (most of a row's text columns) copies nothing.
     #[inline]
     fn push(&mut self, v: Option<&str>) {
-        self.values.push(v.unwrap_or(""));
+        if let Some(s) = v {
+            self.values.bytes.extend_from_slice(s.as_bytes());
+        }
+        self.values.offsets.push(self.values.bytes.len() as u32);
         self.valid.push(v.is_some());
     }
 
     #[inline]
     fn push_some(&mut self, v: &str) {
-        self.values.push(v);
+        self.values.bytes.extend_from_slice(v.as_bytes());
+        self.values.offsets.push(self.values.bytes.len() as u32);
         self.valid.push(true);
     }
 }
