@@ -18,7 +18,7 @@ pub mod sink;
 
 pub use error::{ErrorList, ImportError, RowError};
 pub use importer::{import_roster, ImportOptions, ImportSummary, Progress};
-pub use pipeline::import_activity;
 pub use memory_sink::MemorySink;
+pub use pipeline::import_activity;
 pub use roster::{RosterFormat, RosterSummary};
 pub use sink::EventSink;

@@ -15,8 +15,14 @@ fn options() -> DbOptions {
     }
 }
 
-/// (orgs, classes, people, students, enrollments) of the roster stored in `db`.
-fn stored_counts(db: &Db) -> (usize, usize, usize, usize, usize) {
+/// (orgs, classes, people, students, enrollments) of a roster.
+type Counts = (usize, usize, usize, usize, usize);
+
+/// A sample folder, a check of its detected format, and its expected counts.
+type Case = (&'static str, fn(&RosterFormat) -> bool, Counts);
+
+/// The counts of the roster stored in `db`.
+fn stored_counts(db: &Db) -> Counts {
     let r = db.roster().unwrap();
     let students = r.people.iter().filter(|p| p.role == Role::Student).count();
     (
@@ -30,7 +36,7 @@ fn stored_counts(db: &Db) -> (usize, usize, usize, usize, usize) {
 
 #[test]
 fn every_roster_sample_lands_in_the_store_and_survives_a_reopen() {
-    let cases: [(&str, fn(&RosterFormat) -> bool, (usize, usize, usize, usize, usize)); 5] = [
+    let cases: [Case; 5] = [
         (
             "roster/k12_raw",
             |f| matches!(f, RosterFormat::DataLake { .. }),

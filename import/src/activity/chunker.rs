@@ -170,11 +170,6 @@ impl<'a> Records<'a> {
         self.newlines
     }
 
-    /// Byte offset of the next record to be returned (or of the end).
-    pub fn offset(&self) -> usize {
-        self.pos
-    }
-
     /// The next record as a byte range of the piece, with its newline count; `None` at the end.
     #[inline]
     pub fn next_range(&mut self) -> Option<(u64, usize, usize)> {
