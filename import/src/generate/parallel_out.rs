@@ -10,7 +10,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-use crossbeam::channel::{bounded, Sender};
+use crossbeam::channel::{bounded, Receiver, Sender};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
@@ -31,6 +31,8 @@ pub struct BlockFile {
     path: PathBuf,
     gzip: bool,
     blocks: Option<Sender<Vec<u8>>>,
+    /// Buffers the writer is done with, to render the next blocks into (saves page faults).
+    returned: Receiver<Vec<u8>>,
     writer: Option<JoinHandle<std::io::Result<()>>>,
     rows: u64,
     wrote_any: bool,
@@ -41,10 +43,13 @@ impl BlockFile {
     pub fn create(path: &Path, gzip: bool) -> Result<BlockFile, GenerateError> {
         let file = File::create(path).map_err(|e| GenerateError::io(path, e))?;
         let (tx, rx) = bounded::<Vec<u8>>(QUEUE_BLOCKS);
+        let (back_tx, back_rx) = bounded::<Vec<u8>>(QUEUE_BLOCKS);
         let writer = std::thread::spawn(move || {
             let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-            for block in rx.iter() {
+            for mut block in rx.iter() {
                 out.write_all(&block)?;
+                block.clear();
+                let _ = back_tx.try_send(block); // a full pool just drops it
             }
             out.flush()
         });
@@ -52,6 +57,7 @@ impl BlockFile {
             path: path.to_path_buf(),
             gzip,
             blocks: Some(tx),
+            returned: back_rx,
             writer: Some(writer),
             rows: 0,
             wrote_any: false,
@@ -68,8 +74,8 @@ impl BlockFile {
     ) -> Result<(), GenerateError> {
         let blocks: Vec<&[Event]> = events.chunks(BLOCK_EVENTS).collect();
         let gzip = self.gzip;
-        let render = |block: &[Event]| -> std::io::Result<Vec<u8>> {
-            let mut text = Vec::with_capacity(block.len() * 320);
+        let render = |block: &[Event], mut text: Vec<u8>| -> std::io::Result<Vec<u8>> {
+            text.reserve(block.len() * 320);
             for event in block {
                 renderer.render(&mut text, event, assignments);
                 text.push(b'\n');
@@ -82,23 +88,22 @@ impl BlockFile {
             member.finish()
         };
         let threads = threads.clamp(1, blocks.len().max(1));
+        // Block i goes to thread i % threads, with a recycled buffer if one came back.
+        let mut jobs: Vec<Vec<(&[Event], Vec<u8>)>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, block) in blocks.iter().enumerate() {
+            jobs[i % threads].push((block, self.returned.try_recv().unwrap_or_default()));
+        }
         let mut rendered: Vec<std::io::Result<Vec<u8>>> = Vec::with_capacity(blocks.len());
         std::thread::scope(|scope| {
-            let workers: Vec<_> = (1..threads)
-                .map(|t| {
-                    let blocks = &blocks;
+            let mut jobs = jobs.into_iter();
+            let mine = jobs.next().unwrap_or_default();
+            let workers: Vec<_> = jobs
+                .map(|job| {
                     let render = &render;
-                    scope.spawn(move || {
-                        blocks
-                            .iter()
-                            .skip(t)
-                            .step_by(threads)
-                            .map(|b| render(b))
-                            .collect::<Vec<_>>()
-                    })
+                    scope.spawn(move || job.into_iter().map(|(b, buf)| render(b, buf)).collect::<Vec<_>>())
                 })
                 .collect();
-            let mine: Vec<_> = blocks.iter().step_by(threads).map(|b| render(b)).collect();
+            let mine: Vec<_> = mine.into_iter().map(|(b, buf)| render(b, buf)).collect();
             let mut per_thread: Vec<std::vec::IntoIter<_>> = vec![mine.into_iter()];
             for w in workers {
                 per_thread.push(w.join().unwrap_or_default().into_iter());
