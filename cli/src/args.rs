@@ -111,6 +111,22 @@ pub enum Command {
 /// The benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchTarget {
+    /// Import a generated activity export (made once, then reused) into a fresh store, durably, and
+    /// print rows/s and MB/s; optionally the same file loaded into DuckDB in the same run.
+    Import {
+        /// Approximate number of activity rows of the generated data set.
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Folder for the data set and the store (the data set is reused across runs).
+        #[arg(long, default_value = "bench-data")]
+        dir: PathBuf,
+        /// Also load the same CSV into DuckDB (python3 with the `duckdb` module) and print both times.
+        #[arg(long)]
+        duckdb: bool,
+        /// Also measure the gzip-compressed copy of the file.
+        #[arg(long)]
+        gzip: bool,
+    },
     /// The engagement suite's median latencies on a generated district, optionally beside DuckDB.
     Query {
         /// Working folder (generated district, store, DuckDB export); reused between runs.

@@ -53,6 +53,10 @@ pub fn run(
         for e in &summary.errors {
             eprintln!("  rejected: {e}");
         }
+        let unlisted = summary.rows_rejected.saturating_sub(summary.errors.len() as u64);
+        if unlisted > 0 {
+            eprintln!("  … and {unlisted} more rejected rows, counted but not listed (--max-errors lists more)");
+        }
         println!(
             "{}: {summary} in {secs:.2}s ({:.2} M rows/s)",
             file.display(),

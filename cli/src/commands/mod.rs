@@ -17,21 +17,12 @@ pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Demo { dir, students, days } => demo::run(&dir, students, days),
-        Command::Import {
-            data,
-            roster,
-            activity,
-            max_errors,
-        } => import::run(&data, roster.as_deref(), &activity, max_errors).map(|_| ()),
-        Command::Generate {
-            out,
-            students,
-            days,
-            seed,
-            events_per_student_day,
-            files,
-            gzip,
-        } => generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ()),
+        Command::Import { data, roster, activity, max_errors } => {
+            import::run(&data, roster.as_deref(), &activity, max_errors).map(|_| ())
+        }
+        Command::Generate { out, students, days, seed, events_per_student_day, files, gzip } => {
+            generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ())
+        }
         Command::Admin { data, task } => admin::run(&data, task),
         Command::Bench { target } => bench::run(target),
         Command::Shell {
