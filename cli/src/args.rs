@@ -73,7 +73,7 @@ pub enum Command {
         #[arg(long)]
         data: PathBuf,
         /// Run these statements (separated by `;`) and exit.
-        #[arg(short = 'c', long = "command", conflicts_with = "file")]
+        #[arg(short = 'c', long = "command", conflicts_with = "file", allow_hyphen_values = true)]
         command: Option<String>,
         /// Run the statements in this file and exit.
         #[arg(short = 'f', long)]
@@ -91,6 +91,12 @@ pub enum Command {
         #[arg(long)]
         timing: bool,
     },
+    /// Benchmarks on generated districts (release builds only give meaningful figures).
+    Bench {
+        /// What to measure.
+        #[command(subcommand)]
+        target: BenchTarget,
+    },
     /// Administration of an embedded store.
     Admin {
         /// The data directory of the store.
@@ -99,6 +105,48 @@ pub enum Command {
         /// The task.
         #[command(subcommand)]
         task: AdminTask,
+    },
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchTarget {
+    /// Import a generated activity export (made once, then reused) into a fresh store, durably, and
+    /// print rows/s and MB/s; optionally the same file loaded into DuckDB in the same run.
+    Import {
+        /// Approximate number of activity rows of the generated data set.
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Folder for the data set and the store (the data set is reused across runs).
+        #[arg(long, default_value = "bench-data")]
+        dir: PathBuf,
+        /// Also load the same CSV into DuckDB (python3 with the `duckdb` module) and print both times.
+        #[arg(long)]
+        duckdb: bool,
+        /// Also measure the gzip-compressed copy of the file.
+        #[arg(long)]
+        gzip: bool,
+    },
+    /// The engagement suite's median latencies on a generated district, optionally beside DuckDB.
+    Query {
+        /// Working folder (generated district, store, DuckDB export); reused between runs.
+        #[arg(long, default_value = "bench-data/query")]
+        dir: PathBuf,
+        /// Events in the generated district (only when the store does not exist yet).
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Timed runs per query; the median is reported.
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+        /// Untimed warm-up runs per query.
+        #[arg(long, default_value_t = 2)]
+        warmup: usize,
+        /// Also run the queries in DuckDB (Python `duckdb`) on the same data and compare.
+        #[arg(long)]
+        duckdb: bool,
+        /// Folder with the suite's q*.sql (default: shared/queries above the working directory).
+        #[arg(long)]
+        queries: Option<PathBuf>,
     },
 }
 

@@ -17,13 +17,13 @@ impl EventSink for DiscardEvents {
     fn partition_of(&self, time_us: i64) -> i64 {
         self.0.partition_of(time_us)
     }
-    fn stored_signal_ids(&self, _: i64) -> Result<std::collections::HashSet<String>, StorageError> {
-        Ok(Default::default())
+    fn for_each_stored_signal_id(&self, _: i64, _: &mut dyn FnMut(&str)) -> Result<(), StorageError> {
+        Ok(())
     }
     fn append(&self, batch: EventBatch) -> Result<(), StorageError> {
         batch.validate()
     }
-    fn roster(&self) -> Result<Option<Roster>, StorageError> {
+    fn roster(&self) -> Result<Option<std::sync::Arc<Roster>>, StorageError> {
         self.0.roster()
     }
     fn replace_roster(&self, roster: Roster) -> Result<(), StorageError> {

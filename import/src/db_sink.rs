@@ -1,6 +1,6 @@
 //! [`EventSink`] for the engine's embedded [`engine::Db`]: what `engagedb import --data DIR` writes into.
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
 use engine::roster::{Assignment, Roster};
 use engine::{Db, EventBatch, StorageError};
@@ -12,23 +12,26 @@ impl EventSink for Db {
         self.options().granularity.start_of(time_us)
     }
 
-    fn stored_signal_ids(&self, partition_start: i64) -> Result<HashSet<String>, StorageError> {
-        self.signal_ids_in_partition(partition_start)
+    fn for_each_stored_signal_id(&self, partition_start: i64, visit: &mut dyn FnMut(&str)) -> Result<(), StorageError> {
+        self.for_each_signal_id_in_partition(partition_start, visit)
     }
 
     fn append(&self, batch: EventBatch) -> Result<(), StorageError> {
         Db::append(self, batch).map(|_| ())
     }
 
-    fn roster(&self) -> Result<Option<Roster>, StorageError> {
+    fn roster(&self) -> Result<Option<Arc<Roster>>, StorageError> {
         let r = Db::roster(self)?;
-        Ok(if r.orgs.is_empty() && r.classes.is_empty() && r.people.is_empty() { None } else { Some((*r).clone()) })
+        Ok((!(r.orgs.is_empty() && r.classes.is_empty() && r.people.is_empty())).then_some(r))
     }
 
     fn replace_roster(&self, roster: Roster) -> Result<(), StorageError> {
         let update = Db::replace_roster(self, roster)?;
         if update.events_resolved > 0 {
-            tracing::info!(events = update.events_resolved, "re-resolved the school of stored events");
+            tracing::info!(
+                events = update.events_resolved,
+                "re-resolved the school of stored events"
+            );
         }
         Ok(())
     }
@@ -51,7 +54,11 @@ mod tests {
             if candidate.is_dir() {
                 return candidate;
             }
-            assert!(dir.pop(), "shared/data/oea-insights not found above {}", env!("CARGO_MANIFEST_DIR"));
+            assert!(
+                dir.pop(),
+                "shared/data/oea-insights not found above {}",
+                env!("CARGO_MANIFEST_DIR")
+            );
         }
     }
 
@@ -61,7 +68,10 @@ mod tests {
     fn hed_sample_into_embedded_store() {
         let data = shared();
         let dir = tempfile::tempdir().unwrap();
-        let opts = DbOptions { background_compaction: false, ..DbOptions::default() };
+        let opts = DbOptions {
+            background_compaction: false,
+            ..DbOptions::default()
+        };
         let db = Db::open(dir.path(), opts.clone()).unwrap();
         import_roster(db.as_ref(), &data.join("roster/hed_raw")).unwrap();
         let file = data.join("activity/hed_reconstructed_raw/ApplicationUsage_reconstructed.csv.gz");
@@ -74,7 +84,10 @@ mod tests {
         assert_eq!(snap.rows(), 78_603);
         assert_eq!(snap.assignments().len(), 332);
         let teams = ScanRequest {
-            filters: vec![IndexFilter { column: col::APP, values: vec!["Teams".into()] }],
+            filters: vec![IndexFilter {
+                column: col::APP,
+                values: vec!["Teams".into()],
+            }],
             ..Default::default()
         };
         assert_eq!(snap.count(&teams).unwrap(), 20_950);

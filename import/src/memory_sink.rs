@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use engine::roster::{Assignment, Roster};
 use engine::{col, ColumnData, EventBatch, StorageError, StringVec, ValueRef};
@@ -17,7 +17,7 @@ pub const DAY_US: i64 = 86_400_000_000;
 pub struct MemorySink {
     partition_width_us: i64,
     events: Mutex<Option<EventBatch>>,
-    roster: Mutex<Option<Roster>>,
+    roster: Mutex<Option<Arc<Roster>>>,
     assignments: Mutex<Vec<Assignment>>,
     id_loads: AtomicU64,
 }
@@ -55,7 +55,7 @@ impl MemorySink {
         self.assignments.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// How many times [`EventSink::stored_signal_ids`] was called.
+    /// How many times [`EventSink::for_each_stored_signal_id`] was called.
     pub fn signal_id_loads(&self) -> u64 {
         self.id_loads.load(Ordering::Relaxed)
     }
@@ -66,23 +66,21 @@ impl EventSink for MemorySink {
         time_us.div_euclid(self.partition_width_us) * self.partition_width_us
     }
 
-    fn stored_signal_ids(&self, partition_start: i64) -> Result<HashSet<String>, StorageError> {
+    fn for_each_stored_signal_id(&self, partition_start: i64, visit: &mut dyn FnMut(&str)) -> Result<(), StorageError> {
         self.id_loads.fetch_add(1, Ordering::Relaxed);
         let guard = self.events.lock().map_err(|_| poisoned())?;
         let Some(batch) = guard.as_ref() else {
-            return Ok(HashSet::new());
+            return Ok(());
         };
         let ids = &batch.columns[col::SIGNAL_ID];
-        Ok(batch
-            .times()
-            .iter()
-            .enumerate()
-            .filter(|(_, &t)| self.partition_of(t) == partition_start)
-            .filter_map(|(i, _)| match ids.get(i) {
-                ValueRef::Text(s) => Some(s.to_string()),
-                _ => None,
-            })
-            .collect())
+        for (i, &t) in batch.times().iter().enumerate() {
+            if self.partition_of(t) == partition_start {
+                if let ValueRef::Text(s) = ids.get(i) {
+                    visit(s);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn append(&self, batch: EventBatch) -> Result<(), StorageError> {
@@ -95,7 +93,7 @@ impl EventSink for MemorySink {
         Ok(())
     }
 
-    fn roster(&self) -> Result<Option<Roster>, StorageError> {
+    fn roster(&self) -> Result<Option<Arc<Roster>>, StorageError> {
         Ok(self.roster.lock().map_err(|_| poisoned())?.clone())
     }
 
@@ -123,7 +121,7 @@ impl EventSink for MemorySink {
             column.validity = Some(validity);
         }
         drop(events);
-        *self.roster.lock().map_err(|_| poisoned())? = Some(roster);
+        *self.roster.lock().map_err(|_| poisoned())? = Some(Arc::new(roster));
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! The store the importer writes into, as a trait: the engine's `Db` implements it, tests use
 //! [`crate::memory_sink::MemorySink`].
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
 use engine::roster::{Assignment, Roster};
 use engine::{EventBatch, StorageError};
@@ -10,12 +10,13 @@ use engine::{EventBatch, StorageError};
 pub trait EventSink {
     /// Start (µs) of the time partition holding `time_us`; duplicates of a SignalId always share a partition.
     fn partition_of(&self, time_us: i64) -> i64;
-    /// Every signal_id already stored in the partition starting at `partition_start`.
-    fn stored_signal_ids(&self, partition_start: i64) -> Result<HashSet<String>, StorageError>;
+    /// Calls `visit` with every signal_id already stored in the partition starting at `partition_start`
+    /// (in any order, possibly more than once).
+    fn for_each_stored_signal_id(&self, partition_start: i64, visit: &mut dyn FnMut(&str)) -> Result<(), StorageError>;
     /// Durably stores a batch (returns after fsync).
     fn append(&self, batch: EventBatch) -> Result<(), StorageError>;
-    /// The current roster, if one was imported.
-    fn roster(&self) -> Result<Option<Roster>, StorageError>;
+    /// The current roster, if one was imported (shared, not copied).
+    fn roster(&self) -> Result<Option<Arc<Roster>>, StorageError>;
     /// Replaces the roster with a newer snapshot; the store re-resolves `school` of stored events.
     fn replace_roster(&self, roster: Roster) -> Result<(), StorageError>;
     /// Records assignments (first wins per id across imports).

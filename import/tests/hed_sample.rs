@@ -109,3 +109,31 @@ fn dedup_cache_stays_correct_when_partitions_are_evicted() {
     assert!(sink.signal_id_loads() > loads_first);
     assert_eq!(sink.events().len(), 78_603);
 }
+
+#[test]
+fn results_do_not_depend_on_piece_size_or_thread_count() {
+    let data = common::sample_data();
+    let activity = data.join("activity/hed_reconstructed_raw/ApplicationUsage_reconstructed.csv.gz");
+    let import_with = |piece_bytes: usize, parse_threads: usize| {
+        let sink = MemorySink::default();
+        import_roster(&sink, &data.join("roster/hed_raw")).unwrap();
+        let opts = ImportOptions {
+            piece_bytes,
+            parse_threads,
+            batch_rows: 3000,
+            ..ImportOptions::default()
+        };
+        let summary = import_activity(&sink, &activity, &opts, &mut |_| {}).unwrap();
+        (summary, sink.events())
+    };
+    let (one, events) = import_with(1 << 30, 1);
+    assert_eq!(one.events_stored, 78_603);
+    for (piece, threads) in [(64 << 10, 2), (20_000, 3), (4 << 20, 8)] {
+        let (other, other_events) = import_with(piece, threads);
+        assert_eq!(other, one, "pieces of {piece} bytes, {threads} threads");
+        assert!(
+            other_events == events,
+            "same events in the same order ({piece} bytes, {threads} threads)"
+        );
+    }
+}

@@ -56,7 +56,11 @@ fn hed_student_missing_from_aad_user_is_known_through_the_mapping() {
 
 #[test]
 fn k12_data_lake_roster_keeps_the_district() {
-    let (_, c, s) = counts("roster/k12_raw");
+    let (format, c, s) = counts("roster/k12_raw");
+    assert!(
+        matches!(format, RosterFormat::DataLake { ref snapshot } if snapshot.ends_with("2022-01-28T06-16-22")),
+        "{format}"
+    );
     assert_eq!(c, (6, 87, 600, 0, 3600, 0, 0), "{s}");
     let (roster, _) = load_roster(&common::sample_data().join("roster/k12_raw"), 20).unwrap();
     let district = roster.orgs.iter().find(|o| o.kind == "district").unwrap();

@@ -32,8 +32,14 @@ pub struct ColumnInfo {
 }
 
 /// Every table, in `SHOW TABLES` order.
-pub const TABLES: [TableId; 6] =
-    [TableId::Events, TableId::Assignments, TableId::Orgs, TableId::Classes, TableId::People, TableId::Enrollments];
+pub const TABLES: [TableId; 6] = [
+    TableId::Events,
+    TableId::Assignments,
+    TableId::Orgs,
+    TableId::Classes,
+    TableId::People,
+    TableId::Enrollments,
+];
 
 const fn c(name: &'static str, ty: DataType, nullable: bool) -> ColumnInfo {
     ColumnInfo { name, ty, nullable }
@@ -51,11 +57,17 @@ const ORGS: &[ColumnInfo] = &[
     c("type", DataType::Text, false),
     c("parent", DataType::Text, true),
 ];
-const CLASSES: &[ColumnInfo] =
-    &[c("id", DataType::Text, false), c("name", DataType::Text, false), c("school", DataType::Text, true)];
+const CLASSES: &[ColumnInfo] = &[
+    c("id", DataType::Text, false),
+    c("name", DataType::Text, false),
+    c("school", DataType::Text, true),
+];
 const PEOPLE: &[ColumnInfo] = &[c("id", DataType::Text, false), c("role", DataType::Text, false)];
-const ENROLLMENTS: &[ColumnInfo] =
-    &[c("class", DataType::Text, false), c("person", DataType::Text, false), c("role", DataType::Text, false)];
+const ENROLLMENTS: &[ColumnInfo] = &[
+    c("class", DataType::Text, false),
+    c("person", DataType::Text, false),
+    c("role", DataType::Text, false),
+];
 
 impl TableId {
     /// Looks a table up by (case-folded) name.
@@ -92,7 +104,11 @@ impl TableId {
         match self {
             TableId::Events => engine::EVENT_COLUMNS
                 .iter()
-                .map(|d| ColumnInfo { name: d.name, ty: DataType::of_column(d.ty), nullable: d.nullable })
+                .map(|d| ColumnInfo {
+                    name: d.name,
+                    ty: DataType::of_column(d.ty),
+                    nullable: d.nullable,
+                })
                 .collect(),
             TableId::Assignments => ASSIGNMENTS.to_vec(),
             TableId::Orgs => ORGS.to_vec(),

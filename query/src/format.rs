@@ -76,8 +76,12 @@ fn json_value(v: &Value) -> String {
 /// Writes `r` as JSON lines: one object per row, keys in column order.
 pub fn write_json_lines(r: &ResultSet, out: &mut dyn Write) -> io::Result<()> {
     for row in &r.rows {
-        let fields: Vec<String> =
-            r.columns.iter().zip(row).map(|(c, v)| format!("{}:{}", json_string(&c.name), json_value(v))).collect();
+        let fields: Vec<String> = r
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(c, v)| format!("{}:{}", json_string(&c.name), json_value(v)))
+            .collect();
         writeln!(out, "{{{}}}", fields.join(","))?;
     }
     Ok(())
@@ -93,8 +97,14 @@ mod tests {
     fn csv_quotes_only_when_needed_and_keeps_null_apart_from_empty() {
         let r = ResultSet {
             columns: vec![
-                ResultColumn { name: "name".into(), ty: DataType::Text },
-                ResultColumn { name: "n".into(), ty: DataType::Int },
+                ResultColumn {
+                    name: "name".into(),
+                    ty: DataType::Text,
+                },
+                ResultColumn {
+                    name: "n".into(),
+                    ty: DataType::Int,
+                },
             ],
             rows: vec![
                 vec![Value::Text("School of \"Arts\", Music".into()), Value::Int(3)],
@@ -102,7 +112,10 @@ mod tests {
                 vec![Value::Text(String::new()), Value::Timestamp(1_641_168_000_000_000)],
             ],
         };
-        assert_eq!(to_csv(&r), "name,n\n\"School of \"\"Arts\"\", Music\",3\n,2.5\n\"\",2022-01-03 00:00:00\n");
+        assert_eq!(
+            to_csv(&r),
+            "name,n\n\"School of \"\"Arts\"\", Music\",3\n,2.5\n\"\",2022-01-03 00:00:00\n"
+        );
         let mut j = Vec::new();
         write_json_lines(&r, &mut j).unwrap();
         assert_eq!(

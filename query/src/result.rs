@@ -24,7 +24,13 @@ impl ResultSet {
     /// A result with text columns `names` and the given rows.
     pub fn text(names: &[&str], rows: Vec<Vec<Value>>) -> ResultSet {
         ResultSet {
-            columns: names.iter().map(|n| ResultColumn { name: n.to_string(), ty: DataType::Text }).collect(),
+            columns: names
+                .iter()
+                .map(|n| ResultColumn {
+                    name: n.to_string(),
+                    ty: DataType::Text,
+                })
+                .collect(),
             rows,
         }
     }

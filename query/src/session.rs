@@ -9,7 +9,7 @@ use engine::{Db, Snapshot, StorageError};
 use crate::ast::Statement;
 use crate::catalog::{TableId, TABLES};
 use crate::error::ParseError;
-use crate::exec::{run_query, Batch, ExecError, ExecOptions};
+use crate::exec::{run_query, Batch, ExecError, ExecOptions, QueryCaches};
 use crate::parser::{parse_with_limits, ParseLimits};
 use crate::plan::{bind_statement, explain, optimize, PlanError, QueryPlan, StatementPlan};
 use crate::result::{ResultColumn, ResultSet};
@@ -37,12 +37,18 @@ pub struct QueryEngine {
     db: Arc<Db>,
     options: ExecOptions,
     limits: ParseLimits,
+    caches: QueryCaches,
 }
 
 impl QueryEngine {
     /// An engine over `db` with default options.
     pub fn new(db: Arc<Db>) -> QueryEngine {
-        QueryEngine { db, options: ExecOptions::default(), limits: ParseLimits::default() }
+        QueryEngine {
+            db,
+            options: ExecOptions::default(),
+            limits: ParseLimits::default(),
+            caches: QueryCaches::default(),
+        }
     }
 
     /// Replaces the execution options (threads, memory limit).
@@ -63,7 +69,15 @@ impl QueryEngine {
         for stmt in &statements {
             let started = Instant::now();
             let snapshot = self.db.snapshot()?;
-            let result = execute_statement(stmt, sql, &snapshot, &self.options)?;
+            // A bug must not take the process (a server with other sessions) down: a panic while
+            // planning or running one statement becomes that statement's error.
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                execute_statement(stmt, sql, &snapshot, &self.options, &self.caches)
+            }));
+            let result = match run {
+                Ok(r) => r?,
+                Err(_) => return Err(ExecError::Internal("the statement panicked (a bug in engagedb)".into()).into()),
+            };
             each(result, started.elapsed());
         }
         Ok(())
@@ -92,10 +106,11 @@ pub fn execute_statement(
     sql: &str,
     snapshot: &Snapshot,
     options: &ExecOptions,
+    caches: &QueryCaches,
 ) -> Result<ResultSet, QueryError> {
     Ok(match plan_statement(stmt, sql)? {
         StatementPlan::Query(q) => {
-            let batch = run_query(&q, snapshot, options)?;
+            let batch = run_query(&q, snapshot, options, caches)?;
             to_result(&q, batch)
         }
         StatementPlan::Explain(q) => {
@@ -104,16 +119,18 @@ pub fn execute_statement(
         }
         StatementPlan::ShowTables => ResultSet::text(
             &["name", "description"],
-            TABLES.iter().map(|t| vec![Value::Text(t.name().into()), Value::Text(t.description().into())]).collect(),
+            TABLES
+                .iter()
+                .map(|t| vec![Value::Text(t.name().into()), Value::Text(t.description().into())])
+                .collect(),
         ),
         StatementPlan::Describe(t) => describe(t),
     })
 }
 
 fn describe(t: TableId) -> ResultSet {
-    let indexed = |name: &str| {
-        t == TableId::Events && engine::EVENT_COLUMNS.iter().any(|c| c.name == name && c.indexed)
-    };
+    let indexed =
+        |name: &str| t == TableId::Events && engine::EVENT_COLUMNS.iter().any(|c| c.name == name && c.indexed);
     let rows = t
         .columns()
         .iter()
@@ -130,8 +147,12 @@ fn describe(t: TableId) -> ResultSet {
 }
 
 fn to_result(q: &QueryPlan, batch: Batch) -> ResultSet {
-    let columns: Vec<ResultColumn> =
-        q.root.schema().into_iter().map(|f| ResultColumn { name: f.name, ty: f.ty }).collect();
+    let columns: Vec<ResultColumn> = q
+        .root
+        .schema()
+        .into_iter()
+        .map(|f| ResultColumn { name: f.name, ty: f.ty })
+        .collect();
     let rows = (0..batch.rows).map(|i| batch.row(i)).collect();
     ResultSet { columns, rows }
 }

@@ -159,20 +159,24 @@ pub fn trunc(unit: TruncUnit, t: i64) -> i64 {
 pub fn extract(field: ExtractField, t: i64) -> i64 {
     let day = t.div_euclid(US_PER_DAY);
     let in_day = t.rem_euclid(US_PER_DAY);
+    match field {
+        // Fields within a day need no calendar arithmetic.
+        ExtractField::Hour => return in_day / US_PER_HOUR,
+        ExtractField::Minute => return in_day % US_PER_HOUR / US_PER_MINUTE,
+        ExtractField::Second => return in_day % US_PER_MINUTE / US_PER_SECOND,
+        ExtractField::Epoch => return t.div_euclid(US_PER_SECOND),
+        ExtractField::Dow => return (day + 4).rem_euclid(7),
+        ExtractField::IsoDow => return (day + 3).rem_euclid(7) + 1,
+        ExtractField::Week => return iso_week(day),
+        _ => {}
+    }
     let (y, m, d) = civil_from_days(day);
     match field {
         ExtractField::Year => y,
         ExtractField::Quarter => (m as i64 - 1) / 3 + 1,
         ExtractField::Month => m as i64,
         ExtractField::Day => d as i64,
-        ExtractField::Dow => (day + 4).rem_euclid(7),
-        ExtractField::IsoDow => (day + 3).rem_euclid(7) + 1,
-        ExtractField::Doy => day - days_from_civil(y, 1, 1) + 1,
-        ExtractField::Hour => in_day / US_PER_HOUR,
-        ExtractField::Minute => in_day % US_PER_HOUR / US_PER_MINUTE,
-        ExtractField::Second => in_day % US_PER_MINUTE / US_PER_SECOND,
-        ExtractField::Epoch => t.div_euclid(US_PER_SECOND),
-        ExtractField::Week => iso_week(day),
+        _ => day - days_from_civil(y, 1, 1) + 1,
     }
 }
 
@@ -195,13 +199,19 @@ pub fn add_interval(t: i64, iv: Interval) -> Option<i64> {
         let total = y.checked_mul(12)?.checked_add(m as i64 - 1)?.checked_add(iv.months)?;
         let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
         let nd = d.min(days_in_month(ny, nm));
-        t = days_from_civil(ny, nm, nd).checked_mul(US_PER_DAY)?.checked_add(in_day)?;
+        t = days_from_civil(ny, nm, nd)
+            .checked_mul(US_PER_DAY)?
+            .checked_add(in_day)?;
     }
     t.checked_add(iv.micros)
 }
 
 fn days_in_month(y: i64, m: u32) -> u32 {
-    let next = if m == 12 { days_from_civil(y + 1, 1, 1) } else { days_from_civil(y, m + 1, 1) };
+    let next = if m == 12 {
+        days_from_civil(y + 1, 1, 1)
+    } else {
+        days_from_civil(y, m + 1, 1)
+    };
     (next - days_from_civil(y, m, 1)) as u32
 }
 
@@ -243,7 +253,11 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         }
         let h = num(fields[0], "hour")?;
         let mi = num(fields[1], "minute")?;
-        let sec = if fields.len() == 3 { num(fields[2], "second")? } else { 0 };
+        let sec = if fields.len() == 3 {
+            num(fields[2], "second")?
+        } else {
+            0
+        };
         if h > 23 || mi > 59 || sec > 59 {
             return Err(bad("time out of range"));
         }
@@ -271,7 +285,11 @@ pub fn format_timestamp(t: i64) -> String {
         in_day % US_PER_MINUTE / US_PER_SECOND,
         in_day % US_PER_SECOND,
     );
-    let year = if (0..=9999).contains(&y) { format!("{y:04}") } else { format!("{y}") };
+    let year = if (0..=9999).contains(&y) {
+        format!("{y:04}")
+    } else {
+        format!("{y}")
+    };
     let mut out = format!("{year}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}");
     if us != 0 {
         let frac = format!("{us:06}");
@@ -295,7 +313,10 @@ pub fn parse_interval(text: &str) -> Result<Interval, String> {
             let neg = tok.starts_with('-');
             let t = tok.trim_start_matches(['-', '+']);
             let us = parse_timestamp(&format!("1970-01-01 {t}")).map_err(|_| bad("bad time of day"))?;
-            iv.micros = iv.micros.checked_add(if neg { -us } else { us }).ok_or_else(|| bad("out of range"))?;
+            iv.micros = iv
+                .micros
+                .checked_add(if neg { -us } else { us })
+                .ok_or_else(|| bad("out of range"))?;
             continue;
         }
         let n: f64 = tok.parse().map_err(|_| bad(&format!("'{tok}' is not a number")))?;
@@ -318,7 +339,10 @@ pub fn parse_interval(text: &str) -> Result<Interval, String> {
                 if !us.is_finite() || us.abs() > 9.2e18 {
                     return Err(bad("out of range"));
                 }
-                iv.micros = iv.micros.checked_add(us.round() as i64).ok_or_else(|| bad("out of range"))?;
+                iv.micros = iv
+                    .micros
+                    .checked_add(us.round() as i64)
+                    .ok_or_else(|| bad("out of range"))?;
             }
             None => {
                 let months = if unit.starts_with('y') { n * 12.0 } else { n };
@@ -378,12 +402,20 @@ mod tests {
 
     #[test]
     fn timestamps_round_trip() {
-        for s in ["2022-01-03 00:00:00", "2022-02-05 16:29:00", "1969-12-31 23:59:59.5", "2024-02-29 12:00:00.000001"] {
+        for s in [
+            "2022-01-03 00:00:00",
+            "2022-02-05 16:29:00",
+            "1969-12-31 23:59:59.5",
+            "2024-02-29 12:00:00.000001",
+        ] {
             assert_eq!(format_timestamp(ts(s)), s);
         }
         assert_eq!(ts("2022-01-17"), ts("2022-01-17 00:00:00"));
         assert_eq!(ts("2022-01-17T10:00"), ts("2022-01-17 10:00:00"));
-        assert_eq!(format_timestamp(ts("2022-01-03 10:00:00.1234567")), "2022-01-03 10:00:00.123456");
+        assert_eq!(
+            format_timestamp(ts("2022-01-03 10:00:00.1234567")),
+            "2022-01-03 10:00:00.123456"
+        );
         assert!(parse_timestamp("2022-02-30").is_err());
         assert!(parse_timestamp("2022-01-01 24:00:00").is_err());
         assert!(parse_timestamp("yesterday").is_err());
@@ -394,7 +426,10 @@ mod tests {
         let t = ts("2022-01-19 13:45:12"); // a Wednesday
         assert_eq!(format_timestamp(trunc(TruncUnit::Week, t)), "2022-01-17 00:00:00");
         assert_eq!(format_timestamp(trunc(TruncUnit::Month, t)), "2022-01-01 00:00:00");
-        assert_eq!(format_timestamp(trunc(TruncUnit::Quarter, ts("2022-05-19"))), "2022-04-01 00:00:00");
+        assert_eq!(
+            format_timestamp(trunc(TruncUnit::Quarter, ts("2022-05-19"))),
+            "2022-04-01 00:00:00"
+        );
         assert_eq!(format_timestamp(trunc(TruncUnit::Hour, t)), "2022-01-19 13:00:00");
         assert_eq!(extract(ExtractField::Dow, t), 3);
         assert_eq!(extract(ExtractField::IsoDow, ts("2022-01-23")), 7);
@@ -403,18 +438,33 @@ mod tests {
         assert_eq!(extract(ExtractField::Doy, t), 19);
         assert_eq!(extract(ExtractField::Week, ts("2022-01-02")), 52);
         assert_eq!(extract(ExtractField::Week, ts("2022-01-03")), 1);
-        assert_eq!(format_timestamp(trunc(TruncUnit::Week, ts("1969-12-31 10:00"))), "1969-12-29 00:00:00");
+        assert_eq!(
+            format_timestamp(trunc(TruncUnit::Week, ts("1969-12-31 10:00"))),
+            "1969-12-29 00:00:00"
+        );
     }
 
     #[test]
     fn intervals() {
         let iv = parse_interval("7 days").unwrap();
-        assert_eq!(iv, Interval { months: 0, micros: 7 * US_PER_DAY });
-        assert_eq!(parse_interval("1 day 02:00:00").unwrap().micros, US_PER_DAY + 2 * US_PER_HOUR);
+        assert_eq!(
+            iv,
+            Interval {
+                months: 0,
+                micros: 7 * US_PER_DAY
+            }
+        );
+        assert_eq!(
+            parse_interval("1 day 02:00:00").unwrap().micros,
+            US_PER_DAY + 2 * US_PER_HOUR
+        );
         let jan31 = ts("2022-01-31");
         let m = parse_interval("1 month").unwrap();
         assert_eq!(format_timestamp(add_interval(jan31, m).unwrap()), "2022-02-28 00:00:00");
-        assert_eq!(format_interval(parse_interval("1 year 2 months 3 days 4 hours").unwrap()), "1 year 2 mons 3 days 04:00:00");
+        assert_eq!(
+            format_interval(parse_interval("1 year 2 months 3 days 4 hours").unwrap()),
+            "1 year 2 mons 3 days 04:00:00"
+        );
         assert!(parse_interval("3 fortnights").is_err());
         assert!(parse_interval("").is_err());
     }

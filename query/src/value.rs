@@ -148,7 +148,11 @@ pub fn format_double(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "inf".into() } else { "-inf".into() }
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else if v == 0.0 {
         // Both zeros print as 0.0 (-0.0 == 0.0 in SQL).
         "0.0".into()
@@ -189,8 +193,14 @@ mod tests {
     #[test]
     fn ordering_follows_sql() {
         assert_eq!(Value::Int(2).total_cmp(&Value::Double(2.5)), Ordering::Less);
-        assert_eq!(Value::Double(f64::NAN).total_cmp(&Value::Double(1e300)), Ordering::Greater);
-        assert_eq!(Value::Text("B".into()).total_cmp(&Value::Text("a".into())), Ordering::Less);
+        assert_eq!(
+            Value::Double(f64::NAN).total_cmp(&Value::Double(1e300)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            Value::Text("B".into()).total_cmp(&Value::Text("a".into())),
+            Ordering::Less
+        );
         assert_eq!(Value::Null.total_cmp(&Value::Int(1)), Ordering::Greater);
     }
 }
@@ -213,12 +223,16 @@ pub fn cast_value(v: &Value, to: DataType) -> Result<Value, String> {
         }
         (Value::Bool(b), DataType::Int) => Value::Int(i64::from(*b)),
         (Value::Int(i), DataType::Bool) => Value::Bool(*i != 0),
-        (Value::Text(s), DataType::Int) => {
-            Value::Int(s.trim().parse().map_err(|_| format!("invalid input syntax for type BIGINT: '{s}'"))?)
-        }
-        (Value::Text(s), DataType::Double) => {
-            Value::Double(s.trim().parse().map_err(|_| format!("invalid input syntax for type DOUBLE: '{s}'"))?)
-        }
+        (Value::Text(s), DataType::Int) => Value::Int(
+            s.trim()
+                .parse()
+                .map_err(|_| format!("invalid input syntax for type BIGINT: '{s}'"))?,
+        ),
+        (Value::Text(s), DataType::Double) => Value::Double(
+            s.trim()
+                .parse()
+                .map_err(|_| format!("invalid input syntax for type DOUBLE: '{s}'"))?,
+        ),
         (Value::Text(s), DataType::Timestamp) => Value::Timestamp(parse_timestamp(s)?),
         (Value::Text(s), DataType::Interval) => Value::Interval(crate::time::parse_interval(s)?),
         (Value::Text(s), DataType::Bool) => match s.trim().to_ascii_lowercase().as_str() {

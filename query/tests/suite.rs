@@ -31,5 +31,10 @@ fn suite_reproduces_expected_answers_on_hed_sample() {
             Err(e) => failures.push(format!("{name}: error: {e}")),
         }
     }
-    assert!(failures.is_empty(), "{} of 15 suite queries differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of 15 suite queries differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -30,14 +30,19 @@ pub fn run(data: &Path, task: AdminTask) -> CliResult {
         AdminTask::Compact => {
             db.flush()?;
             let stats = db.compact()?;
-            println!("merged {} partitions, replaced {} segments", stats.partitions_merged, stats.segments_removed);
+            println!(
+                "merged {} partitions, replaced {} segments",
+                stats.partitions_merged, stats.segments_removed
+            );
         }
         AdminTask::RebuildCatalog => {
             let n = db.rebuild_catalog()?;
             println!("manifest rebuilt from {n} segment files");
         }
         AdminTask::Retention { days } => {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_micros() as i64;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_micros() as i64;
             let dropped = db.apply_retention(now, Some(days.saturating_mul(86_400_000_000)))?;
             println!("dropped {dropped} events older than {days} days");
         }

@@ -11,7 +11,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{open_store, CliResult};
 
 /// Imports `roster` (if given) then each activity file; returns the per-file summaries.
-pub fn run(data: &Path, roster: Option<&Path>, activity: &[PathBuf], max_errors: usize) -> CliResult<Vec<ImportSummary>> {
+pub fn run(
+    data: &Path,
+    roster: Option<&Path>,
+    activity: &[PathBuf],
+    max_errors: usize,
+) -> CliResult<Vec<ImportSummary>> {
     if roster.is_none() && activity.is_empty() {
         return Err("nothing to import: give --roster DIR and/or --activity FILE".into());
     }
@@ -20,7 +25,10 @@ pub fn run(data: &Path, roster: Option<&Path>, activity: &[PathBuf], max_errors:
         let summary = import_roster(db.as_ref(), dir)?;
         println!("roster {}: {summary}", dir.display());
     }
-    let opts = ImportOptions { max_listed_errors: max_errors, ..ImportOptions::default() };
+    let opts = ImportOptions {
+        max_listed_errors: max_errors,
+        ..ImportOptions::default()
+    };
     let mut summaries = Vec::new();
     for file in activity {
         let started = Instant::now();
@@ -30,7 +38,11 @@ pub fn run(data: &Path, roster: Option<&Path>, activity: &[PathBuf], max_errors:
                 bar.set_length(p.total_bytes.max(p.bytes_read));
                 bar.set_position(p.bytes_read);
                 let secs = started.elapsed().as_secs_f64().max(1e-9);
-                bar.set_message(format!("{} rows, {:.0} k rows/s", p.rows_read, p.rows_read as f64 / secs / 1e3));
+                bar.set_message(format!(
+                    "{} rows, {:.0} k rows/s",
+                    p.rows_read,
+                    p.rows_read as f64 / secs / 1e3
+                ));
             }
         };
         let summary = import_activity(db.as_ref(), file, &opts, &mut on_progress)?;
@@ -40,6 +52,10 @@ pub fn run(data: &Path, roster: Option<&Path>, activity: &[PathBuf], max_errors:
         let secs = started.elapsed().as_secs_f64();
         for e in &summary.errors {
             eprintln!("  rejected: {e}");
+        }
+        let unlisted = summary.rows_rejected.saturating_sub(summary.errors.len() as u64);
+        if unlisted > 0 {
+            eprintln!("  … and {unlisted} more rejected rows, counted but not listed (--max-errors lists more)");
         }
         println!(
             "{}: {summary} in {secs:.2}s ({:.2} M rows/s)",
@@ -61,6 +77,10 @@ fn progress_bar(file: &Path) -> Option<ProgressBar> {
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
-    bar.set_prefix(file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    bar.set_prefix(
+        file.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
     Some(bar)
 }

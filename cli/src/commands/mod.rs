@@ -1,7 +1,9 @@
 //! Dispatch of subcommands; one file per subcommand.
 
 mod admin;
+mod bench;
 mod demo;
+mod district;
 mod generate;
 mod import;
 mod shell;
@@ -22,13 +24,25 @@ pub fn run(cli: Cli) -> CliResult {
             generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ())
         }
         Command::Admin { data, task } => admin::run(&data, task),
-        Command::Shell { data, command, file, format, memory_limit, threads, timing } => {
+        Command::Bench { target } => bench::run(target),
+        Command::Shell {
+            data,
+            command,
+            file,
+            format,
+            memory_limit,
+            threads,
+            timing,
+        } => {
             let input = match (&command, &file) {
                 (Some(c), _) => shell::Input::Command(c),
                 (None, Some(f)) => shell::Input::File(f),
                 (None, None) => shell::Input::Stdin,
             };
-            let mut options = query::ExecOptions { memory_limit: memory_limit << 20, ..Default::default() };
+            let mut options = query::ExecOptions {
+                memory_limit: memory_limit << 20,
+                ..Default::default()
+            };
             if let Some(t) = threads {
                 options.threads = t.max(1);
             }
@@ -39,8 +53,19 @@ pub fn run(cli: Cli) -> CliResult {
 
 /// Opens an embedded store with the default options.
 pub fn open_store(data: &std::path::Path) -> CliResult<std::sync::Arc<engine::Db>> {
-    engine::Db::open(data, engine::DbOptions::default())
-        .map_err(|e| format!("cannot open data directory {}: {e}", data.display()).into())
+    engine::Db::open(data, engine::DbOptions::default()).map_err(|e| {
+        let text = e.to_string();
+        if text.contains("could not acquire lock") {
+            // An embedded store belongs to one process at a time.
+            format!(
+                "the store in {} is open in another engagedb process; stop it first",
+                data.display()
+            )
+            .into()
+        } else {
+            format!("cannot open data directory {}: {text}", data.display()).into()
+        }
+    })
 }
 
 /// Opens a store that must already exist (querying an empty, fresh directory is almost always a typo).

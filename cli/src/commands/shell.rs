@@ -29,9 +29,11 @@ pub fn run(data: &Path, input: Input<'_>, format: OutputFormat, options: ExecOpt
         Input::File(p) => std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
         Input::Stdin => {
             if std::io::stdin().is_terminal() {
-                return Err("give statements with -c SQL or -f FILE, or pipe them on standard input \
+                return Err(
+                    "give statements with -c SQL or -f FILE, or pipe them on standard input \
                             (the interactive shell comes with the server)"
-                    .into());
+                        .into(),
+                );
             }
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s)?;
@@ -96,10 +98,14 @@ pub fn print_result(
 /// An aligned table for humans: numbers right-aligned, NULL shown as `NULL`.
 pub fn render_table(r: &ResultSet) -> String {
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
     t.set_header(r.columns.iter().map(|c| c.name.clone()));
     for row in &r.rows {
-        t.add_row(row.iter().map(|v| if v.is_null() { "NULL".to_string() } else { v.to_string() }));
+        t.add_row(
+            row.iter()
+                .map(|v| if v.is_null() { "NULL".to_string() } else { v.to_string() }),
+        );
     }
     for (i, c) in r.columns.iter().enumerate() {
         if c.ty.is_numeric() && c.ty != query::DataType::Null {

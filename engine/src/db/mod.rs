@@ -257,27 +257,40 @@ impl Db {
     /// Every `signal_id` stored (in segments or buffered) in the partition starting at `partition_start`.
     /// Reads the buffered batches directly, so it costs no segment encoding.
     pub fn signal_ids_in_partition(&self, partition_start: i64) -> Result<HashSet<String>> {
+        let mut ids = HashSet::new();
+        self.for_each_signal_id_in_partition(partition_start, |id| {
+            ids.insert(id.to_string());
+        })?;
+        Ok(ids)
+    }
+
+    /// Calls `visit` with every `signal_id` stored (in segments or buffered) in the partition starting
+    /// at `partition_start`, without collecting them: a caller keeping its own compact set (the
+    /// importer's de-duplicator) pays no allocation per id. An id stored twice is visited twice.
+    pub fn for_each_signal_id_in_partition(&self, partition_start: i64, mut visit: impl FnMut(&str)) -> Result<()> {
         let end = self.options.granularity.end_of(partition_start);
         let (segments, buffered) = {
             let st = self.state.read().map_err(|_| lock_poisoned())?;
             (st.segments.clone(), st.memtable.batches().cloned().collect::<Vec<_>>())
         };
-        let mut ids = HashSet::new();
-        for seg in segments.iter().filter(|s| s.meta().partition_start == partition_start && s.meta().rows > 0) {
+        for seg in segments
+            .iter()
+            .filter(|s| s.meta().partition_start == partition_start && s.meta().rows > 0)
+        {
             let sid = seg.text_column(col::SIGNAL_ID)?;
-            ids.extend((0..seg.num_rows()).filter_map(|r| sid.value(r)).map(str::to_string));
+            (0..seg.num_rows()).filter_map(|r| sid.value(r)).for_each(&mut visit);
         }
         for batch in &buffered {
-            let sid = &batch.columns[col::SIGNAL_ID];
+            let ColumnData::Text(sid) = &batch.columns[col::SIGNAL_ID].data else {
+                continue;
+            };
             for (row, &t) in batch.times().iter().enumerate() {
                 if (partition_start..end).contains(&t) {
-                    if let crate::ValueRef::Text(v) = sid.get(row) {
-                        ids.insert(v.to_string());
-                    }
+                    visit(sid.get(row));
                 }
             }
         }
-        Ok(ids)
+        Ok(())
     }
 
     /// The current roster (empty if none was imported).

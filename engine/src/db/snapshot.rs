@@ -73,6 +73,17 @@ impl Snapshot {
         &self.assignments
     }
 
+    /// The roster, shared: the same `Arc` for every snapshot until the roster is replaced, so callers
+    /// can cache what they derive from it by pointer identity (holding the `Arc` keeps that valid).
+    pub fn roster_arc(&self) -> Arc<Roster> {
+        self.roster.clone()
+    }
+
+    /// The assignments, shared, with the same identity guarantee as [`Snapshot::roster_arc`].
+    pub fn assignments_arc(&self) -> Arc<Vec<Assignment>> {
+        self.assignments.clone()
+    }
+
     /// Total rows visible.
     pub fn rows(&self) -> u64 {
         self.segments

@@ -3,7 +3,7 @@
 
 use engine::{col, ValueRef};
 
-use super::reader::Fields;
+use super::fields::Fields;
 use super::timestamp::{parse_duration, parse_timestamp};
 
 /// The column layout of an activity file.
@@ -158,11 +158,11 @@ fn opt(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
 
-fn required<'a>(fields: &Fields<'a>, i: usize, name: &str) -> Result<&'a str, String> {
+fn required<'a>(fields: &Fields<'a, '_>, i: usize, name: &str) -> Result<&'a str, String> {
     opt(fields.get(i)).ok_or_else(|| format!("{name} is empty"))
 }
 
-fn opt_int(fields: &Fields<'_>, i: usize, name: &str) -> Result<Option<i64>, String> {
+fn opt_int(fields: &Fields<'_, '_>, i: usize, name: &str) -> Result<Option<i64>, String> {
     opt(fields.get(i))
         .map(|s| {
             s.parse::<i64>()
@@ -173,7 +173,7 @@ fn opt_int(fields: &Fields<'_>, i: usize, name: &str) -> Result<Option<i64>, Str
 
 impl<'a> ActivityRecord<'a> {
     /// Parses the fields of one row in `layout` (the caller checked the field count).
-    pub fn parse(fields: &Fields<'a>, layout: Layout) -> Result<ActivityRecord<'a>, String> {
+    pub fn parse(fields: &Fields<'a, '_>, layout: Layout) -> Result<ActivityRecord<'a>, String> {
         let p = layout.positions();
         let start_raw = required(fields, START_TIME, "StartTime")?;
         let start_time = parse_timestamp(start_raw).map_err(|e| format!("bad StartTime: {e}"))?;
@@ -265,7 +265,7 @@ impl<'a> ActivityRecord<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::reader::FieldSplitter;
+    use crate::activity::fields::FieldSplitter;
 
     /// Parses `line` and hands the record and its `events` row (school "school1") to `check`.
     fn parse_line<T>(line: &str, check: impl FnOnce(&ActivityRecord<'_>, &[ValueRef<'_>]) -> T) -> Result<T, String> {

@@ -5,19 +5,20 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
-
 use super::GenerateError;
 
-/// Bytes gathered in memory before they are handed to the file (or compressor).
+/// Bytes gathered in memory before they are handed to the file.
 const CHUNK: usize = 1 << 20;
 
 /// Appends one field, quoting it (and doubling inner quotes) only if needed.
 #[inline]
 pub fn push_field(buf: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    if bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+    // A fold without early exit: the compiler checks many bytes per step (fields are short).
+    let special = bytes
+        .iter()
+        .fold(false, |found, &b| found | matches!(b, b',' | b'"' | b'\r' | b'\n'));
+    if special {
         buf.push(b'"');
         for &b in bytes {
             if b == b'"' {
@@ -31,30 +32,20 @@ pub fn push_field(buf: &mut Vec<u8>, text: &str) {
     }
 }
 
-enum Sink {
-    Plain(BufWriter<File>),
-    Gzip(GzEncoder<BufWriter<File>>),
-}
-
-/// An output CSV file being written; rows are appended to [`CsvFile::line`] and closed with
-/// [`CsvFile::end_row`]. Dropping without [`CsvFile::finish`] may lose buffered rows.
+/// An output CSV file being written row by row with [`CsvFile::row`]. Dropping without [`CsvFile::finish`] may lose buffered rows.
 pub struct CsvFile {
     path: PathBuf,
-    sink: Sink,
+    sink: BufWriter<File>,
     buf: Vec<u8>,
     rows: u64,
 }
 
 impl CsvFile {
-    /// Creates (truncates) `path`; gzip-compresses the stream if `gzip` (fast level, for speed).
-    pub fn create(path: &Path, gzip: bool) -> Result<CsvFile, GenerateError> {
+    /// Creates (truncates) `path`. (Activity parts, the only gzip output, go through
+    /// `parallel_out::BlockFile`.)
+    pub fn create(path: &Path) -> Result<CsvFile, GenerateError> {
         let file = File::create(path).map_err(|e| GenerateError::io(path, e))?;
-        let inner = BufWriter::with_capacity(CHUNK, file);
-        let sink = if gzip {
-            Sink::Gzip(GzEncoder::new(inner, Compression::fast()))
-        } else {
-            Sink::Plain(inner)
-        };
+        let sink = BufWriter::with_capacity(CHUNK, file);
         Ok(CsvFile {
             path: path.to_path_buf(),
             sink,
@@ -63,15 +54,9 @@ impl CsvFile {
         })
     }
 
-    /// The buffer the current row is being written into.
-    #[inline]
-    pub fn line(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
-    }
-
     /// Ends the current row with `\n` and counts it.
     #[inline]
-    pub fn end_row(&mut self) -> Result<(), GenerateError> {
+    fn end_row(&mut self) -> Result<(), GenerateError> {
         self.buf.push(b'\n');
         self.rows += 1;
         if self.buf.len() >= CHUNK {
@@ -92,11 +77,9 @@ impl CsvFile {
     }
 
     fn flush_buf(&mut self) -> Result<(), GenerateError> {
-        let result = match &mut self.sink {
-            Sink::Plain(w) => w.write_all(&self.buf),
-            Sink::Gzip(w) => w.write_all(&self.buf),
-        };
-        result.map_err(|e| GenerateError::io(&self.path, e))?;
+        self.sink
+            .write_all(&self.buf)
+            .map_err(|e| GenerateError::io(&self.path, e))?;
         self.buf.clear();
         Ok(())
     }
@@ -105,11 +88,7 @@ impl CsvFile {
     pub fn finish(mut self) -> Result<(PathBuf, u64), GenerateError> {
         self.flush_buf()?;
         let path = self.path.clone();
-        let result = match self.sink {
-            Sink::Plain(mut w) => w.flush(),
-            Sink::Gzip(w) => w.finish().and_then(|mut inner| inner.flush()),
-        };
-        result.map_err(|e| GenerateError::io(&path, e))?;
+        self.sink.flush().map_err(|e| GenerateError::io(&path, e))?;
         Ok((path, self.rows))
     }
 }

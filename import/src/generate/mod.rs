@@ -10,6 +10,7 @@ mod csv_out;
 mod district;
 mod event;
 mod ids;
+mod parallel_out;
 mod profile;
 mod rng;
 mod roster_writer;
@@ -25,9 +26,9 @@ pub use roster_writer::{
 
 use activity_writer::RowRenderer;
 use calendar::{days_from_civil, is_valid_date, weekday};
-use csv_out::CsvFile;
 use district::District;
 use event::{Actor, ClassRef, Event};
+use parallel_out::BlockFile;
 use simulate::Simulation;
 
 /// What to generate. Build with [`GenerateOptions::new`] and adjust the public fields.
@@ -180,7 +181,8 @@ fn part_name(index: usize, gzip: bool) -> String {
 
 /// Generates the roster into `out_dir/roster/` and the activity into `out_dir/activity/part-NNNN.csv[.gz]`,
 /// overwriting files of the same names. Rows are in time order within each part, parts cover
-/// consecutive day ranges. Deterministic: the same options give byte-identical files.
+/// consecutive day ranges (a gzip part is a series of gzip members). Deterministic: the same options
+/// give byte-identical files, whatever the number of cores used to render them.
 pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError> {
     let start_day = opts.validate()?;
     let roster_dir = opts.out_dir.join("roster");
@@ -206,19 +208,19 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError
         opts.events_per_student_day,
     );
     let renderer = RowRenderer::new(&district, start_day, opts.days);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut events: Vec<Event> = Vec::new();
     let parts = opts.activity_files;
     for part in 0..parts {
         let first_day = (part as u64 * u64::from(opts.days) / parts as u64) as u32;
         let end_day = ((part as u64 + 1) * u64::from(opts.days) / parts as u64) as u32;
-        let mut file = CsvFile::create(&activity_dir.join(part_name(part, opts.gzip)), opts.gzip)?;
+        let mut file = BlockFile::create(&activity_dir.join(part_name(part, opts.gzip)), opts.gzip)?;
         for day in first_day..end_day {
             summary.duplicate_rows += sim.day(day, &mut events) as u64;
             for event in &events {
                 tally(&mut summary, event);
-                renderer.render(file.line(), event, sim.assignments());
-                file.end_row()?;
             }
+            file.write_events(&renderer, &events, sim.assignments(), threads)?;
         }
         let (path, rows) = file.finish()?;
         summary.activity_rows += rows;

@@ -67,7 +67,7 @@ pub fn write_roster(district: &District, dir: &Path) -> Result<Vec<PathBuf>, Gen
     let d = district;
     let mut files = Vec::new();
     let open = |name: &str, header: &[&str]| -> Result<CsvFile, GenerateError> {
-        let mut file = CsvFile::create(&dir.join(name), false)?;
+        let mut file = CsvFile::create(&dir.join(name))?;
         file.row(header)?;
         Ok(file)
     };

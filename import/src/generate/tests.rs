@@ -123,9 +123,10 @@ fn gzip_holds_the_same_rows_as_plain_output() {
     });
     let last = zipped.files.last().unwrap();
     assert!(last.to_string_lossy().ends_with("part-0000.csv.gz"));
+    // A gzip part is a series of members (one per rendered block), as `gzip -d` and `zcat` read.
     let mut text = Vec::new();
     std::io::Read::read_to_end(
-        &mut flate2::read::GzDecoder::new(std::fs::File::open(last).unwrap()),
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(last).unwrap()),
         &mut text,
     )
     .unwrap();

@@ -3,14 +3,16 @@
 //! and `count(DISTINCT …)` keeps a set of codes per group. Each worker aggregates its segments; the
 //! partial results are merged by key codes at the end.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use roaring::RoaringBitmap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::array::{Array, Batch, TextArray};
+use super::array::{Array, Batch, DictRef, TextArray};
 use super::chunk::Chunk;
 use super::eval::{eval, eval_mask, Datum};
-use super::keys::{Encoder, Interner, KeyCodes};
+use super::keys::{CodeCache, DictCodes, Encoder, Interner, KeyCodes};
 use super::memory::Reservation;
 use super::pipeline::Sink;
 use super::subquery::SubqueryResults;
@@ -36,35 +38,65 @@ impl Slots {
     }
 }
 
-/// The groups seen so far: key codes (plus a NULL mask) → slot.
+/// The groups seen so far: key codes (plus a NULL mask) stored flat, found through a hash table of
+/// slot numbers (no allocation per group).
 struct Groups {
     width: usize,
-    map: FxHashMap<Box<[u64]>, u32>,
+    table: hashbrown::HashTable<u32>,
     keys: Vec<u64>,
     count: u32,
-    /// Slots by dictionary id, for a single non-constant dictionary key: (dict pointer, length, constant
-    /// key codes) → slot per id (`u32::MAX` when not seen yet).
-    dict_slots: FxHashMap<(usize, usize, Box<[u64]>), Vec<u32>>,
+    /// For chunks where one key varies and the others are constant: the constant part of the key →
+    /// slots by the varying key's code, so most rows cost an array lookup instead of a hash.
+    single: FxHashMap<Box<[u64]>, SingleKeySlots>,
 }
+
+fn hash_key(key: &[u64]) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// Slots by the code of one varying key.
+#[derive(Default)]
+struct SingleKeySlots {
+    /// Slot by code for small codes (`u32::MAX`: not seen yet).
+    dense: Vec<u32>,
+    /// Slot by code for the others.
+    sparse: FxHashMap<u64, u32>,
+    /// Slot of the NULL key.
+    null: Option<u32>,
+}
+
+/// Codes below this get a dense slot table.
+const DENSE_CODES: u64 = 1 << 22;
 
 impl Groups {
     fn new(keys: usize) -> Groups {
         Groups {
             width: keys + 1,
-            map: FxHashMap::default(),
+            table: hashbrown::HashTable::new(),
             keys: Vec::new(),
             count: 0,
-            dict_slots: FxHashMap::default(),
+            single: FxHashMap::default(),
         }
     }
 
     fn slot(&mut self, key: &[u64]) -> u32 {
-        if let Some(&s) = self.map.get(key) {
+        let w = self.width;
+        let hash = hash_key(key);
+        let keys = &self.keys;
+        if let Some(&s) = self
+            .table
+            .find(hash, |&s| &keys[s as usize * w..(s as usize + 1) * w] == key)
+        {
             return s;
         }
         let s = self.count;
         self.keys.extend_from_slice(key);
-        self.map.insert(key.into(), s);
+        let keys = &self.keys;
+        self.table
+            .insert_unique(hash, s, |&t| hash_key(&keys[t as usize * w..(t as usize + 1) * w]));
         self.count += 1;
         s
     }
@@ -75,39 +107,122 @@ impl Groups {
     }
 }
 
-/// A set of value codes.
-#[derive(Default)]
-struct DistinctSet {
-    small: Vec<u64>,
-    big: Option<FxHashSet<u64>>,
+impl SingleKeySlots {
+    /// The slot of code `code` (or NULL) for varying key `j`; `key` holds the constant part.
+    #[inline]
+    fn get(&mut self, groups: &mut Groups, key: &mut [u64], j: usize, code: u64, null: bool) -> u32 {
+        let k = key.len() - 1;
+        if null {
+            if let Some(s) = self.null {
+                return s;
+            }
+            key[j] = 0;
+            key[k] |= 1 << j;
+            let s = groups.slot(key);
+            key[k] &= !(1 << j);
+            self.null = Some(s);
+            return s;
+        }
+        if code < DENSE_CODES {
+            let c = code as usize;
+            if c >= self.dense.len() {
+                self.dense.resize((c + 1).next_power_of_two(), u32::MAX);
+            }
+            if self.dense[c] == u32::MAX {
+                key[j] = code;
+                self.dense[c] = groups.slot(key);
+            }
+            return self.dense[c];
+        }
+        if let Some(&s) = self.sparse.get(&code) {
+            return s;
+        }
+        key[j] = code;
+        let s = groups.slot(key);
+        self.sparse.insert(code, s);
+        s
+    }
+}
+
+/// A set of value codes: a roaring bitmap for text codes (dense interner ids); for other values a few
+/// codes inline, growing into a hash set.
+enum DistinctSet {
+    Bitmap(RoaringBitmap),
+    Inline { len: u8, codes: [u64; 4] },
+    Hash(FxHashSet<u64>),
 }
 
 impl DistinctSet {
+    fn new(bitmap: bool) -> DistinctSet {
+        if bitmap {
+            DistinctSet::Bitmap(RoaringBitmap::new())
+        } else {
+            DistinctSet::Inline { len: 0, codes: [0; 4] }
+        }
+    }
+
     /// Inserts; returns whether the code was new.
     #[inline]
     fn insert(&mut self, code: u64) -> bool {
-        if let Some(b) = &mut self.big {
-            return b.insert(code);
+        match self {
+            DistinctSet::Bitmap(b) => b.insert(code as u32),
+            DistinctSet::Hash(h) => h.insert(code),
+            DistinctSet::Inline { len, codes } => {
+                let n = *len as usize;
+                if codes[..n].contains(&code) {
+                    return false;
+                }
+                if n < codes.len() {
+                    codes[n] = code;
+                    *len += 1;
+                } else {
+                    let mut h: FxHashSet<u64> = codes.iter().copied().collect();
+                    h.insert(code);
+                    *self = DistinctSet::Hash(h);
+                }
+                true
+            }
         }
-        if self.small.contains(&code) {
-            return false;
-        }
-        self.small.push(code);
-        if self.small.len() > 16 {
-            self.big = Some(self.small.drain(..).collect());
-        }
-        true
     }
 
     fn codes(&self) -> Vec<u64> {
-        match &self.big {
-            Some(b) => b.iter().copied().collect(),
-            None => self.small.clone(),
+        match self {
+            DistinctSet::Bitmap(b) => b.iter().map(u64::from).collect(),
+            DistinctSet::Hash(h) => h.iter().copied().collect(),
+            DistinctSet::Inline { len, codes } => codes[..*len as usize].to_vec(),
         }
     }
 
     fn len(&self) -> usize {
-        self.big.as_ref().map_or(self.small.len(), FxHashSet::len)
+        match self {
+            DistinctSet::Bitmap(b) => b.len() as usize,
+            DistinctSet::Hash(h) => h.len(),
+            DistinctSet::Inline { len, .. } => *len as usize,
+        }
+    }
+
+    /// Adds every code of `other`; returns how many were new.
+    fn union(&mut self, other: &DistinctSet) -> usize {
+        let before = self.len();
+        match (&mut *self, other) {
+            (DistinctSet::Bitmap(a), DistinctSet::Bitmap(b)) => *a |= b,
+            (a, DistinctSet::Inline { len, codes }) => {
+                for &c in &codes[..*len as usize] {
+                    a.insert(c);
+                }
+            }
+            (a, DistinctSet::Hash(h)) => {
+                for &c in h {
+                    a.insert(c);
+                }
+            }
+            (a, DistinctSet::Bitmap(b)) => {
+                for c in b {
+                    a.insert(c as u64);
+                }
+            }
+        }
+        self.len() - before
     }
 }
 
@@ -147,18 +262,45 @@ enum Acc {
     SumFloat(Vec<FloatSum>, Vec<bool>),
     AvgInt(Vec<i128>, Vec<i64>),
     AvgFloat(Vec<FloatSum>, Vec<i64>),
-    MinMaxInt { v: Vec<i64>, seen: Vec<bool>, max: bool },
-    MinMaxFloat { v: Vec<f64>, seen: Vec<bool>, max: bool },
-    MinMaxValue { v: Vec<Value>, max: bool },
-    Bool { v: Vec<Option<bool>>, and: bool },
-    Distinct { sets: Vec<DistinctSet>, stamp: Vec<u32>, chunk: u32, entries: usize },
+    MinMaxInt {
+        v: Vec<i64>,
+        seen: Vec<bool>,
+        max: bool,
+    },
+    MinMaxFloat {
+        v: Vec<f64>,
+        seen: Vec<bool>,
+        max: bool,
+    },
+    MinMaxValue {
+        v: Vec<Value>,
+        max: bool,
+    },
+    Bool {
+        v: Vec<Option<bool>>,
+        and: bool,
+    },
+    Distinct {
+        sets: Vec<DistinctSet>,
+        bitmap: bool,
+        stamp: Vec<u32>,
+        chunk: u32,
+        entries: usize,
+    },
 }
 
 impl Acc {
     fn new(call: &AggregateCall) -> Acc {
         let arg_ty = call.arg.as_ref().map_or(DataType::Int, ScalarExpr::data_type);
         if call.distinct {
-            return Acc::Distinct { sets: Vec::new(), stamp: Vec::new(), chunk: 0, entries: 0 };
+            let bitmap = matches!(arg_ty, DataType::Text | DataType::Interval);
+            return Acc::Distinct {
+                sets: Vec::new(),
+                bitmap,
+                stamp: Vec::new(),
+                chunk: 0,
+                entries: 0,
+            };
         }
         match call.func {
             AggFunc::CountStar | AggFunc::Count => Acc::Count(Vec::new()),
@@ -169,12 +311,23 @@ impl Acc {
             AggFunc::Min | AggFunc::Max => {
                 let max = call.func == AggFunc::Max;
                 match arg_ty {
-                    DataType::Int | DataType::Timestamp => Acc::MinMaxInt { v: Vec::new(), seen: Vec::new(), max },
-                    DataType::Double => Acc::MinMaxFloat { v: Vec::new(), seen: Vec::new(), max },
+                    DataType::Int | DataType::Timestamp => Acc::MinMaxInt {
+                        v: Vec::new(),
+                        seen: Vec::new(),
+                        max,
+                    },
+                    DataType::Double => Acc::MinMaxFloat {
+                        v: Vec::new(),
+                        seen: Vec::new(),
+                        max,
+                    },
                     _ => Acc::MinMaxValue { v: Vec::new(), max },
                 }
             }
-            AggFunc::BoolAnd | AggFunc::BoolOr => Acc::Bool { v: Vec::new(), and: call.func == AggFunc::BoolAnd },
+            AggFunc::BoolAnd | AggFunc::BoolOr => Acc::Bool {
+                v: Vec::new(),
+                and: call.func == AggFunc::BoolAnd,
+            },
         }
     }
 
@@ -207,8 +360,11 @@ impl Acc {
             }
             Acc::MinMaxValue { v, .. } => v.resize(n, Value::Null),
             Acc::Bool { v, .. } => v.resize(n, None),
-            Acc::Distinct { sets, stamp, .. } => {
-                sets.resize_with(n, DistinctSet::default);
+            Acc::Distinct {
+                sets, stamp, bitmap, ..
+            } => {
+                let bitmap = *bitmap;
+                sets.resize_with(n, || DistinctSet::new(bitmap));
                 stamp.resize(n, u32::MAX)
             }
         }
@@ -234,24 +390,48 @@ impl Acc {
         enc: &mut Encoder,
     ) -> Result<(), ExecError> {
         let keep = |i: usize| mask.is_none_or(|m| m[i]);
-        if let Acc::Distinct { sets, stamp, chunk, entries } = self {
+        if let Acc::Distinct {
+            sets,
+            stamp,
+            chunk,
+            entries,
+            ..
+        } = self
+        {
             let Some(arg) = arg else {
                 return Err(ExecError::Internal("DISTINCT aggregate without argument".into()));
             };
             *chunk = chunk.wrapping_add(1);
+            if let Datum::Array(a) = arg {
+                if let Array::Text(TextArray::Dict { ids, dict, valid }) = a.as_ref() {
+                    let codes = enc.dict_codes(dict)?;
+                    *entries += distinct_dict(sets, slots, ids, valid, mask, &codes);
+                    return Ok(());
+                }
+            }
             match enc.encode(arg)? {
                 KeyCodes::Const { null: true, .. } => {}
                 KeyCodes::Const { code, null: false } => {
-                    // One insert per group touched by the chunk.
+                    // One insert per group touched by the chunk: find the groups first (a pass over
+                    // small stamps), then insert.
+                    let mut touched = Vec::new();
+                    let mut last = u32::MAX;
                     for i in (0..n).filter(|&i| keep(i)) {
-                        let s = slots.get(i) as usize;
-                        if stamp[s] != *chunk {
-                            stamp[s] = *chunk;
-                            *entries += usize::from(sets[s].insert(code));
+                        let slot = slots.get(i);
+                        if slot == last {
+                            continue;
+                        }
+                        last = slot;
+                        if stamp[slot as usize] != *chunk {
+                            stamp[slot as usize] = *chunk;
+                            touched.push(slot);
                         }
                         if let Slots::One(_) = slots {
                             break;
                         }
+                    }
+                    for s in touched {
+                        *entries += usize::from(sets[s as usize].insert(code));
                     }
                 }
                 KeyCodes::Rows { codes, nulls } => {
@@ -275,9 +455,9 @@ impl Acc {
                         (0..n).filter(|&i| keep(i)).for_each(|i| c[slots.get(i) as usize] += 1)
                     }
                 }
-                Some(Datum::Array(a)) => {
-                    (0..n).filter(|&i| keep(i) && a.is_valid(i)).for_each(|i| c[slots.get(i) as usize] += 1)
-                }
+                Some(Datum::Array(a)) => (0..n)
+                    .filter(|&i| keep(i) && a.is_valid(i))
+                    .for_each(|i| c[slots.get(i) as usize] += 1),
             }
             return Ok(());
         }
@@ -360,10 +540,160 @@ impl Acc {
                     Some(cur) => cur || x[i],
                 });
             }),
-            (_, a) => return Err(ExecError::Internal(format!("aggregate state does not accept {}", a.data_type()))),
+            (_, a) => {
+                return Err(ExecError::Internal(format!(
+                    "aggregate state does not accept {}",
+                    a.data_type()
+                )))
+            }
         }
         Ok(())
     }
+}
+
+/// Aggregates that a whole segment answers from its metadata or dictionaries, without reading rows:
+/// `min`/`max` of `time`, and `count(DISTINCT text column)` (every dictionary entry occurs in the
+/// segment). Returns whether `acc` was updated.
+fn whole_segment_shortcut(
+    acc: &mut Acc,
+    call: &AggregateCall,
+    chunk: &Chunk<'_>,
+    slot: usize,
+    enc: &mut Encoder,
+) -> Result<bool, ExecError> {
+    let (Some(seg), None) = (chunk.full_segment(), &call.filter) else {
+        return Ok(false);
+    };
+    let Some(ScalarExpr::Column { index, .. }) = &call.arg else {
+        return Ok(false);
+    };
+    match acc {
+        Acc::MinMaxInt { v, seen, max } if *index == engine::col::TIME && seg.num_rows() > 0 => {
+            let m = seg.meta();
+            let x = if *max { m.max_time } else { m.min_time };
+            if !seen[slot] || (*max && x > v[slot]) || (!*max && x < v[slot]) {
+                v[slot] = x;
+                seen[slot] = true;
+            }
+            Ok(true)
+        }
+        Acc::Distinct { sets, entries, .. } if matches!(call.func, AggFunc::Count) => {
+            let Some(dict) = chunk.full_segment_dict(*index)? else {
+                return Ok(false);
+            };
+            let codes = enc.dict_codes(&dict)?;
+            let set = &mut sets[slot];
+            match set {
+                DistinctSet::Bitmap(b) => {
+                    let before = b.len();
+                    *b |= codes.all();
+                    *entries += (b.len() - before) as usize;
+                }
+                _ => return Ok(false),
+            }
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// DISTINCT over a dictionary-encoded argument: the distinct (group, dictionary id) pairs of the chunk
+/// are found with a bitset over ids (no hashing), then each group's new codes are added in ascending
+/// order, in bulk. Returns the number of new codes.
+fn distinct_dict(
+    sets: &mut [DistinctSet],
+    slots: &Slots,
+    ids: &[u32],
+    valid: &Option<Vec<bool>>,
+    mask: Option<&[bool]>,
+    codes: &DictCodes,
+) -> usize {
+    let n = ids.len();
+    let dict_len = codes.codes.len();
+    let keep = |i: usize| mask.is_none_or(|m| m[i]) && valid.as_ref().is_none_or(|v| v[i]);
+    // Local numbering of the groups the chunk touches.
+    let mut groups: Vec<u32> = Vec::new();
+    let local: Vec<u32> = match slots {
+        Slots::One(s) => {
+            groups.push(*s);
+            Vec::new()
+        }
+        Slots::Rows(v) => {
+            let mut local_of = vec![u32::MAX; sets.len()];
+            v.iter()
+                .map(|&s| {
+                    let l = &mut local_of[s as usize];
+                    if *l == u32::MAX {
+                        *l = groups.len() as u32;
+                        groups.push(s);
+                    }
+                    *l
+                })
+                .collect()
+        }
+    };
+    let words = dict_len.div_ceil(64);
+    let mut added = 0;
+    if groups.len().saturating_mul(words) > (16 << 20) {
+        // Too many groups for a bitset each: insert per row.
+        for i in (0..n).filter(|&i| keep(i)) {
+            added += usize::from(sets[slots.get(i) as usize].insert(codes.codes[ids[i] as usize] as u64));
+        }
+        return added;
+    }
+    let mut bits = vec![0u64; groups.len() * words];
+    let mut counts = vec![0usize; groups.len()];
+    for i in (0..n).filter(|&i| keep(i)) {
+        let l = if local.is_empty() { 0 } else { local[i] as usize };
+        let id = ids[i] as usize;
+        let (w, b) = (l * words + id / 64, 1u64 << (id % 64));
+        if bits[w] & b == 0 {
+            bits[w] |= b;
+            counts[l] += 1;
+        }
+    }
+    let mut found: Vec<u32> = Vec::new();
+    for (l, &g) in groups.iter().enumerate() {
+        if counts[l] == 0 {
+            continue;
+        }
+        let group_bits = &bits[l * words..(l + 1) * words];
+        found.clear();
+        if counts[l] * 16 > dict_len {
+            // Dense: walk the dictionary in code order.
+            for &id in codes.by_code() {
+                if group_bits[id as usize / 64] & (1 << (id % 64)) != 0 {
+                    found.push(codes.codes[id as usize]);
+                }
+            }
+        } else {
+            for (w, &word) in group_bits.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    found.push(codes.codes[w * 64 + word.trailing_zeros() as usize]);
+                    word &= word - 1;
+                }
+            }
+            found.sort_unstable();
+        }
+        let set = &mut sets[g as usize];
+        if let DistinctSet::Bitmap(b) = set {
+            // Codes of distinct ids are distinct and now ascending: one bulk union.
+            let before = b.len();
+            match RoaringBitmap::from_sorted_iter(found.iter().copied()) {
+                Ok(chunk_set) => *b |= chunk_set,
+                Err(_) => found.iter().for_each(|&c| {
+                    b.insert(c);
+                }),
+            }
+            added += (b.len() - before) as usize;
+        } else {
+            for &c in &found {
+                added += usize::from(set.insert(c as u64));
+            }
+        }
+    }
+    added
 }
 
 /// Merges `other`'s state for its group `from` into `acc`'s group `to`.
@@ -401,10 +731,12 @@ fn merge_acc(acc: &mut Acc, to: usize, other: &mut Acc, from: usize) -> Result<(
         }
         (Acc::MinMaxValue { v: a, max }, Acc::MinMaxValue { v: b, .. }) => {
             let x = std::mem::replace(&mut b[from], Value::Null);
-            if !x.is_null() && (a[to].is_null() || {
-                let o = x.total_cmp(&a[to]);
-                (*max && o.is_gt()) || (!*max && o.is_lt())
-            }) {
+            if !x.is_null()
+                && (a[to].is_null() || {
+                    let o = x.total_cmp(&a[to]);
+                    (*max && o.is_gt()) || (!*max && o.is_lt())
+                })
+            {
                 a[to] = x;
             }
         }
@@ -415,10 +747,13 @@ fn merge_acc(acc: &mut Acc, to: usize, other: &mut Acc, from: usize) -> Result<(
                 (Some(x), Some(y)) => Some(if *and { x && y } else { x || y }),
             }
         }
-        (Acc::Distinct { sets: a, entries: ea, .. }, Acc::Distinct { sets: b, .. }) => {
-            for code in b[from].codes() {
-                *ea += usize::from(a[to].insert(code));
-            }
+        (
+            Acc::Distinct {
+                sets: a, entries: ea, ..
+            },
+            Acc::Distinct { sets: b, .. },
+        ) => {
+            *ea += a[to].union(&b[from]);
         }
         _ => return Err(ExecError::Internal("merging different aggregate states".into())),
     }
@@ -431,27 +766,27 @@ pub struct AggregateSink<'p> {
     aggs: &'p [AggregateCall],
     sq: &'p SubqueryResults,
     encoder: Encoder,
-    interner: Arc<Mutex<Interner>>,
+    cache: Arc<CodeCache>,
     groups: Groups,
     accs: Vec<Acc>,
     memory: Reservation,
 }
 
 impl<'p> AggregateSink<'p> {
-    /// A sink grouping by `keys` and computing `aggs`, interning through `interner`.
+    /// A sink grouping by `keys` and computing `aggs`, with codes from `cache`.
     pub fn new(
         keys: &'p [ScalarExpr],
         aggs: &'p [AggregateCall],
         sq: &'p SubqueryResults,
-        interner: Arc<Mutex<Interner>>,
+        cache: Arc<CodeCache>,
         memory: Reservation,
     ) -> AggregateSink<'p> {
         AggregateSink {
             keys,
             aggs,
             sq,
-            encoder: Encoder::new(interner.clone()),
-            interner,
+            encoder: Encoder::new(cache.clone()),
+            cache,
             groups: Groups::new(keys.len()),
             accs: aggs.iter().map(Acc::new).collect(),
             memory,
@@ -473,13 +808,12 @@ impl<'p> AggregateSink<'p> {
             return Ok(Slots::One(self.groups.slot(&key)));
         }
         if let [j] = varying.as_slice() {
-            if let Datum::Array(a) = &datums[*j] {
-                if let Array::Text(TextArray::Dict { ids, dict, valid, .. }) = a.as_ref() {
-                    return self.dict_slots(*j, &key, ids, dict, valid);
-                }
-            }
+            return self.single_key_slots(*j, key, &datums[*j], n);
         }
-        let codes: Vec<KeyCodes> = varying.iter().map(|&j| self.encoder.encode(&datums[j])).collect::<Result<_, _>>()?;
+        let codes: Vec<KeyCodes> = varying
+            .iter()
+            .map(|&j| self.encoder.encode(&datums[j]))
+            .collect::<Result<_, _>>()?;
         let const_mask = key[k];
         let mut slots = Vec::with_capacity(n);
         for i in 0..n {
@@ -497,42 +831,129 @@ impl<'p> AggregateSink<'p> {
         Ok(Slots::Rows(slots))
     }
 
-    /// Slots for a single varying dictionary-encoded key: one group lookup per distinct id.
-    fn dict_slots(
-        &mut self,
-        j: usize,
-        key: &[u64],
-        ids: &[u32],
-        dict: &[String],
-        valid: &Option<Vec<bool>>,
-    ) -> Result<Slots, ExecError> {
+    /// Slots when only key `j` varies over the chunk: a dense table by code, filled once per value.
+    fn single_key_slots(&mut self, j: usize, mut key: Vec<u64>, d: &Datum<'_>, n: usize) -> Result<Slots, ExecError> {
         let k = key.len() - 1;
-        let cache_key = (dict.as_ptr() as usize, dict.len(), Box::<[u64]>::from(key));
-        let mut cache = self.groups.dict_slots.remove(&cache_key).unwrap_or_else(|| vec![u32::MAX; dict.len()]);
-        let codes = self.encoder.dict_codes(dict, ids)?.to_vec();
-        let mut buf = key.to_vec();
-        let mut null_slot = None;
-        let mut slots = Vec::with_capacity(ids.len());
+        let prefix: Box<[u64]> = key.clone().into();
+        let mut table = self.groups.single.remove(&prefix).unwrap_or_default();
+        let mut slots = Vec::with_capacity(n);
+        let dict = match d {
+            Datum::Array(a) => match a.as_ref() {
+                Array::Text(TextArray::Dict { ids, dict, valid }) => Some((ids, dict, valid)),
+                _ => None,
+            },
+            Datum::Scalar(_) => None,
+        };
+        if let Some((ids, dict, valid)) = dict {
+            let codes = self.encoder.dict_codes(dict)?;
+            if ids.len() * 4 >= dict.len() {
+                // Many rows per entry: remember each entry's slot for the chunk (one lookup per row).
+                let mut by_id = vec![u32::MAX; dict.len()];
+                let mut null_slot = u32::MAX;
+                for (i, &id) in ids.iter().enumerate() {
+                    let null = valid.as_ref().is_some_and(|v| !v[i]);
+                    let cached = if null { &mut null_slot } else { &mut by_id[id as usize] };
+                    if *cached == u32::MAX {
+                        let code = if null { 0 } else { codes.codes[id as usize] as u64 };
+                        *cached = table.get(&mut self.groups, &mut key, j, code, null);
+                    }
+                    slots.push(*cached);
+                }
+            } else {
+                for (i, &id) in ids.iter().enumerate() {
+                    let null = valid.as_ref().is_some_and(|v| !v[i]);
+                    let code = if null { 0 } else { codes.codes[id as usize] as u64 };
+                    slots.push(table.get(&mut self.groups, &mut key, j, code, null));
+                }
+            }
+        } else {
+            let codes = self.encoder.encode(d)?;
+            for i in 0..n {
+                let (code, null) = codes.get(i);
+                slots.push(table.get(&mut self.groups, &mut key, j, code, null));
+            }
+        }
+        debug_assert_eq!(key[k] & (1 << j), 0);
+        self.groups.single.insert(prefix, table);
+        Ok(Slots::Rows(slots))
+    }
+
+    /// Grouping by one dictionary-encoded key with only `count(*)` and `count(DISTINCT constant)`:
+    /// count rows per dictionary id first (a sequential pass), then touch each group once per id
+    /// instead of once per row. Returns whether the chunk was handled this way.
+    fn preaggregate_by_id(&mut self, chunk: &Chunk<'_>, datums: &[Datum<'_>], n: usize) -> Result<bool, ExecError> {
+        let mut varying = datums.iter().enumerate().filter(|(_, d)| matches!(d, Datum::Array(_)));
+        let (Some((j, Datum::Array(a))), None) = (varying.next(), varying.next()) else {
+            return Ok(false);
+        };
+        let Array::Text(TextArray::Dict { ids, dict, valid }) = a.as_ref() else {
+            return Ok(false);
+        };
+        if n * 2 < dict.len() || self.aggs.iter().any(|c| c.filter.is_some()) {
+            return Ok(false);
+        }
+        // Each aggregate: None for count(*), Some(code or NULL) for count(DISTINCT constant).
+        let mut plan: Vec<Option<Option<u64>>> = Vec::with_capacity(self.aggs.len());
+        for call in self.aggs {
+            match (call.func, call.distinct, &call.arg) {
+                (AggFunc::CountStar, false, None) => plan.push(None),
+                (AggFunc::Count, true, Some(arg)) => match eval(arg, chunk, self.sq)? {
+                    Datum::Scalar(Value::Null) => plan.push(Some(None)),
+                    Datum::Scalar(v) => plan.push(Some(Some(self.encoder.value_code(&v)?))),
+                    Datum::Array(_) => return Ok(false),
+                },
+                _ => return Ok(false),
+            }
+        }
+        let k = datums.len();
+        let mut key = vec![0u64; k + 1];
+        for (i, d) in datums.iter().enumerate() {
+            match d {
+                Datum::Scalar(Value::Null) => key[k] |= 1 << i,
+                Datum::Scalar(v) => key[i] = self.encoder.value_code(v)?,
+                Datum::Array(_) => {}
+            }
+        }
+        let mut counts = vec![0u32; dict.len()];
+        let mut nulls = 0u32;
         for (i, &id) in ids.iter().enumerate() {
             if valid.as_ref().is_some_and(|v| !v[i]) {
-                let s = *null_slot.get_or_insert_with(|| {
-                    buf[j] = 0;
-                    buf[k] = key[k] | (1 << j);
-                    self.groups.slot(&buf)
-                });
-                slots.push(s);
-                continue;
+                nulls += 1;
+            } else {
+                counts[id as usize] += 1;
             }
-            let c = &mut cache[id as usize];
-            if *c == u32::MAX {
-                buf[j] = codes[id as usize];
-                buf[k] = key[k];
-                *c = self.groups.slot(&buf);
-            }
-            slots.push(*c);
         }
-        self.groups.dict_slots.insert(cache_key, cache);
-        Ok(Slots::Rows(slots))
+        let codes = self.encoder.dict_codes(dict)?;
+        let prefix: Box<[u64]> = key.clone().into();
+        let mut table = self.groups.single.remove(&prefix).unwrap_or_default();
+        let mut touched: Vec<(u32, u32)> = Vec::new();
+        for (id, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                touched.push((
+                    table.get(&mut self.groups, &mut key, j, codes.codes[id] as u64, false),
+                    c,
+                ));
+            }
+        }
+        if nulls > 0 {
+            touched.push((table.get(&mut self.groups, &mut key, j, 0, true), nulls));
+        }
+        self.groups.single.insert(prefix, table);
+        let groups = self.groups.count as usize;
+        for (acc, how) in self.accs.iter_mut().zip(plan) {
+            acc.resize(groups);
+            match (acc, how) {
+                (Acc::Count(c), None) => touched.iter().for_each(|&(s, n)| c[s as usize] += n as i64),
+                (Acc::Distinct { .. }, Some(None)) => {}
+                (Acc::Distinct { sets, entries, .. }, Some(Some(code))) => {
+                    for &(s, _) in &touched {
+                        *entries += usize::from(sets[s as usize].insert(code));
+                    }
+                }
+                _ => return Err(ExecError::Internal("pre-aggregation of an unexpected aggregate".into())),
+            }
+        }
+        Ok(true)
     }
 
     fn heap_bytes(&self) -> usize {
@@ -541,7 +962,13 @@ impl<'p> AggregateSink<'p> {
     }
 
     /// The result: one row per group (one row in all for an aggregate without keys, even over no rows).
-    pub fn finish(mut self) -> Result<Batch, ExecError> {
+    pub fn finish(self) -> Result<Batch, ExecError> {
+        self.finish_needed(None)
+    }
+
+    /// Like [`AggregateSink::finish`], but output columns `needed` marks false are left as NULL
+    /// placeholders (nobody reads them: group keys are not decoded, aggregates not finalized).
+    pub fn finish_needed(mut self, needed: Option<&[bool]>) -> Result<Batch, ExecError> {
         if self.keys.is_empty() && self.groups.count == 0 {
             self.groups.slot(&[0]);
         }
@@ -549,20 +976,61 @@ impl<'p> AggregateSink<'p> {
         for a in &mut self.accs {
             a.resize(n);
         }
-        let interner = self.interner.lock().map_err(|_| ExecError::Internal("interner lock poisoned".into()))?;
+        let wanted = |c: usize| needed.is_none_or(|m| m.get(c).copied().unwrap_or(true));
+        let interner = self.cache.interner()?;
         let mut columns = Vec::with_capacity(self.keys.len() + self.aggs.len());
         let k = self.keys.len();
         for (j, key) in self.keys.iter().enumerate() {
+            if !wanted(j) {
+                columns.push(Array::Null(n));
+                continue;
+            }
             let ty = key.data_type();
+            let is_null = |s: u32| self.groups.key(s)[k] & (1 << j) != 0;
+            if ty == DataType::Text {
+                // Text keys come out dictionary-encoded: one string per distinct code.
+                let mut index: FxHashMap<u64, u32> = FxHashMap::default();
+                let mut dict: Vec<String> = Vec::new();
+                let mut ids = Vec::with_capacity(n);
+                let mut valid = Vec::with_capacity(n);
+                for s in 0..n as u32 {
+                    if is_null(s) {
+                        ids.push(0);
+                        valid.push(false);
+                        continue;
+                    }
+                    let code = self.groups.key(s)[j];
+                    let id = *index.entry(code).or_insert_with(|| {
+                        dict.push(interner.text_of(code).to_string());
+                        dict.len() as u32 - 1
+                    });
+                    ids.push(id);
+                    valid.push(true);
+                }
+                let valid = if valid.iter().all(|&v| v) { None } else { Some(valid) };
+                columns.push(Array::Text(TextArray::Dict {
+                    ids,
+                    dict: DictRef::shared(dict.into(), false, None),
+                    valid,
+                }));
+                continue;
+            }
             let vals: Vec<Value> = (0..n as u32)
                 .map(|s| {
-                    let kv = self.groups.key(s);
-                    if kv[k] & (1 << j) != 0 { Value::Null } else { interner.decode(ty, kv[j]) }
+                    if is_null(s) {
+                        Value::Null
+                    } else {
+                        interner.decode(ty, self.groups.key(s)[j])
+                    }
                 })
                 .collect();
             columns.push(Array::from_values(ty, &vals));
         }
-        for (call, acc) in self.aggs.iter().zip(&self.accs) {
+        for (a, (call, acc)) in self.aggs.iter().zip(&self.accs).enumerate() {
+            if !wanted(k + a) {
+                columns.push(Array::Null(n));
+                continue;
+            }
             let arg_ty = call.arg.as_ref().map_or(DataType::Int, ScalarExpr::data_type);
             let mut vals = Vec::with_capacity(n);
             for s in 0..n {
@@ -574,16 +1042,44 @@ impl<'p> AggregateSink<'p> {
     }
 }
 
-fn finish_value(call: &AggregateCall, arg_ty: DataType, acc: &Acc, s: usize, interner: &Interner) -> Result<Value, ExecError> {
+fn finish_value(
+    call: &AggregateCall,
+    arg_ty: DataType,
+    acc: &Acc,
+    s: usize,
+    interner: &Interner,
+) -> Result<Value, ExecError> {
     let range = || ExecError::Invalid(format!("{} out of range for BIGINT", call.func.name()));
     Ok(match acc {
         Acc::Count(c) => Value::Int(c[s]),
         Acc::SumInt(v, seen) => {
-            if seen[s] { Value::Int(i64::try_from(v[s]).map_err(|_| range())?) } else { Value::Null }
+            if seen[s] {
+                Value::Int(i64::try_from(v[s]).map_err(|_| range())?)
+            } else {
+                Value::Null
+            }
         }
-        Acc::SumFloat(v, seen) => if seen[s] { Value::Double(v[s].value()) } else { Value::Null },
-        Acc::AvgInt(v, c) => if c[s] > 0 { Value::Double(v[s] as f64 / c[s] as f64) } else { Value::Null },
-        Acc::AvgFloat(v, c) => if c[s] > 0 { Value::Double(v[s].value() / c[s] as f64) } else { Value::Null },
+        Acc::SumFloat(v, seen) => {
+            if seen[s] {
+                Value::Double(v[s].value())
+            } else {
+                Value::Null
+            }
+        }
+        Acc::AvgInt(v, c) => {
+            if c[s] > 0 {
+                Value::Double(v[s] as f64 / c[s] as f64)
+            } else {
+                Value::Null
+            }
+        }
+        Acc::AvgFloat(v, c) => {
+            if c[s] > 0 {
+                Value::Double(v[s].value() / c[s] as f64)
+            } else {
+                Value::Null
+            }
+        }
         Acc::MinMaxInt { v, seen, .. } => {
             if !seen[s] {
                 Value::Null
@@ -593,7 +1089,13 @@ fn finish_value(call: &AggregateCall, arg_ty: DataType, acc: &Acc, s: usize, int
                 Value::Int(v[s])
             }
         }
-        Acc::MinMaxFloat { v, seen, .. } => if seen[s] { Value::Double(v[s]) } else { Value::Null },
+        Acc::MinMaxFloat { v, seen, .. } => {
+            if seen[s] {
+                Value::Double(v[s])
+            } else {
+                Value::Null
+            }
+        }
         Acc::MinMaxValue { v, .. } => v[s].clone(),
         Acc::Bool { v, .. } => v[s].map_or(Value::Null, Value::Bool),
         Acc::Distinct { sets, .. } => {
@@ -618,7 +1120,10 @@ fn distinct_aggregate(func: AggFunc, arg_ty: DataType, values: Vec<Value>) -> Re
         AggFunc::Sum | AggFunc::Avg => {
             let n = values.len() as f64;
             if arg_ty == DataType::Int {
-                let total: i128 = values.iter().map(|v| if let Value::Int(i) = v { *i as i128 } else { 0 }).sum();
+                let total: i128 = values
+                    .iter()
+                    .map(|v| if let Value::Int(i) = v { *i as i128 } else { 0 })
+                    .sum();
                 if func == AggFunc::Sum {
                     Value::Int(i64::try_from(total).map_err(|_| ())?)
                 } else {
@@ -631,7 +1136,11 @@ fn distinct_aggregate(func: AggFunc, arg_ty: DataType, values: Vec<Value>) -> Re
                         s.add(*d);
                     }
                 }
-                if func == AggFunc::Sum { Value::Double(s.value()) } else { Value::Double(s.value() / n) }
+                if func == AggFunc::Sum {
+                    Value::Double(s.value())
+                } else {
+                    Value::Double(s.value() / n)
+                }
             }
         }
         AggFunc::Min => values.into_iter().min_by(|a, b| a.total_cmp(b)).unwrap_or(Value::Null),
@@ -648,11 +1157,24 @@ impl Sink for AggregateSink<'_> {
         if n == 0 {
             return Ok(());
         }
-        let datums: Vec<Datum<'_>> = self.keys.iter().map(|k| eval(k, &chunk, self.sq)).collect::<Result<_, _>>()?;
+        let datums: Vec<Datum<'_>> = self
+            .keys
+            .iter()
+            .map(|k| eval(k, &chunk, self.sq))
+            .collect::<Result<_, _>>()?;
+        if self.preaggregate_by_id(&chunk, &datums, n)? {
+            let bytes = self.heap_bytes();
+            return self.memory.resize(bytes);
+        }
         let slots = self.assign_slots(&datums, n)?;
         let groups = self.groups.count as usize;
         for (acc, call) in self.accs.iter_mut().zip(self.aggs) {
             acc.resize(groups);
+            if let Slots::One(slot) = slots {
+                if whole_segment_shortcut(acc, call, &chunk, slot as usize, &mut self.encoder)? {
+                    continue;
+                }
+            }
             let mask = match &call.filter {
                 Some(f) => Some(eval_mask(f, &chunk, self.sq)?),
                 None => None,
@@ -673,7 +1195,9 @@ impl Sink for AggregateSink<'_> {
         for a in &mut other.accs {
             a.resize(n_other);
         }
-        let map: Vec<u32> = (0..n_other as u32).map(|s| self.groups.slot(other.groups.key(s))).collect();
+        let map: Vec<u32> = (0..n_other as u32)
+            .map(|s| self.groups.slot(other.groups.key(s)))
+            .collect();
         let n = self.groups.count as usize;
         for (a, b) in self.accs.iter_mut().zip(other.accs.iter_mut()) {
             a.resize(n);

@@ -16,18 +16,79 @@ pub fn is_valid(v: &Validity, i: usize) -> bool {
     v.as_ref().is_none_or(|v| v[i])
 }
 
+/// A dictionary of text values: borrowed from a segment, or shared (roster tables, join outputs).
+#[derive(Debug, Clone)]
+pub struct DictRef<'a> {
+    strings: DictStrings<'a>,
+    /// Whether the entries are strictly ascending (segment dictionaries are), so id order is string order.
+    pub sorted: bool,
+    /// A stable identity of the dictionary's content across queries (a persisted segment's column, a
+    /// cached roster column), under which codes for grouping are cached; `None` for transient ones.
+    pub id: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+enum DictStrings<'a> {
+    Borrowed(&'a [String]),
+    Shared(Arc<[String]>),
+}
+
+impl<'a> DictRef<'a> {
+    /// A dictionary borrowed from storage that outlives the query step.
+    pub fn borrowed(strings: &'a [String], sorted: bool, id: Option<u64>) -> DictRef<'a> {
+        DictRef {
+            strings: DictStrings::Borrowed(strings),
+            sorted,
+            id,
+        }
+    }
+
+    /// A dictionary owned by the arrays that use it.
+    pub fn shared(strings: Arc<[String]>, sorted: bool, id: Option<u64>) -> DictRef<'static> {
+        DictRef {
+            strings: DictStrings::Shared(strings),
+            sorted,
+            id,
+        }
+    }
+
+    /// The same dictionary with a `'static` lifetime, if it is shared (not borrowed from a segment).
+    pub fn as_shared(&self) -> Option<DictRef<'static>> {
+        match &self.strings {
+            DictStrings::Shared(s) => Some(DictRef {
+                strings: DictStrings::Shared(s.clone()),
+                sorted: self.sorted,
+                id: self.id,
+            }),
+            DictStrings::Borrowed(_) => None,
+        }
+    }
+
+    /// Identity of the entries in memory (for per-query caches).
+    pub fn addr(&self) -> (usize, usize) {
+        (self.as_ptr() as usize, self.len())
+    }
+}
+
+impl std::ops::Deref for DictRef<'_> {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        match &self.strings {
+            DictStrings::Borrowed(s) => s,
+            DictStrings::Shared(s) => s,
+        }
+    }
+}
+
 /// Text values of a column.
 #[derive(Debug, Clone)]
 pub enum TextArray<'a> {
-    /// Row `i` is `dict[ids[i]]`; `sorted` says the dictionary is strictly ascending (segment dictionaries
-    /// are), so id order is string order.
+    /// Row `i` is `dict[ids[i]]`.
     Dict {
         /// Dictionary ids per row (0 for NULL rows).
         ids: Vec<u32>,
         /// The dictionary.
-        dict: &'a [String],
-        /// Whether `dict` is strictly ascending.
-        sorted: bool,
+        dict: DictRef<'a>,
         /// NULL rows.
         valid: Validity,
     },
@@ -128,9 +189,11 @@ impl<'a> Array<'a> {
     #[inline]
     pub fn is_valid(&self, i: usize) -> bool {
         match self {
-            Array::Bool(_, v) | Array::Int(_, v) | Array::Double(_, v) | Array::Timestamp(_, v) | Array::Interval(_, v) => {
-                is_valid(v, i)
-            }
+            Array::Bool(_, v)
+            | Array::Int(_, v)
+            | Array::Double(_, v)
+            | Array::Timestamp(_, v)
+            | Array::Interval(_, v) => is_valid(v, i),
             Array::Text(t) => is_valid(t.validity(), i),
             Array::Null(_) => false,
         }
@@ -163,12 +226,27 @@ impl<'a> Array<'a> {
             (DataType::Timestamp, v) => {
                 Array::Timestamp(vec![if let Value::Timestamp(t) = v { *t } else { 0 }; len], valid)
             }
-            (DataType::Interval, v) => {
-                Array::Interval(vec![if let Value::Interval(i) = v { *i } else { Interval::default() }; len], valid)
-            }
+            (DataType::Interval, v) => Array::Interval(
+                vec![
+                    if let Value::Interval(i) = v {
+                        *i
+                    } else {
+                        Interval::default()
+                    };
+                    len
+                ],
+                valid,
+            ),
             (DataType::Text, v) => {
-                let s: Arc<str> = if let Value::Text(s) = v { Arc::from(s.as_str()) } else { Arc::from("") };
-                Array::Text(TextArray::Plain { values: vec![s; len], valid })
+                let s: Arc<str> = if let Value::Text(s) = v {
+                    Arc::from(s.as_str())
+                } else {
+                    Arc::from("")
+                };
+                Array::Text(TextArray::Plain {
+                    values: vec![s; len],
+                    valid,
+                })
             }
             (DataType::Null, _) => Array::Null(len),
         }
@@ -179,11 +257,15 @@ impl<'a> Array<'a> {
         let valid: Vec<bool> = values.iter().map(|v| !v.is_null()).collect();
         let validity = if valid.iter().all(|&b| b) { None } else { Some(valid) };
         match ty {
-            DataType::Bool => {
-                Array::Bool(values.iter().map(|v| matches!(v, Value::Bool(true))).collect(), validity)
-            }
+            DataType::Bool => Array::Bool(
+                values.iter().map(|v| matches!(v, Value::Bool(true))).collect(),
+                validity,
+            ),
             DataType::Int => Array::Int(
-                values.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).collect(),
+                values
+                    .iter()
+                    .map(|v| if let Value::Int(i) = v { *i } else { 0 })
+                    .collect(),
                 validity,
             ),
             DataType::Double => Array::Double(
@@ -198,11 +280,23 @@ impl<'a> Array<'a> {
                 validity,
             ),
             DataType::Timestamp => Array::Timestamp(
-                values.iter().map(|v| if let Value::Timestamp(t) = v { *t } else { 0 }).collect(),
+                values
+                    .iter()
+                    .map(|v| if let Value::Timestamp(t) = v { *t } else { 0 })
+                    .collect(),
                 validity,
             ),
             DataType::Interval => Array::Interval(
-                values.iter().map(|v| if let Value::Interval(i) = v { *i } else { Interval::default() }).collect(),
+                values
+                    .iter()
+                    .map(|v| {
+                        if let Value::Interval(i) = v {
+                            *i
+                        } else {
+                            Interval::default()
+                        }
+                    })
+                    .collect(),
                 validity,
             ),
             DataType::Text => {
@@ -210,7 +304,13 @@ impl<'a> Array<'a> {
                 Array::Text(TextArray::Plain {
                     values: values
                         .iter()
-                        .map(|v| if let Value::Text(s) = v { Arc::from(s.as_str()) } else { empty.clone() })
+                        .map(|v| {
+                            if let Value::Text(s) = v {
+                                Arc::from(s.as_str())
+                            } else {
+                                empty.clone()
+                            }
+                        })
                         .collect(),
                     valid: validity,
                 })
@@ -223,7 +323,11 @@ impl<'a> Array<'a> {
     pub fn take_opt(&self, rows: &[Option<u32>]) -> Array<'a> {
         let valid = |v: &Validity| -> Validity {
             let any_null = rows.iter().any(|r| r.is_none_or(|r| !is_valid(v, r as usize)));
-            any_null.then(|| rows.iter().map(|r| r.is_some_and(|r| is_valid(v, r as usize))).collect())
+            any_null.then(|| {
+                rows.iter()
+                    .map(|r| r.is_some_and(|r| is_valid(v, r as usize)))
+                    .collect()
+            })
         };
         fn pick<T: Copy + Default>(v: &[T], rows: &[Option<u32>]) -> Vec<T> {
             rows.iter().map(|r| r.map_or(T::default(), |r| v[r as usize])).collect()
@@ -234,13 +338,18 @@ impl<'a> Array<'a> {
             Array::Double(v, va) => Array::Double(pick(v, rows), valid(va)),
             Array::Timestamp(v, va) => Array::Timestamp(pick(v, rows), valid(va)),
             Array::Interval(v, va) => Array::Interval(pick(v, rows), valid(va)),
-            Array::Text(TextArray::Dict { ids, dict, sorted, valid: va }) => {
-                Array::Text(TextArray::Dict { ids: pick(ids, rows), dict, sorted: *sorted, valid: valid(va) })
-            }
+            Array::Text(TextArray::Dict { ids, dict, valid: va }) => Array::Text(TextArray::Dict {
+                ids: pick(ids, rows),
+                dict: dict.clone(),
+                valid: valid(va),
+            }),
             Array::Text(TextArray::Plain { values, valid: va }) => {
                 let empty: Arc<str> = Arc::from("");
                 Array::Text(TextArray::Plain {
-                    values: rows.iter().map(|r| r.map_or(empty.clone(), |r| values[r as usize].clone())).collect(),
+                    values: rows
+                        .iter()
+                        .map(|r| r.map_or(empty.clone(), |r| values[r as usize].clone()))
+                        .collect(),
                     valid: valid(va),
                 })
             }
@@ -260,9 +369,11 @@ impl<'a> Array<'a> {
             Array::Double(v, va) => Array::Double(pick(v, rows), valid(va)),
             Array::Timestamp(v, va) => Array::Timestamp(pick(v, rows), valid(va)),
             Array::Interval(v, va) => Array::Interval(pick(v, rows), valid(va)),
-            Array::Text(TextArray::Dict { ids, dict, sorted, valid: va }) => {
-                Array::Text(TextArray::Dict { ids: pick(ids, rows), dict, sorted: *sorted, valid: valid(va) })
-            }
+            Array::Text(TextArray::Dict { ids, dict, valid: va }) => Array::Text(TextArray::Dict {
+                ids: pick(ids, rows),
+                dict: dict.clone(),
+                valid: valid(va),
+            }),
             Array::Text(TextArray::Plain { values, valid: va }) => Array::Text(TextArray::Plain {
                 values: rows.iter().map(|&r| values[r as usize].clone()).collect(),
                 valid: valid(va),
@@ -271,7 +382,8 @@ impl<'a> Array<'a> {
         }
     }
 
-    /// A copy that owns its text (dictionary-encoded text is decoded), so it can outlive the segment.
+    /// A copy that owns its text, so it can outlive the segment: a borrowed dictionary is replaced by a
+    /// shared one holding just the entries the rows use (in the same order, so sortedness is kept).
     pub fn into_owned(self) -> Array<'static> {
         match self {
             Array::Bool(v, va) => Array::Bool(v, va),
@@ -280,83 +392,175 @@ impl<'a> Array<'a> {
             Array::Timestamp(v, va) => Array::Timestamp(v, va),
             Array::Interval(v, va) => Array::Interval(v, va),
             Array::Text(TextArray::Plain { values, valid }) => Array::Text(TextArray::Plain { values, valid }),
-            Array::Text(TextArray::Dict { ids, dict, valid, .. }) => {
-                // Decode each distinct id once and share it between rows.
-                let mut decoded: Vec<Option<Arc<str>>> = vec![None; dict.len()];
-                let empty: Arc<str> = Arc::from("");
-                let values = ids
+            Array::Text(TextArray::Dict { ids, dict, valid }) => {
+                if let Some(shared) = dict.as_shared() {
+                    return Array::Text(TextArray::Dict {
+                        ids,
+                        dict: shared,
+                        valid,
+                    });
+                }
+                // Renumber the used entries densely, keeping their relative order.
+                let mut used: Vec<u32> = (0..ids.len())
+                    .filter(|&i| is_valid(&valid, i))
+                    .map(|i| ids[i])
+                    .collect();
+                used.sort_unstable();
+                used.dedup();
+                let entries: Vec<String> = used.iter().map(|&id| dict[id as usize].clone()).collect();
+                let new_ids = ids
                     .iter()
                     .enumerate()
-                    .map(|(row, &id)| {
-                        if !is_valid(&valid, row) {
-                            return empty.clone();
+                    .map(|(i, id)| {
+                        if is_valid(&valid, i) {
+                            used.binary_search(id).map_or(0, |p| p as u32)
+                        } else {
+                            0
                         }
-                        decoded[id as usize].get_or_insert_with(|| Arc::from(dict[id as usize].as_str())).clone()
                     })
                     .collect();
-                Array::Text(TextArray::Plain { values, valid })
+                Array::Text(TextArray::Dict {
+                    ids: new_ids,
+                    dict: DictRef::shared(entries.into(), dict.sorted, None),
+                    valid,
+                })
             }
             Array::Null(n) => Array::Null(n),
         }
     }
-
 }
 
 impl Array<'static> {
-    /// Appends `other` (same type, or NULL-typed on either side) to `self`.
-    pub fn append(&mut self, other: Array<'_>) {
-        let (n_self, n_other) = (self.len(), other.len());
-        fn merge_valid(a: &mut Validity, b: Validity, n_self: usize, n_other: usize) {
-            match (a.as_mut(), b) {
-                (None, None) => {}
-                (Some(x), None) => x.extend(std::iter::repeat_n(true, n_other)),
-                (None, Some(y)) => {
-                    let mut v = vec![true; n_self];
-                    v.extend(y);
-                    *a = Some(v);
-                }
-                (Some(x), Some(y)) => x.extend(y),
-            }
-        }
-        if let Array::Null(_) = self {
-            let ty = other.data_type();
-            *self = Array::constant(&Value::Null, ty, n_self);
-        }
-        let other = match other {
-            Array::Null(n) => Array::constant(&Value::Null, self.data_type(), n),
-            o => o.into_owned(),
+    /// Plain text becomes dictionary-encoded with a sorted dictionary of its distinct values (identity
+    /// `id`); other arrays are returned as they are.
+    pub fn dictionary_encoded(self, id: Option<u64>) -> Array<'static> {
+        let Array::Text(TextArray::Plain { values, valid }) = self else {
+            return self;
         };
-        match (self, other) {
-            (Array::Bool(a, va), Array::Bool(b, vb)) => {
-                a.extend(b);
-                merge_valid(va, vb, n_self, n_other)
-            }
-            (Array::Int(a, va), Array::Int(b, vb)) | (Array::Timestamp(a, va), Array::Timestamp(b, vb)) => {
-                a.extend(b);
-                merge_valid(va, vb, n_self, n_other)
-            }
-            (Array::Double(a, va), Array::Double(b, vb)) => {
-                a.extend(b);
-                merge_valid(va, vb, n_self, n_other)
-            }
-            (Array::Interval(a, va), Array::Interval(b, vb)) => {
-                a.extend(b);
-                merge_valid(va, vb, n_self, n_other)
-            }
-            (Array::Text(TextArray::Plain { values: a, valid: va }), Array::Text(TextArray::Plain { values: b, valid: vb })) => {
-                a.extend(b);
-                merge_valid(va, vb, n_self, n_other)
-            }
-            (s, o) => {
-                // Types of one column always agree; convert through values as a last resort.
-                let ty = s.data_type();
-                let mut vals: Vec<Value> = (0..s.len()).map(|i| s.value(i)).collect();
-                vals.extend((0..o.len()).map(|i| o.value(i)));
-                *s = Array::from_values(ty, &vals);
-            }
+        let ok = |i: usize| valid.as_ref().is_none_or(|v| v[i]);
+        let mut dict: Vec<String> = (0..values.len())
+            .filter(|&i| ok(i))
+            .map(|i| String::from(&*values[i]))
+            .collect();
+        dict.sort_unstable();
+        dict.dedup();
+        let ids = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if ok(i) {
+                    dict.binary_search_by(|d| d.as_str().cmp(v)).map_or(0, |p| p as u32)
+                } else {
+                    0
+                }
+            })
+            .collect();
+        Array::Text(TextArray::Dict {
+            ids,
+            dict: DictRef::shared(dict.into(), true, id),
+            valid,
+        })
+    }
+}
+
+/// Concatenates owned arrays of one column (NULL-typed parts take the column's type). Dictionary-
+/// encoded text parts are merged into one dictionary, so no string is copied per row.
+pub fn concat(ty: DataType, parts: Vec<Array<'static>>) -> Array<'static> {
+    let total: usize = parts.iter().map(Array::len).sum();
+    let any_null = parts
+        .iter()
+        .any(|p| !matches!(p, Array::Null(_)) && (0..p.len()).any(|i| !p.is_valid(i)));
+    let mut valid: Vec<bool> = Vec::with_capacity(if any_null { total } else { 0 });
+    if any_null {
+        for p in &parts {
+            valid.extend((0..p.len()).map(|i| p.is_valid(i)));
         }
     }
-
+    let has_null_parts = parts.iter().any(|p| matches!(p, Array::Null(n) if *n > 0));
+    if has_null_parts && !any_null {
+        for p in &parts {
+            valid.extend((0..p.len()).map(|i| p.is_valid(i)));
+        }
+    }
+    let validity = if valid.is_empty() { None } else { Some(valid) };
+    macro_rules! flat {
+        ($variant:ident, $default:expr) => {{
+            let mut out = Vec::with_capacity(total);
+            for p in parts {
+                match p {
+                    Array::$variant(v, _) => out.extend(v),
+                    other => out.extend(std::iter::repeat_n($default, other.len())),
+                }
+            }
+            Array::$variant(out, validity)
+        }};
+    }
+    match ty {
+        DataType::Bool => flat!(Bool, false),
+        DataType::Int => flat!(Int, 0),
+        DataType::Double => flat!(Double, 0.0),
+        DataType::Timestamp => flat!(Timestamp, 0),
+        DataType::Interval => flat!(Interval, Interval::default()),
+        DataType::Null => Array::Null(total),
+        DataType::Text => {
+            let all_dict = parts
+                .iter()
+                .all(|p| matches!(p, Array::Text(TextArray::Dict { .. }) | Array::Null(_)));
+            if all_dict {
+                let mut merged: Vec<String> = Vec::new();
+                let mut index: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
+                let mut ids = Vec::with_capacity(total);
+                for p in parts {
+                    match p {
+                        Array::Text(TextArray::Dict {
+                            ids: pi,
+                            dict,
+                            valid: pv,
+                        }) => {
+                            let mut map: Vec<u32> = vec![u32::MAX; dict.len()];
+                            for (i, &id) in pi.iter().enumerate() {
+                                if !is_valid(&pv, i) {
+                                    ids.push(0);
+                                    continue;
+                                }
+                                let m = &mut map[id as usize];
+                                if *m == u32::MAX {
+                                    let s = &dict[id as usize];
+                                    *m = *index.entry(s.clone()).or_insert_with(|| {
+                                        merged.push(s.clone());
+                                        merged.len() as u32 - 1
+                                    });
+                                }
+                                ids.push(*m);
+                            }
+                        }
+                        other => ids.extend(std::iter::repeat_n(0, other.len())),
+                    }
+                }
+                return Array::Text(TextArray::Dict {
+                    ids,
+                    dict: DictRef::shared(merged.into(), false, None),
+                    valid: validity,
+                });
+            }
+            let empty: Arc<str> = Arc::from("");
+            let mut values = Vec::with_capacity(total);
+            for p in parts {
+                match p {
+                    Array::Text(t) => {
+                        for i in 0..t.len() {
+                            values.push(t.get(i).map_or(empty.clone(), Arc::from));
+                        }
+                    }
+                    other => values.extend(std::iter::repeat_n(empty.clone(), other.len())),
+                }
+            }
+            Array::Text(TextArray::Plain {
+                values,
+                valid: validity,
+            })
+        }
+    }
 }
 
 impl Array<'_> {
@@ -386,7 +590,10 @@ pub struct Batch {
 impl Batch {
     /// An empty batch with the given column types.
     pub fn empty(types: &[DataType]) -> Batch {
-        Batch { columns: types.iter().map(|t| Array::constant(&Value::Null, *t, 0)).collect(), rows: 0 }
+        Batch {
+            columns: types.iter().map(|t| Array::constant(&Value::Null, *t, 0)).collect(),
+            rows: 0,
+        }
     }
 
     /// Builds a batch from rows of values.
@@ -399,7 +606,10 @@ impl Batch {
                 Array::from_values(*ty, &vals)
             })
             .collect();
-        Batch { columns, rows: rows.len() }
+        Batch {
+            columns,
+            rows: rows.len(),
+        }
     }
 
     /// Row `i` as values.

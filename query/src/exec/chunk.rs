@@ -9,7 +9,7 @@ use engine::segment::Segment;
 use engine::{ColumnType, EVENT_COLUMNS};
 use roaring::RoaringBitmap;
 
-use super::array::{Array, Batch, TextArray, Validity};
+use super::array::{Array, Batch, DictRef, TextArray, Validity};
 use super::ExecError;
 
 /// Where a chunk's columns come from.
@@ -30,6 +30,8 @@ pub enum Rows {
     All(usize),
     /// These rows.
     Some(Rc<Vec<u32>>),
+    /// These rows of a segment, also as the selection bitmap they came from.
+    Selected(Rc<Vec<u32>>, Rc<RoaringBitmap>),
 }
 
 impl Rows {
@@ -37,7 +39,15 @@ impl Rows {
     pub fn len(&self) -> usize {
         match self {
             Rows::All(n) => *n,
-            Rows::Some(v) => v.len(),
+            Rows::Some(v) | Rows::Selected(v, _) => v.len(),
+        }
+    }
+
+    /// The row list, unless all rows are selected.
+    fn list(&self) -> Option<&[u32]> {
+        match self {
+            Rows::All(_) => None,
+            Rows::Some(v) | Rows::Selected(v, _) => Some(v),
         }
     }
 }
@@ -57,7 +67,11 @@ impl<'a> Chunk<'a> {
     /// The rows `rows` of segment `segment`.
     pub fn from_segment(segment: &'a Segment, rows: &RoaringBitmap) -> Chunk<'a> {
         let n = segment.num_rows();
-        let rows = if rows.len() as usize == n { Rows::All(n) } else { Rows::Some(Rc::new(rows.iter().collect())) };
+        let rows = if rows.len() as usize == n {
+            Rows::All(n)
+        } else {
+            Rows::Selected(Rc::new(rows.iter().collect()), Rc::new(rows.clone()))
+        };
         let meta = segment.meta();
         Chunk {
             source: ChunkSource::Segment(segment),
@@ -107,10 +121,36 @@ impl<'a> Chunk<'a> {
         self.width
     }
 
+    /// The segment, if this chunk is every row of one (no row filtered out): aggregates may then use
+    /// the segment's metadata and dictionaries instead of its rows.
+    pub fn full_segment(&self) -> Option<&'a Segment> {
+        match (&self.source, &self.rows) {
+            (ChunkSource::Segment(seg), Rows::All(_)) => Some(seg),
+            _ => None,
+        }
+    }
+
+    /// The dictionary of text column `c` of a whole-segment chunk (every entry occurs in some row).
+    pub fn full_segment_dict(&self, c: usize) -> Result<Option<DictRef<'a>>, ExecError> {
+        let Some(seg) = self.full_segment() else {
+            return Ok(None);
+        };
+        if EVENT_COLUMNS.get(c).map(|d| d.ty) != Some(ColumnType::Text) {
+            return Ok(None);
+        }
+        let col = seg.text_column(c)?;
+        Ok(Some(DictRef::borrowed(&col.dict, true, segment_dict_id(seg, c))))
+    }
+
     /// Column `c` over the chunk's rows.
     pub fn column(&self, c: usize) -> Result<Rc<Array<'a>>, ExecError> {
         if let Some(a) = self.cache.borrow().get(c).and_then(Clone::clone) {
             return Ok(a);
+        }
+        if let (ChunkSource::Arrays(arrays), Rows::All(_)) = (&self.source, &self.rows) {
+            if let Some(Some(a)) = arrays.get(c) {
+                return Ok(a.clone());
+            }
         }
         let array = Rc::new(self.gather(c)?);
         if let Some(slot) = self.cache.borrow_mut().get_mut(c) {
@@ -121,26 +161,31 @@ impl<'a> Chunk<'a> {
 
     fn gather(&self, c: usize) -> Result<Array<'a>, ExecError> {
         if c >= self.width {
-            return Err(ExecError::Internal(format!("column {c} of a chunk of {} columns", self.width)));
+            return Err(ExecError::Internal(format!(
+                "column {c} of a chunk of {} columns",
+                self.width
+            )));
         }
         match &self.source {
             ChunkSource::Segment(seg) => gather_segment(seg, c, &self.rows),
             ChunkSource::Batch(b) => Ok(select(&b.columns[c], &self.rows)),
             ChunkSource::Arrays(arrays) => match &arrays[c] {
-                Some(a) => Ok(match &self.rows {
-                    Rows::All(_) => (**a).clone(),
-                    Rows::Some(rows) => a.take(rows),
+                Some(a) => Ok(match self.rows.list() {
+                    None => (**a).clone(),
+                    Some(rows) => a.take(rows),
                 }),
-                None => Err(ExecError::Internal(format!("column {c} was not computed for this step"))),
+                None => Err(ExecError::Internal(format!(
+                    "column {c} was not computed for this step"
+                ))),
             },
         }
     }
 
     /// Keeps the rows where `mask` is true.
     pub fn filter(self, mask: &[bool]) -> Chunk<'a> {
-        let kept: Vec<u32> = match &self.rows {
-            Rows::All(n) => (0..*n as u32).filter(|&i| mask[i as usize]).collect(),
-            Rows::Some(rows) => rows.iter().zip(mask).filter(|(_, &m)| m).map(|(&r, _)| r).collect(),
+        let kept: Vec<u32> = match self.rows.list() {
+            None => (0..self.rows.len() as u32).filter(|&i| mask[i as usize]).collect(),
+            Some(rows) => rows.iter().zip(mask).filter(|(_, &m)| m).map(|(&r, _)| r).collect(),
         };
         let positions: Vec<u32> = (0..mask.len() as u32).filter(|&i| mask[i as usize]).collect();
         // Keep already gathered columns, narrowed, so they are not gathered again.
@@ -161,15 +206,29 @@ impl<'a> Chunk<'a> {
 }
 
 fn select<'a>(a: &Array<'a>, rows: &Rows) -> Array<'a> {
-    match rows {
-        Rows::All(_) => a.clone(),
-        Rows::Some(rows) => a.take(rows),
+    match rows.list() {
+        None => a.clone(),
+        Some(rows) => a.take(rows),
     }
 }
 
-/// Validity of `rows` given a segment column's NULL set (rows ascending: one merge pass).
+/// Validity of `rows` given a segment column's NULL set.
 fn validity_of(nulls: &Option<RoaringBitmap>, rows: &Rows) -> Validity {
     let nulls = nulls.as_ref().filter(|n| !n.is_empty())?;
+    let mark = |list: &[u32], hits: &mut dyn Iterator<Item = u32>| {
+        // `hits` ascending and all in `list`: one merge pass.
+        let mut v = vec![true; list.len()];
+        let mut i = 0;
+        for h in hits {
+            while i < list.len() && list[i] < h {
+                i += 1;
+            }
+            if i < list.len() && list[i] == h {
+                v[i] = false;
+            }
+        }
+        v
+    };
     Some(match rows {
         Rows::All(n) => {
             let mut v = vec![true; *n];
@@ -180,26 +239,27 @@ fn validity_of(nulls: &Option<RoaringBitmap>, rows: &Rows) -> Validity {
             }
             v
         }
-        Rows::Some(rows) => {
-            let mut v = vec![true; rows.len()];
-            let mut it = nulls.iter().peekable();
-            for (i, &r) in rows.iter().enumerate() {
-                while it.peek().is_some_and(|&n| n < r) {
-                    it.next();
-                }
-                if it.peek() == Some(&r) {
-                    v[i] = false;
-                }
+        Rows::Selected(list, selection) => {
+            let hits = nulls & selection.as_ref();
+            if hits.is_empty() {
+                return None;
             }
-            v
+            mark(list, &mut hits.iter())
+        }
+        Rows::Some(list) => {
+            let hits: Vec<u32> = list.iter().copied().filter(|&r| nulls.contains(r)).collect();
+            if hits.is_empty() {
+                return None;
+            }
+            mark(list, &mut hits.into_iter())
         }
     })
 }
 
 fn gather_vec<T: Copy>(values: &[T], rows: &Rows) -> Vec<T> {
-    match rows {
-        Rows::All(_) => values.to_vec(),
-        Rows::Some(rows) => rows.iter().map(|&r| values[r as usize]).collect(),
+    match rows.list() {
+        None => values.to_vec(),
+        Some(rows) => rows.iter().map(|&r| values[r as usize]).collect(),
     }
 }
 
@@ -221,10 +281,16 @@ fn gather_segment<'a>(seg: &'a Segment, c: usize, rows: &Rows) -> Result<Array<'
             let col = seg.text_column(c)?;
             Array::Text(TextArray::Dict {
                 ids: gather_vec(&col.ids, rows),
-                dict: &col.dict,
-                sorted: true,
+                dict: DictRef::borrowed(&col.dict, true, segment_dict_id(seg, c)),
                 valid: validity_of(&col.nulls, rows),
             })
         }
     })
+}
+
+/// The stable identity of a persisted segment's column dictionary; `None` for the in-memory buffer
+/// (id 0), which changes between snapshots.
+pub fn segment_dict_id(seg: &Segment, c: usize) -> Option<u64> {
+    let id = seg.meta().id;
+    (id != 0).then(|| id.wrapping_mul(64).wrapping_add(c as u64))
 }

@@ -54,7 +54,9 @@ pub fn eval<'a>(e: &ScalarExpr, chunk: &Chunk<'a>, sq: &dyn Subqueries) -> Resul
                 _ => Value::Null,
             }),
             Datum::Array(a) => match a.as_ref() {
-                Array::Bool(v, valid) => Datum::Array(Rc::new(Array::Bool(v.iter().map(|b| !b).collect(), valid.clone()))),
+                Array::Bool(v, valid) => {
+                    Datum::Array(Rc::new(Array::Bool(v.iter().map(|b| !b).collect(), valid.clone())))
+                }
                 Array::Null(n) => Datum::Array(Rc::new(Array::Null(*n))),
                 _ => return Err(ExecError::Internal("NOT of a non-boolean".into())),
             },
@@ -87,9 +89,10 @@ pub fn eval<'a>(e: &ScalarExpr, chunk: &Chunk<'a>, sq: &dyn Subqueries) -> Resul
         }
         ScalarExpr::IsNull { expr, negated } => match eval(expr, chunk, sq)? {
             Datum::Scalar(v) => Datum::Scalar(Value::Bool(v.is_null() != *negated)),
-            Datum::Array(a) => {
-                Datum::Array(Rc::new(Array::Bool((0..n).map(|i| a.is_valid(i) == *negated).collect(), None)))
-            }
+            Datum::Array(a) => Datum::Array(Rc::new(Array::Bool(
+                (0..n).map(|i| a.is_valid(i) == *negated).collect(),
+                None,
+            ))),
         },
         ScalarExpr::InList { expr, list, negated } if list.iter().all(|i| matches!(i, ScalarExpr::Literal(..))) => {
             let set = ValueSet::from_values(list.iter().filter_map(|i| match i {
@@ -98,19 +101,26 @@ pub fn eval<'a>(e: &ScalarExpr, chunk: &Chunk<'a>, sq: &dyn Subqueries) -> Resul
             }));
             membership(eval(expr, chunk, sq)?, &set, *negated, n)
         }
-        ScalarExpr::InSubquery { expr, subquery, negated } => {
+        ScalarExpr::InSubquery {
+            expr,
+            subquery,
+            negated,
+        } => {
             let set = sq.set(*subquery)?;
             membership(eval(expr, chunk, sq)?, set, *negated, n)
         }
-        ScalarExpr::Like { expr, pattern, negated, case_insensitive } => {
-            match (eval(expr, chunk, sq)?, eval(pattern, chunk, sq)?) {
-                (Datum::Array(a), Datum::Scalar(Value::Text(p))) => {
-                    let f = |s: &str| scalar::like(s, &p, *case_insensitive) != *negated;
-                    Datum::Array(Rc::new(text_predicate(&a, &f)?))
-                }
-                _ => rowwise(e, chunk, sq)?,
+        ScalarExpr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+        } => match (eval(expr, chunk, sq)?, eval(pattern, chunk, sq)?) {
+            (Datum::Array(a), Datum::Scalar(Value::Text(p))) => {
+                let f = |s: &str| scalar::like(s, &p, *case_insensitive) != *negated;
+                Datum::Array(Rc::new(text_predicate(&a, &f)?))
             }
-        }
+            _ => rowwise(e, chunk, sq)?,
+        },
         ScalarExpr::Arith { op, left, right, ty } => {
             let l = eval(left, chunk, sq)?;
             let r = eval(right, chunk, sq)?;
@@ -130,35 +140,43 @@ pub fn eval<'a>(e: &ScalarExpr, chunk: &Chunk<'a>, sq: &dyn Subqueries) -> Resul
                 }
             }
         }
-        ScalarExpr::Function { func: ScalarFunc::DateTrunc(unit), args, .. } => {
-            time_function(&args[0], chunk, sq, Some(*unit), None)?
-        }
-        ScalarExpr::Function { func: ScalarFunc::Extract(field), args, .. } => {
-            time_function(&args[0], chunk, sq, None, Some(*field))?
-        }
-        ScalarExpr::Function { func: ScalarFunc::Round, args, ty: DataType::Double } if args.len() == 2 => {
-            match (eval(&args[0], chunk, sq)?, eval(&args[1], chunk, sq)?) {
-                (Datum::Array(a), Datum::Scalar(Value::Int(digits))) => match a.as_ref() {
-                    Array::Double(v, valid) => Datum::Array(Rc::new(Array::Double(
-                        v.iter().map(|x| scalar::round_double(*x, digits)).collect(),
-                        valid.clone(),
-                    ))),
-                    _ => rowwise(e, chunk, sq)?,
-                },
+        ScalarExpr::Function {
+            func: ScalarFunc::DateTrunc(unit),
+            args,
+            ..
+        } => time_function(&args[0], chunk, sq, Some(*unit), None)?,
+        ScalarExpr::Function {
+            func: ScalarFunc::Extract(field),
+            args,
+            ..
+        } => time_function(&args[0], chunk, sq, None, Some(*field))?,
+        ScalarExpr::Function {
+            func: ScalarFunc::Round,
+            args,
+            ty: DataType::Double,
+        } if args.len() == 2 => match (eval(&args[0], chunk, sq)?, eval(&args[1], chunk, sq)?) {
+            (Datum::Array(a), Datum::Scalar(Value::Int(digits))) => match a.as_ref() {
+                Array::Double(v, valid) => Datum::Array(Rc::new(Array::Double(
+                    v.iter().map(|x| scalar::round_double(*x, digits)).collect(),
+                    valid.clone(),
+                ))),
                 _ => rowwise(e, chunk, sq)?,
-            }
-        }
-        ScalarExpr::Cast { expr, to: DataType::Double } if expr.data_type() == DataType::Int => {
-            match eval(expr, chunk, sq)? {
-                Datum::Scalar(v) => Datum::Scalar(scalar::coerce_for(v, DataType::Double)),
-                Datum::Array(a) => match a.as_ref() {
-                    Array::Int(v, valid) => {
-                        Datum::Array(Rc::new(Array::Double(v.iter().map(|&x| x as f64).collect(), valid.clone())))
-                    }
-                    _ => rowwise(e, chunk, sq)?,
-                },
-            }
-        }
+            },
+            _ => rowwise(e, chunk, sq)?,
+        },
+        ScalarExpr::Cast {
+            expr,
+            to: DataType::Double,
+        } if expr.data_type() == DataType::Int => match eval(expr, chunk, sq)? {
+            Datum::Scalar(v) => Datum::Scalar(scalar::coerce_for(v, DataType::Double)),
+            Datum::Array(a) => match a.as_ref() {
+                Array::Int(v, valid) => Datum::Array(Rc::new(Array::Double(
+                    v.iter().map(|&x| x as f64).collect(),
+                    valid.clone(),
+                ))),
+                _ => rowwise(e, chunk, sq)?,
+            },
+        },
         _ => rowwise(e, chunk, sq)?,
     })
 }
@@ -178,7 +196,10 @@ fn bools(d: Datum<'_>, n: usize) -> Result<(Vec<bool>, Vec<bool>), ExecError> {
         Datum::Array(a) => match a.as_ref() {
             Array::Bool(v, valid) => Ok((v.clone(), valid.clone().unwrap_or_else(|| vec![true; n]))),
             Array::Null(n) => Ok((vec![false; *n], vec![false; *n])),
-            other => Err(ExecError::Internal(format!("expected a BOOLEAN array, got {}", other.data_type()))),
+            other => Err(ExecError::Internal(format!(
+                "expected a BOOLEAN array, got {}",
+                other.data_type()
+            ))),
         },
     }
 }
@@ -230,14 +251,17 @@ fn cmp_scalar(a: &Array<'_>, s: &Value, op: CmpOp) -> Array<'static> {
         (Array::Int(v, valid), Value::Int(x)) | (Array::Timestamp(v, valid), Value::Timestamp(x)) => {
             Array::Bool(v.iter().map(|y| holds(op, y.cmp(x))).collect(), valid.clone())
         }
-        (Array::Double(v, valid), Value::Double(x)) => {
-            Array::Bool(v.iter().map(|y| holds(op, crate::value::cmp_f64(*y, *x))).collect(), valid.clone())
+        (Array::Double(v, valid), Value::Double(x)) => Array::Bool(
+            v.iter().map(|y| holds(op, crate::value::cmp_f64(*y, *x))).collect(),
+            valid.clone(),
+        ),
+        (Array::Bool(v, valid), Value::Bool(x)) => {
+            Array::Bool(v.iter().map(|y| holds(op, y.cmp(x))).collect(), valid.clone())
         }
-        (Array::Bool(v, valid), Value::Bool(x)) => Array::Bool(v.iter().map(|y| holds(op, y.cmp(x))).collect(), valid.clone()),
         (Array::Text(t), Value::Text(x)) => {
             let x = x.as_str();
             match t {
-                TextArray::Dict { ids, dict, sorted: true, valid } => {
+                TextArray::Dict { ids, dict, valid } if dict.sorted => {
                     // Id order is string order: find where `x` falls in the dictionary once.
                     let p = dict.partition_point(|d| d.as_str() < x) as u32;
                     let found = dict.get(p as usize).is_some_and(|d| d == x);
@@ -258,7 +282,9 @@ fn cmp_scalar(a: &Array<'_>, s: &Value, op: CmpOp) -> Array<'static> {
             }
         }
         (a, s) => {
-            let vals: Vec<bool> = (0..n).map(|i| compare(&a.value(i), s).is_some_and(|o| holds(op, o))).collect();
+            let vals: Vec<bool> = (0..n)
+                .map(|i| compare(&a.value(i), s).is_some_and(|o| holds(op, o)))
+                .collect();
             let valid: Vec<bool> = (0..n).map(|i| a.is_valid(i)).collect();
             Array::Bool(vals, Some(valid))
         }
@@ -269,11 +295,15 @@ fn cmp_scalar(a: &Array<'_>, s: &Value, op: CmpOp) -> Array<'static> {
 fn cmp_arrays(a: &Array<'_>, b: &Array<'_>, op: CmpOp) -> Array<'static> {
     let n = a.len();
     match (a, b) {
-        (Array::Int(x, va), Array::Int(y, vb)) | (Array::Timestamp(x, va), Array::Timestamp(y, vb)) => {
-            Array::Bool(x.iter().zip(y).map(|(p, q)| holds(op, p.cmp(q))).collect(), and_validity(va, vb))
-        }
+        (Array::Int(x, va), Array::Int(y, vb)) | (Array::Timestamp(x, va), Array::Timestamp(y, vb)) => Array::Bool(
+            x.iter().zip(y).map(|(p, q)| holds(op, p.cmp(q))).collect(),
+            and_validity(va, vb),
+        ),
         (Array::Double(x, va), Array::Double(y, vb)) => Array::Bool(
-            x.iter().zip(y).map(|(p, q)| holds(op, crate::value::cmp_f64(*p, *q))).collect(),
+            x.iter()
+                .zip(y)
+                .map(|(p, q)| holds(op, crate::value::cmp_f64(*p, *q)))
+                .collect(),
             and_validity(va, vb),
         ),
         (Array::Text(x), Array::Text(y)) => {
@@ -327,8 +357,13 @@ fn text_predicate_inner(t: &TextArray<'_>, f: &dyn Fn(&str) -> bool) -> Array<'s
     match t {
         TextArray::Dict { ids, dict, valid, .. } if dict.len() <= ids.len() => {
             let per_entry: Vec<bool> = dict.iter().map(|s| f(s)).collect();
-            // A NULL row's id means nothing (it is 0 even when the dictionary is empty).
-            Array::Bool(ids.iter().map(|&id| per_entry.get(id as usize).copied().unwrap_or(false)).collect(), valid.clone())
+            // NULL rows carry id 0 even when the dictionary is empty: look only valid rows up.
+            let vals = ids
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| is_valid(valid, i) && per_entry[id as usize])
+                .collect();
+            Array::Bool(vals, valid.clone())
         }
         t => {
             let n = t.len();
@@ -374,8 +409,8 @@ fn membership<'a>(d: Datum<'a>, set: &ValueSet, negated: bool, n: usize) -> Datu
                 Array::Text(TextArray::Dict { ids, dict, valid, .. }) if dict.len() <= ids.len() => {
                     let per_entry: Vec<bool> = dict.iter().map(|s| set.contains_text(s)).collect();
                     for (i, &id) in ids.iter().enumerate() {
-                        // A NULL row's id means nothing (it is 0 even when the dictionary is empty).
-                        push(is_valid(valid, i), per_entry.get(id as usize).copied().unwrap_or(false));
+                        let ok = is_valid(valid, i);
+                        push(ok, ok && per_entry[id as usize]);
                     }
                 }
                 Array::Text(t) => {
@@ -411,7 +446,11 @@ fn arith_arrays(op: ArithOp, a: &Array<'_>, b: &Array<'_>) -> Result<Option<Arra
             let valid = and_validity(va, vb);
             let mut out = Vec::with_capacity(x.len());
             for i in 0..x.len() {
-                out.push(if is_valid(&valid, i) { scalar::int_arith(op, x[i], y[i])? } else { 0 });
+                out.push(if is_valid(&valid, i) {
+                    scalar::int_arith(op, x[i], y[i])?
+                } else {
+                    0
+                });
             }
             Array::Int(out, valid)
         }
@@ -419,7 +458,11 @@ fn arith_arrays(op: ArithOp, a: &Array<'_>, b: &Array<'_>) -> Result<Option<Arra
             let valid = and_validity(va, vb);
             let mut out = Vec::with_capacity(x.len());
             for i in 0..x.len() {
-                out.push(if is_valid(&valid, i) { scalar::double_arith(op, x[i], y[i])? } else { 0.0 });
+                out.push(if is_valid(&valid, i) {
+                    scalar::double_arith(op, x[i], y[i])?
+                } else {
+                    0.0
+                });
             }
             Array::Double(out, valid)
         }
@@ -427,7 +470,11 @@ fn arith_arrays(op: ArithOp, a: &Array<'_>, b: &Array<'_>) -> Result<Option<Arra
             let valid = and_validity(va, vb);
             let mut out = Vec::with_capacity(x.len());
             for i in 0..x.len() {
-                out.push(if is_valid(&valid, i) { scalar::ts_plus(op, x[i], y[i])? } else { 0 });
+                out.push(if is_valid(&valid, i) {
+                    scalar::ts_plus(op, x[i], y[i])?
+                } else {
+                    0
+                });
             }
             Array::Timestamp(out, valid)
         }
@@ -449,7 +496,13 @@ fn time_function<'a>(
         (None, Some(f)) => extract(f, t),
         (None, None) => t,
     };
-    let wrap = |v: i64| if unit.is_some() { Value::Timestamp(v) } else { Value::Int(v) };
+    let wrap = |v: i64| {
+        if unit.is_some() {
+            Value::Timestamp(v)
+        } else {
+            Value::Int(v)
+        }
+    };
     if let (ScalarExpr::Column { index: col::TIME, .. }, Some((lo, hi))) = (arg, chunk.time_bounds) {
         let deciding = unit.or_else(|| field.and_then(deciding_unit));
         if let Some(u) = deciding {
@@ -506,7 +559,12 @@ fn rowwise<'a>(e: &ScalarExpr, chunk: &Chunk<'a>, sq: &dyn Subqueries) -> Result
     let n = chunk.len();
     let mut out = Vec::with_capacity(n);
     for row in 0..n {
-        let get = |c: usize| arrays.get(c).and_then(|a| a.as_ref()).map_or(Value::Null, |a| a.value(row));
+        let get = |c: usize| {
+            arrays
+                .get(c)
+                .and_then(|a| a.as_ref())
+                .map_or(Value::Null, |a| a.value(row))
+        };
         out.push(eval_row(e, &get, sq)?);
     }
     Ok(Datum::Array(Rc::new(Array::from_values(e.data_type(), &out))))
@@ -521,7 +579,11 @@ mod tests {
     #[test]
     fn text_predicates_on_an_all_null_dictionary_column_are_null() {
         let dict: Vec<String> = Vec::new();
-        let column = Array::Text(TextArray::Dict { ids: vec![0, 0], dict: &dict, sorted: true, valid: Some(vec![false, false]) });
+        let column = Array::Text(TextArray::Dict {
+            ids: vec![0, 0],
+            dict: super::super::array::DictRef::borrowed(&dict, true, None),
+            valid: Some(vec![false, false]),
+        });
         let chunk = Chunk::from_arrays(vec![Some(Rc::new(column))], 2);
         let col = || Box::new(ScalarExpr::Column { index: 0, ty: DataType::Text });
         let text = |s: &str| ScalarExpr::Literal(Value::Text(s.into()), DataType::Text);

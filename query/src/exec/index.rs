@@ -2,8 +2,8 @@
 //! roaring-bitmap unions, intersections and differences with SQL's three-valued logic, then the time
 //! bounds applied on the time column only where a segment straddles them.
 
-use engine::segment::Segment;
 use engine::col;
+use engine::segment::Segment;
 use roaring::RoaringBitmap;
 
 use super::eval::Subqueries;

@@ -1,51 +1,111 @@
-//! Hash joins. One side is materialized and hashed on its keys (the roster side, typically a few
-//! thousand rows); the other streams through as a pipeline step. A dictionary-encoded probe key is
-//! looked up once per distinct dictionary entry. Inner and left outer joins, with a residual condition.
+//! Hash joins. One side is materialized and indexed on its keys (the roster side, typically a few
+//! thousand rows); the other streams through as a pipeline step. A single text key that is dictionary-
+//! encoded on the hashed side is indexed by dictionary id, and a dictionary-encoded probe key is looked
+//! up once per distinct dictionary entry, so neither side hashes a string per row. Inner and left outer
+//! joins, with a residual condition.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::array::{Array, Batch, TextArray};
 use super::chunk::Chunk;
 use super::eval::{eval, eval_mask, Datum};
+use super::postings::Postings;
 use super::subquery::{SubqueryResults, ValueKey};
 use super::ExecError;
 use crate::ast::JoinKind;
 use crate::plan::ScalarExpr;
 
-/// The materialized, hashed side of a join.
+/// How the hashed side finds its rows by key.
+enum JoinIndex {
+    /// One text key, dictionary-encoded: rows by dictionary id.
+    Dict(Postings),
+    /// Any keys: values → rows (rows with a NULL key are never matched).
+    Values(FxHashMap<Vec<ValueKey>, Vec<u32>>),
+}
+
+/// The materialized, indexed side of a join.
 pub struct JoinTable {
-    /// The build side's rows.
-    pub batch: Batch,
-    /// Key values → build rows (rows with a NULL key are never matched).
-    map: FxHashMap<Vec<ValueKey>, Vec<u32>>,
+    /// The hashed side's rows.
+    pub batch: Arc<Batch>,
+    index: JoinIndex,
 }
 
 impl JoinTable {
-    /// Hashes `batch` on `keys` (expressions over its columns).
-    pub fn build(batch: Batch, keys: &[ScalarExpr], sq: &SubqueryResults) -> Result<JoinTable, ExecError> {
-        let mut map: FxHashMap<Vec<ValueKey>, Vec<u32>> = FxHashMap::default();
+    /// Indexes `batch` on `keys` (expressions over its columns). Plain text columns are dictionary-
+    /// encoded first, so joined rows carry ids rather than strings.
+    pub fn build(batch: Arc<Batch>, keys: &[ScalarExpr], sq: &SubqueryResults) -> Result<JoinTable, ExecError> {
+        let batch = if batch
+            .columns
+            .iter()
+            .any(|c| matches!(c, Array::Text(TextArray::Plain { .. })))
         {
+            let mut owned = Arc::unwrap_or_clone(batch);
+            for col in &mut owned.columns {
+                *col = std::mem::replace(col, Array::Null(0)).dictionary_encoded(None);
+            }
+            Arc::new(owned)
+        } else {
+            batch
+        };
+        let index = {
             let chunk = Chunk::from_batch(&batch);
             let arrays: Vec<Rc<Array<'_>>> = keys
                 .iter()
                 .map(|k| Ok(eval(k, &chunk, sq)?.into_array(k.data_type(), batch.rows)))
                 .collect::<Result<_, ExecError>>()?;
-            for row in 0..batch.rows {
-                let key: Option<Vec<ValueKey>> = arrays.iter().map(|a| ValueKey::of(&a.value(row))).collect();
-                if let Some(key) = key {
-                    map.entry(key).or_default().push(row as u32);
-                }
+            match arrays.as_slice() {
+                [a] => match a.as_ref() {
+                    Array::Text(TextArray::Dict { ids, dict, valid }) => dict
+                        .as_shared()
+                        .map(|dict| JoinIndex::Dict(Postings::build(ids, dict, valid))),
+                    _ => None,
+                },
+                _ => None,
             }
-        }
-        Ok(JoinTable { batch, map })
+            .map_or_else(|| values_index(&arrays, batch.rows), Ok)?
+        };
+        Ok(JoinTable { batch, index })
     }
 
     /// Approximate heap bytes.
     pub fn heap_bytes(&self) -> usize {
-        self.batch.heap_bytes() + self.map.len() * 64
+        let index = match &self.index {
+            JoinIndex::Dict(p) => p.heap_bytes(),
+            JoinIndex::Values(m) => m.len() * 64,
+        };
+        self.batch.heap_bytes() + index
     }
+
+    /// The hashed rows whose single text key is `s`.
+    fn rows_for_text(&self, s: &str) -> &[u32] {
+        match &self.index {
+            JoinIndex::Dict(p) => p.rows_for(s),
+            JoinIndex::Values(m) => m.get(&vec![ValueKey::Text(s.to_string())]).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// The hashed rows whose keys are `key`.
+    fn rows_for_key(&self, key: &[ValueKey]) -> &[u32] {
+        match (&self.index, key) {
+            (JoinIndex::Values(m), _) => m.get(key).map_or(&[], Vec::as_slice),
+            (JoinIndex::Dict(p), [ValueKey::Text(s)]) => p.rows_for(s),
+            (JoinIndex::Dict(_), _) => &[],
+        }
+    }
+}
+
+fn values_index(arrays: &[Rc<Array<'_>>], n: usize) -> Result<JoinIndex, ExecError> {
+    let mut map: FxHashMap<Vec<ValueKey>, Vec<u32>> = FxHashMap::default();
+    for row in 0..n {
+        let key: Option<Vec<ValueKey>> = arrays.iter().map(|a| ValueKey::of(&a.value(row))).collect();
+        if let Some(key) = key {
+            map.entry(key).or_default().push(row as u32);
+        }
+    }
+    Ok(JoinIndex::Values(map))
 }
 
 /// A probe step: streams rows through `table`.
@@ -66,10 +126,12 @@ pub struct ProbeStep<'p> {
     pub required: Vec<bool>,
 }
 
-/// A worker's cache of probe lookups for dictionary-encoded keys: dictionary → build-row list per id.
+/// A worker's cache of probe lookups for dictionary-encoded keys: dictionary → matching hashed rows
+/// per id, as a range of the index (or a list for the generic index).
 #[derive(Default)]
 pub struct ProbeCache {
     by_dict: FxHashMap<(usize, usize), Vec<Option<Rc<[u32]>>>>,
+    ranges: FxHashMap<(usize, usize), Vec<(u32, u32)>>,
 }
 
 impl ProbeStep<'_> {
@@ -78,57 +140,90 @@ impl ProbeStep<'_> {
     }
 
     /// Joins a chunk of the streaming side.
-    pub fn probe<'a>(&self, chunk: Chunk<'a>, cache: &mut ProbeCache, sq: &SubqueryResults) -> Result<Chunk<'a>, ExecError> {
+    pub fn probe<'a>(
+        &self,
+        chunk: Chunk<'a>,
+        cache: &mut ProbeCache,
+        sq: &SubqueryResults,
+    ) -> Result<Chunk<'a>, ExecError> {
         let n = chunk.len();
-        let datums: Vec<Datum<'a>> = self.probe_keys.iter().map(|k| eval(k, &chunk, sq)).collect::<Result<_, _>>()?;
+        let datums: Vec<Datum<'a>> = self
+            .probe_keys
+            .iter()
+            .map(|k| eval(k, &chunk, sq))
+            .collect::<Result<_, _>>()?;
         let mut probe_rows: Vec<u32> = Vec::with_capacity(n);
         let mut build_rows: Vec<Option<u32>> = Vec::with_capacity(n);
         let left_outer = self.kind == JoinKind::Left;
-        let mut emit = |i: usize, matches: Option<&[u32]>| match matches {
-            Some(m) if !m.is_empty() => {
-                for &b in m {
+        let mut emit = |i: usize, matches: &[u32]| {
+            if matches.is_empty() {
+                if left_outer {
                     probe_rows.push(i as u32);
-                    build_rows.push(Some(b));
+                    build_rows.push(None);
                 }
+                return;
             }
-            _ if left_outer => {
+            for &b in matches {
                 probe_rows.push(i as u32);
-                build_rows.push(None);
+                build_rows.push(Some(b));
             }
-            _ => {}
         };
-        let single_dict = match datums.as_slice() {
-            [Datum::Array(a)] => match a.as_ref() {
-                Array::Text(TextArray::Dict { ids, dict, valid, .. }) => Some((ids, *dict, valid)),
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some((ids, dict, valid)) = single_dict {
-            let entry = cache.by_dict.entry((dict.as_ptr() as usize, dict.len())).or_insert_with(|| vec![None; dict.len()]);
-            let empty: Rc<[u32]> = Rc::from(Vec::new());
-            for (i, &id) in ids.iter().enumerate() {
-                if valid.as_ref().is_some_and(|v| !v[i]) {
-                    emit(i, None);
-                    continue;
+        match datums.as_slice() {
+            [Datum::Array(a)] if matches!(a.as_ref(), Array::Text(_)) => match a.as_ref() {
+                Array::Text(TextArray::Dict { ids, dict, valid }) => {
+                    if let JoinIndex::Dict(postings) = &self.table.index {
+                        // Both sides dictionary-encoded: match the dictionaries once, then rows by id.
+                        let ranges = cache
+                            .ranges
+                            .entry(dict.addr())
+                            .or_insert_with(|| postings.ranges_for(dict, dict.sorted));
+                        for (i, &id) in ids.iter().enumerate() {
+                            if valid.as_ref().is_some_and(|v| !v[i]) {
+                                emit(i, &[]);
+                            } else {
+                                emit(i, postings.rows(ranges[id as usize]));
+                            }
+                        }
+                    } else {
+                        let entry = cache
+                            .by_dict
+                            .entry(dict.addr())
+                            .or_insert_with(|| vec![None; dict.len()]);
+                        for (i, &id) in ids.iter().enumerate() {
+                            if valid.as_ref().is_some_and(|v| !v[i]) {
+                                emit(i, &[]);
+                                continue;
+                            }
+                            let m = entry[id as usize]
+                                .get_or_insert_with(|| Rc::from(self.table.rows_for_text(&dict[id as usize])))
+                                .clone();
+                            emit(i, &m);
+                        }
+                    }
                 }
-                let m = entry[id as usize]
-                    .get_or_insert_with(|| {
-                        let key = vec![ValueKey::Text(dict[id as usize].clone())];
-                        self.table.map.get(&key).map_or(empty.clone(), |v| Rc::from(v.as_slice()))
-                    })
-                    .clone();
-                emit(i, Some(&m));
-            }
-        } else {
-            let arrays: Vec<Rc<Array<'a>>> = datums
-                .into_iter()
-                .zip(self.probe_keys)
-                .map(|(d, k)| d.into_array(k.data_type(), n))
-                .collect();
-            for i in 0..n {
-                let key: Option<Vec<ValueKey>> = arrays.iter().map(|a| ValueKey::of(&a.value(i))).collect();
-                emit(i, key.as_ref().and_then(|k| self.table.map.get(k)).map(Vec::as_slice));
+                Array::Text(t) => {
+                    for i in 0..n {
+                        match t.get(i) {
+                            Some(s) => emit(i, self.table.rows_for_text(s)),
+                            None => emit(i, &[]),
+                        }
+                    }
+                }
+                _ => {}
+            },
+            _ => {
+                let arrays: Vec<Rc<Array<'a>>> = datums
+                    .into_iter()
+                    .zip(self.probe_keys)
+                    .map(|(d, k)| d.into_array(k.data_type(), n))
+                    .collect();
+                for i in 0..n {
+                    let key: Option<Vec<ValueKey>> = arrays.iter().map(|a| ValueKey::of(&a.value(i))).collect();
+                    match key {
+                        Some(k) => emit(i, self.table.rows_for_key(&k)),
+                        None => emit(i, &[]),
+                    }
+                }
             }
         }
 
@@ -173,7 +268,11 @@ impl ProbeStep<'_> {
     ) -> Result<Chunk<'a>, ExecError> {
         let width = self.width();
         let build_width = self.table.batch.columns.len();
-        let (probe_at, build_at) = if self.build_is_left { (build_width, 0) } else { (0, self.probe_width) };
+        let (probe_at, build_at) = if self.build_is_left {
+            (build_width, 0)
+        } else {
+            (0, self.probe_width)
+        };
         let mut arrays: Vec<Option<Rc<Array<'a>>>> = vec![None; width];
         for (c, slot) in arrays.iter_mut().enumerate() {
             if !(all_columns || self.required.get(c).copied().unwrap_or(true)) {

@@ -1,20 +1,23 @@
 //! Encoding values as 64-bit codes for grouping, `DISTINCT` and joins. Integers, timestamps and booleans
-//! are their own code; doubles their canonical bits; text (and intervals) an id from an interner shared
-//! by the query's worker threads. Dictionary-encoded text is interned once per distinct dictionary
-//! entry, so a segment's rows become codes by array lookup.
+//! are their own code; doubles their canonical bits; text (and intervals) an id from an interner.
+//!
+//! Dictionary-encoded text is mapped to codes once per dictionary: [`CodeCache`] keeps, across queries,
+//! the codes of every entry of each persisted segment's (and cached roster table's) dictionaries, so a
+//! warm query turns rows into codes with two array lookups and never hashes a string.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use roaring::RoaringBitmap;
 use rustc_hash::FxHashMap;
 
-use super::array::{is_valid, Array, TextArray};
+use super::array::{is_valid, Array, DictRef, TextArray};
 use super::eval::Datum;
 use super::subquery::{double_bits, ValueKey};
 use super::ExecError;
 use crate::time::Interval;
 use crate::value::{DataType, Value};
 
-/// Text and other non-numeric values interned to dense ids, shared by a query's workers.
+/// Text and other non-numeric values interned to dense ids.
 #[derive(Debug, Default)]
 pub struct Interner {
     texts: FxHashMap<Arc<str>, u32>,
@@ -25,15 +28,15 @@ pub struct Interner {
 
 impl Interner {
     /// The id of `s`, adding it if new.
-    pub fn text(&mut self, s: &str) -> u64 {
+    pub fn text(&mut self, s: &str) -> u32 {
         if let Some(&id) = self.texts.get(s) {
-            return id as u64;
+            return id;
         }
         let id = self.text_list.len() as u32;
         let a: Arc<str> = Arc::from(s);
         self.text_list.push(a.clone());
         self.texts.insert(a, id);
-        id as u64
+        id
     }
 
     /// The id of a non-text value (intervals), adding it if new.
@@ -57,15 +60,105 @@ impl Interner {
             DataType::Timestamp => Value::Timestamp(code as i64),
             DataType::Bool => Value::Bool(code != 0),
             DataType::Double => Value::Double(f64::from_bits(code)),
-            DataType::Text => self.text_list.get(code as usize).map_or(Value::Null, |s| Value::Text(s.to_string())),
+            DataType::Text => self
+                .text_list
+                .get(code as usize)
+                .map_or(Value::Null, |s| Value::Text(s.to_string())),
             DataType::Interval => self.other_list.get(code as usize).cloned().unwrap_or(Value::Null),
             DataType::Null => Value::Null,
         }
     }
 
-    /// Approximate heap bytes.
-    pub fn heap_bytes(&self) -> usize {
-        self.text_list.iter().map(|s| s.len() + 48).sum::<usize>() + self.other_list.len() * 64
+    /// The text with code `code` (empty if unknown).
+    pub fn text_of(&self, code: u64) -> &str {
+        self.text_list.get(code as usize).map_or("", |s| s)
+    }
+
+    /// Number of interned values.
+    pub fn len(&self) -> usize {
+        self.text_list.len() + self.other_list.len()
+    }
+
+    /// Whether nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The codes of every entry of one dictionary.
+#[derive(Debug)]
+pub struct DictCodes {
+    /// Code of entry `i`.
+    pub codes: Vec<u32>,
+    all: OnceLock<RoaringBitmap>,
+    by_code: OnceLock<Vec<u32>>,
+}
+
+impl DictCodes {
+    /// The set of all the dictionary's codes.
+    pub fn all(&self) -> &RoaringBitmap {
+        self.all.get_or_init(|| self.codes.iter().copied().collect())
+    }
+
+    /// The entries ordered by code (so walking it yields ascending codes).
+    pub fn by_code(&self) -> &[u32] {
+        self.by_code.get_or_init(|| {
+            let mut order: Vec<u32> = (0..self.codes.len() as u32).collect();
+            order.sort_unstable_by_key(|&i| self.codes[i as usize]);
+            order
+        })
+    }
+}
+
+/// Interned codes shared by all queries of a [`crate::QueryEngine`]: the interner and the codes of
+/// dictionaries with a stable identity.
+#[derive(Debug, Default)]
+pub struct CodeCache {
+    interner: Mutex<Interner>,
+    dicts: Mutex<FxHashMap<u64, Arc<DictCodes>>>,
+}
+
+/// Past this many interned values the engine starts a fresh cache (between queries).
+pub const CODE_CACHE_MAX_VALUES: usize = 16 << 20;
+
+impl CodeCache {
+    /// An empty cache.
+    pub fn new() -> Arc<CodeCache> {
+        Arc::new(CodeCache::default())
+    }
+
+    /// The interner.
+    pub fn interner(&self) -> Result<MutexGuard<'_, Interner>, ExecError> {
+        self.interner
+            .lock()
+            .map_err(|_| ExecError::Internal("interner lock poisoned".into()))
+    }
+
+    /// Number of interned values.
+    pub fn len(&self) -> usize {
+        self.interner.lock().map_or(0, |i| i.len())
+    }
+
+    /// Whether nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets the codes of dictionaries whose id `keep` rejects (segments merged away by compaction).
+    pub fn retain_dicts(&self, keep: impl Fn(u64) -> bool) {
+        if let Ok(mut d) = self.dicts.lock() {
+            d.retain(|id, _| keep(*id));
+        }
+    }
+
+    fn intern_all(&self, dict: &[String]) -> Result<Arc<DictCodes>, ExecError> {
+        let mut g = self.interner()?;
+        let codes = dict.iter().map(|s| g.text(s)).collect();
+        Ok(Arc::new(DictCodes {
+            codes,
+            all: OnceLock::new(),
+            by_code: OnceLock::new(),
+        }))
     }
 }
 
@@ -98,46 +191,53 @@ impl KeyCodes {
     }
 }
 
-/// A worker's encoder: remembers the codes of each dictionary it has seen.
+/// A worker's encoder: codes come from the shared cache; dictionaries without a stable identity are
+/// remembered for the duration of the query by address.
 pub struct Encoder {
-    interner: Arc<Mutex<Interner>>,
-    dict_codes: FxHashMap<(usize, usize), Vec<u64>>,
+    cache: Arc<CodeCache>,
+    transient: FxHashMap<(usize, usize), Arc<DictCodes>>,
 }
 
-const UNMAPPED: u64 = u64::MAX;
-
 impl Encoder {
-    /// An encoder sharing `interner`.
-    pub fn new(interner: Arc<Mutex<Interner>>) -> Encoder {
-        Encoder { interner, dict_codes: FxHashMap::default() }
-    }
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Interner>, ExecError> {
-        self.interner.lock().map_err(|_| ExecError::Internal("interner lock poisoned".into()))
-    }
-
-    /// The codes of a dictionary's entries `ids` (interning the new ones); returns the whole mapping.
-    pub fn dict_codes(&mut self, dict: &[String], ids: &[u32]) -> Result<&[u64], ExecError> {
-        let key = (dict.as_ptr() as usize, dict.len());
-        let interner = self.interner.clone();
-        let map = self.dict_codes.entry(key).or_insert_with(|| vec![UNMAPPED; dict.len()]);
-        let mut missing = false;
-        for &id in ids {
-            if map[id as usize] == UNMAPPED {
-                missing = true;
-                break;
-            }
+    /// An encoder over `cache`.
+    pub fn new(cache: Arc<CodeCache>) -> Encoder {
+        Encoder {
+            cache,
+            transient: FxHashMap::default(),
         }
-        if missing {
-            let mut guard = interner.lock().map_err(|_| ExecError::Internal("interner lock poisoned".into()))?;
-            for &id in ids {
-                let slot = &mut map[id as usize];
-                if *slot == UNMAPPED {
-                    *slot = guard.text(&dict[id as usize]);
+    }
+
+    /// The codes of every entry of `dict`.
+    pub fn dict_codes(&mut self, dict: &DictRef<'_>) -> Result<Arc<DictCodes>, ExecError> {
+        match dict.id {
+            Some(id) => {
+                let cached = self
+                    .cache
+                    .dicts
+                    .lock()
+                    .map_err(|_| ExecError::Internal("code cache lock poisoned".into()))?
+                    .get(&id)
+                    .cloned();
+                if let Some(c) = cached {
+                    return Ok(c);
                 }
+                let codes = self.cache.intern_all(dict)?;
+                self.cache
+                    .dicts
+                    .lock()
+                    .map_err(|_| ExecError::Internal("code cache lock poisoned".into()))?
+                    .insert(id, codes.clone());
+                Ok(codes)
+            }
+            None => {
+                if let Some(c) = self.transient.get(&dict.addr()) {
+                    return Ok(c.clone());
+                }
+                let codes = self.cache.intern_all(dict)?;
+                self.transient.insert(dict.addr(), codes.clone());
+                Ok(codes)
             }
         }
-        Ok(map)
     }
 
     /// Encodes a datum.
@@ -145,7 +245,10 @@ impl Encoder {
         match d {
             Datum::Scalar(v) => Ok(match v {
                 Value::Null => KeyCodes::Const { code: 0, null: true },
-                v => KeyCodes::Const { code: self.value_code(v)?, null: false },
+                v => KeyCodes::Const {
+                    code: self.value_code(v)?,
+                    null: false,
+                },
             }),
             Datum::Array(a) => self.encode_array(a),
         }
@@ -158,49 +261,75 @@ impl Encoder {
             Value::Bool(b) => u64::from(*b),
             Value::Int(i) | Value::Timestamp(i) => *i as u64,
             Value::Double(d) => double_bits(*d),
-            Value::Text(s) => self.lock()?.text(s),
-            Value::Interval(_) => self.lock()?.other(v),
+            Value::Text(s) => self.cache.interner()?.text(s) as u64,
+            Value::Interval(_) => self.cache.interner()?.other(v),
         })
     }
 
     fn encode_array(&mut self, a: &Array<'_>) -> Result<KeyCodes, ExecError> {
         let nulls_of = |valid: &Option<Vec<bool>>| valid.as_ref().map(|v| v.iter().map(|b| !b).collect());
         Ok(match a {
-            Array::Int(v, valid) | Array::Timestamp(v, valid) => {
-                KeyCodes::Rows { codes: v.iter().map(|&x| x as u64).collect(), nulls: nulls_of(valid) }
-            }
-            Array::Bool(v, valid) => KeyCodes::Rows { codes: v.iter().map(|&b| u64::from(b)).collect(), nulls: nulls_of(valid) },
-            Array::Double(v, valid) => {
-                KeyCodes::Rows { codes: v.iter().map(|&x| double_bits(x)).collect(), nulls: nulls_of(valid) }
-            }
-            Array::Text(TextArray::Dict { ids, dict, valid, .. }) => {
-                let map = self.dict_codes(dict, ids)?;
-                KeyCodes::Rows { codes: ids.iter().map(|&id| map[id as usize]).collect(), nulls: nulls_of(valid) }
+            Array::Int(v, valid) | Array::Timestamp(v, valid) => KeyCodes::Rows {
+                codes: v.iter().map(|&x| x as u64).collect(),
+                nulls: nulls_of(valid),
+            },
+            Array::Bool(v, valid) => KeyCodes::Rows {
+                codes: v.iter().map(|&b| u64::from(b)).collect(),
+                nulls: nulls_of(valid),
+            },
+            Array::Double(v, valid) => KeyCodes::Rows {
+                codes: v.iter().map(|&x| double_bits(x)).collect(),
+                nulls: nulls_of(valid),
+            },
+            Array::Text(TextArray::Dict { ids, dict, valid }) => {
+                let map = self.dict_codes(dict)?;
+                KeyCodes::Rows {
+                    // NULL rows carry id 0 even when the dictionary is empty.
+                    codes: ids
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &id)| {
+                            if is_valid(valid, i) {
+                                map.codes[id as usize] as u64
+                            } else {
+                                0
+                            }
+                        })
+                        .collect(),
+                    nulls: nulls_of(valid),
+                }
             }
             Array::Text(TextArray::Plain { values, valid }) => {
-                let mut g = self.lock()?;
+                let mut g = self.cache.interner()?;
                 let codes = values
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| if is_valid(valid, i) { g.text(s) } else { 0 })
+                    .map(|(i, s)| if is_valid(valid, i) { g.text(s) as u64 } else { 0 })
                     .collect();
-                KeyCodes::Rows { codes, nulls: nulls_of(valid) }
+                KeyCodes::Rows {
+                    codes,
+                    nulls: nulls_of(valid),
+                }
             }
             Array::Interval(v, valid) => {
-                let mut g = self.lock()?;
+                let mut g = self.cache.interner()?;
                 let codes = v
                     .iter()
                     .enumerate()
-                    .map(|(i, iv): (usize, &Interval)| if is_valid(valid, i) { g.other(&Value::Interval(*iv)) } else { 0 })
+                    .map(|(i, iv): (usize, &Interval)| {
+                        if is_valid(valid, i) {
+                            g.other(&Value::Interval(*iv))
+                        } else {
+                            0
+                        }
+                    })
                     .collect();
-                KeyCodes::Rows { codes, nulls: nulls_of(valid) }
+                KeyCodes::Rows {
+                    codes,
+                    nulls: nulls_of(valid),
+                }
             }
             Array::Null(_) => KeyCodes::Const { code: 0, null: true },
         })
-    }
-
-    /// Decodes a code of type `ty`.
-    pub fn decode(&self, ty: DataType, code: u64) -> Result<Value, ExecError> {
-        Ok(self.lock()?.decode(ty, code))
     }
 }

@@ -17,12 +17,19 @@ pub struct MemoryBudget {
 impl MemoryBudget {
     /// A budget of `limit` bytes.
     pub fn new(limit: usize) -> Arc<MemoryBudget> {
-        Arc::new(MemoryBudget { limit, used: AtomicUsize::new(0) })
+        Arc::new(MemoryBudget {
+            limit,
+            used: AtomicUsize::new(0),
+        })
     }
 
     /// A reservation for one operator (`what` names it in the error).
     pub fn reservation(self: &Arc<Self>, what: &'static str) -> Reservation {
-        Reservation { budget: self.clone(), bytes: 0, what }
+        Reservation {
+            budget: self.clone(),
+            bytes: 0,
+            what,
+        }
     }
 
     /// Bytes reserved now.
@@ -48,7 +55,7 @@ impl Reservation {
             if now > self.budget.limit {
                 self.budget.used.fetch_sub(add, Ordering::Relaxed);
                 return Err(ExecError::ResourcesExhausted {
-                    limit_mib: self.budget.limit >> 20,
+                    limit: self.budget.limit,
                     what: self.what,
                 });
             }

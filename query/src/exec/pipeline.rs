@@ -11,14 +11,13 @@ use engine::segment::Segment;
 use engine::Snapshot;
 
 use super::aggregate::AggregateSink;
-use super::array::{Array, Batch};
+use super::array::{concat, Array, Batch};
 use super::chunk::Chunk;
 use super::eval::{eval, eval_mask};
 use super::index::select_rows;
 use super::join::{JoinTable, ProbeCache, ProbeStep};
-use super::keys::Interner;
+use super::keys::CodeCache;
 use super::memory::{MemoryBudget, Reservation};
-use super::roster::table_batch;
 use super::sort::{sort_batch, TopNSink};
 use super::subquery::SubqueryResults;
 use super::ExecError;
@@ -42,12 +41,18 @@ pub trait Sink: Send {
 
 enum Source<'p> {
     Events(&'p EventsFilter),
-    Batch(Batch),
+    Batch(Arc<Batch>),
+    /// A node that materializes its output (aggregate, sort, limit, distinct), run when the pipeline
+    /// runs, knowing which of its columns the steps read.
+    Deferred(&'p Plan),
 }
 
 enum Step<'p> {
     Filter(&'p ScalarExpr),
-    Project { exprs: &'p [ScalarExpr], required: Vec<bool> },
+    Project {
+        exprs: &'p [ScalarExpr],
+        required: Vec<bool>,
+    },
     Probe(ProbeStep<'p>),
 }
 
@@ -56,9 +61,20 @@ struct Pipeline<'p> {
     steps: Vec<Step<'p>>,
     /// Columns of the pipeline's output.
     width: usize,
+    /// Columns of the source the steps and sink read (set by `set_required`).
+    source_needed: Option<Vec<bool>>,
 }
 
-impl Pipeline<'_> {
+impl<'p> Pipeline<'p> {
+    fn new(source: Source<'p>, width: usize) -> Pipeline<'p> {
+        Pipeline {
+            source,
+            steps: Vec::new(),
+            width,
+            source_needed: None,
+        }
+    }
+
     /// Records which columns each step must produce, given what the sink reads.
     fn set_required(&mut self, mut needed: Vec<bool>) {
         for step in self.steps.iter_mut().rev() {
@@ -79,7 +95,9 @@ impl Pipeline<'_> {
                     p.required = needed.clone();
                     let build_width = p.table.batch.columns.len();
                     let probe_at = if p.build_is_left { build_width } else { 0 };
-                    let mut input: Vec<bool> = (0..p.probe_width).map(|c| needed.get(c + probe_at).copied().unwrap_or(true)).collect();
+                    let mut input: Vec<bool> = (0..p.probe_width)
+                        .map(|c| needed.get(c + probe_at).copied().unwrap_or(true))
+                        .collect();
                     let mut cols = Vec::new();
                     for k in p.probe_keys {
                         k.collect_columns(&mut cols);
@@ -96,6 +114,7 @@ impl Pipeline<'_> {
                 }
             }
         }
+        self.source_needed = Some(needed);
     }
 }
 
@@ -141,21 +160,23 @@ impl Default for ExecOptions {
 pub struct Executor<'s> {
     snapshot: &'s Snapshot,
     options: &'s ExecOptions,
+    caches: &'s super::QueryCaches,
     /// Subquery results computed so far.
     pub subqueries: SubqueryResults,
-    interner: Arc<Mutex<Interner>>,
+    codes: Arc<CodeCache>,
     budget: Arc<MemoryBudget>,
     held: Mutex<Vec<Reservation>>,
 }
 
 impl<'s> Executor<'s> {
     /// An executor over `snapshot`.
-    pub fn new(snapshot: &'s Snapshot, options: &'s ExecOptions) -> Executor<'s> {
+    pub fn new(snapshot: &'s Snapshot, options: &'s ExecOptions, caches: &'s super::QueryCaches) -> Executor<'s> {
         Executor {
             snapshot,
             options,
+            caches,
             subqueries: SubqueryResults::default(),
-            interner: Arc::new(Mutex::new(Interner::default())),
+            codes: caches.codes_for(snapshot),
             budget: MemoryBudget::new(options.memory_limit),
             held: Mutex::new(Vec::new()),
         }
@@ -163,8 +184,13 @@ impl<'s> Executor<'s> {
 
     /// Runs `plan` to a materialized batch.
     pub fn execute(&self, plan: &Plan) -> Result<Batch, ExecError> {
+        self.execute_needed(plan, None)
+    }
+
+    /// Runs `plan`; output columns `needed` marks false may come back as NULL placeholders.
+    fn execute_needed(&self, plan: &Plan, needed: Option<&[bool]>) -> Result<Batch, ExecError> {
         match plan {
-            Plan::Aggregate { input, keys, aggs, .. } => self.aggregate(input, keys, aggs),
+            Plan::Aggregate { input, keys, aggs, .. } => self.aggregate(input, keys, aggs, needed),
             Plan::Distinct { input } => {
                 let keys: Vec<ScalarExpr> = input
                     .schema()
@@ -172,7 +198,7 @@ impl<'s> Executor<'s> {
                     .enumerate()
                     .map(|(index, f)| ScalarExpr::Column { index, ty: f.ty })
                     .collect();
-                self.aggregate(input, &keys, &[])
+                self.aggregate(input, &keys, &[], None)
             }
             Plan::Limit { input, limit, offset } => {
                 let skip = usize::try_from(*offset).unwrap_or(usize::MAX);
@@ -186,7 +212,13 @@ impl<'s> Executor<'s> {
                         let mut p = pipeline;
                         p.set_required(vec![true; p.width]);
                         let sink = self.run(&p, || {
-                            TopNSink::new(keys, keep, types.clone(), &self.subqueries, self.budget.reservation("ORDER BY … LIMIT"))
+                            TopNSink::new(
+                                keys,
+                                keep,
+                                types.clone(),
+                                &self.subqueries,
+                                self.budget.reservation("ORDER BY … LIMIT"),
+                            )
                         })?;
                         sink.finish()
                     }
@@ -204,7 +236,13 @@ impl<'s> Executor<'s> {
         }
     }
 
-    fn aggregate(&self, input: &Plan, keys: &[ScalarExpr], aggs: &[crate::plan::AggregateCall]) -> Result<Batch, ExecError> {
+    fn aggregate(
+        &self,
+        input: &Plan,
+        keys: &[ScalarExpr],
+        aggs: &[crate::plan::AggregateCall],
+        needed: Option<&[bool]>,
+    ) -> Result<Batch, ExecError> {
         let mut p = self.pipeline(input)?;
         let mut cols = Vec::new();
         for k in keys {
@@ -220,9 +258,15 @@ impl<'s> Executor<'s> {
         }
         p.set_required(to_mask(&cols, p.width));
         let sink = self.run(&p, || {
-            AggregateSink::new(keys, aggs, &self.subqueries, self.interner.clone(), self.budget.reservation("GROUP BY"))
+            AggregateSink::new(
+                keys,
+                aggs,
+                &self.subqueries,
+                self.codes.clone(),
+                self.budget.reservation("GROUP BY"),
+            )
         })?;
-        sink.finish()
+        sink.finish_needed(needed)
     }
 
     /// Runs `plan` as a pipeline into a collecting sink (at most `limit` rows, in source order).
@@ -245,23 +289,57 @@ impl<'s> Executor<'s> {
     fn pipeline<'p>(&self, plan: &'p Plan) -> Result<Pipeline<'p>, ExecError> {
         let width = plan.schema().len();
         Ok(match plan {
-            Plan::EventsScan { filter } => Pipeline { source: Source::Events(filter), steps: Vec::new(), width },
+            Plan::EventsScan { filter } => Pipeline::new(Source::Events(filter), width),
             Plan::TableScan { table } => {
-                Pipeline { source: Source::Batch(table_batch(*table, self.snapshot)), steps: Vec::new(), width }
+                Pipeline::new(Source::Batch(self.caches.tables.get(*table, self.snapshot)), width)
             }
-            Plan::OneRow => Pipeline { source: Source::Batch(Batch { columns: Vec::new(), rows: 1 }), steps: Vec::new(), width },
+            Plan::OneRow => Pipeline::new(
+                Source::Batch(Arc::new(Batch {
+                    columns: Vec::new(),
+                    rows: 1,
+                })),
+                width,
+            ),
             Plan::Filter { input, predicate } => {
-                let mut p = self.pipeline(input)?;
+                let mut p = match (input.as_ref(), roster_lookup(predicate)) {
+                    // `column = 'value'` on a roster table: read just those rows through its index.
+                    (Plan::TableScan { table }, Some((column, value))) => {
+                        match self.caches.tables.postings(*table, column, self.snapshot) {
+                            Some(postings) => {
+                                let batch = self.caches.tables.get(*table, self.snapshot);
+                                let rows = postings.rows_for(value);
+                                let columns = batch.columns.iter().map(|c| c.take(rows)).collect();
+                                let source = Source::Batch(Arc::new(Batch {
+                                    columns,
+                                    rows: rows.len(),
+                                }));
+                                Pipeline::new(source, width)
+                            }
+                            None => self.pipeline(input)?,
+                        }
+                    }
+                    _ => self.pipeline(input)?,
+                };
                 p.steps.push(Step::Filter(predicate));
                 p
             }
             Plan::Project { input, exprs, .. } => {
                 let mut p = self.pipeline(input)?;
-                p.steps.push(Step::Project { exprs, required: vec![true; exprs.len()] });
+                p.steps.push(Step::Project {
+                    exprs,
+                    required: vec![true; exprs.len()],
+                });
                 p.width = width;
                 p
             }
-            Plan::Join { left, right, kind, left_keys, right_keys, residual } => {
+            Plan::Join {
+                left,
+                right,
+                kind,
+                left_keys,
+                right_keys,
+                residual,
+            } => {
                 // Stream the side that reads `events` (for an inner join); hash the other.
                 let build_is_left = *kind == JoinKind::Inner && right.reads_events() && !left.reads_events();
                 let (probe_plan, build_plan, probe_keys, build_keys) = if build_is_left {
@@ -269,12 +347,18 @@ impl<'s> Executor<'s> {
                 } else {
                     (left, right, left_keys, right_keys)
                 };
-                let build = self.execute(build_plan)?;
+                let build = match build_plan.as_ref() {
+                    Plan::TableScan { table } => self.caches.tables.get(*table, self.snapshot),
+                    other => Arc::new(self.execute(other)?),
+                };
                 let table = JoinTable::build(build, build_keys, &self.subqueries)?;
                 let mut r = self.budget.reservation("JOIN");
                 r.resize(table.heap_bytes())?;
                 // The hashed side lives as long as the query; so does its reservation.
-                self.held.lock().map_err(|_| ExecError::Internal("lock poisoned".into()))?.push(r);
+                self.held
+                    .lock()
+                    .map_err(|_| ExecError::Internal("lock poisoned".into()))?
+                    .push(r);
                 let mut p = self.pipeline(probe_plan)?;
                 p.steps.push(Step::Probe(ProbeStep {
                     table,
@@ -289,7 +373,7 @@ impl<'s> Executor<'s> {
                 p
             }
             Plan::Aggregate { .. } | Plan::Sort { .. } | Plan::Limit { .. } | Plan::Distinct { .. } => {
-                Pipeline { source: Source::Batch(self.execute(plan)?), steps: Vec::new(), width }
+                Pipeline::new(Source::Deferred(plan), width)
             }
         })
     }
@@ -307,13 +391,21 @@ impl<'s> Executor<'s> {
             chunk = match step {
                 Step::Filter(p) => {
                     let mask = eval_mask(p, &chunk, &self.subqueries)?;
-                    if mask.iter().all(|&m| m) { chunk } else { chunk.filter(&mask) }
+                    if mask.iter().all(|&m| m) {
+                        chunk
+                    } else {
+                        chunk.filter(&mask)
+                    }
                 }
                 Step::Project { exprs, required } => {
                     let n = chunk.len();
                     let mut arrays = Vec::with_capacity(exprs.len());
                     for (e, &r) in exprs.iter().zip(required) {
-                        arrays.push(if r { Some(eval(e, &chunk, &self.subqueries)?.into_array(e.data_type(), n)) } else { None });
+                        arrays.push(if r {
+                            Some(eval(e, &chunk, &self.subqueries)?.into_array(e.data_type(), n))
+                        } else {
+                            None
+                        });
                     }
                     Chunk::from_arrays(arrays, n)
                 }
@@ -325,7 +417,16 @@ impl<'s> Executor<'s> {
 
     /// Runs a pipeline into sinks made by `make` (one per worker), merged in worker order.
     fn run<S: Sink>(&self, p: &Pipeline<'_>, make: impl Fn() -> S + Sync) -> Result<S, ExecError> {
-        match &p.source {
+        let deferred;
+        let source = match &p.source {
+            Source::Deferred(plan) => {
+                deferred = Source::Batch(Arc::new(self.execute_needed(plan, p.source_needed.as_deref())?));
+                &deferred
+            }
+            s => s,
+        };
+        match source {
+            Source::Deferred(_) => Err(ExecError::Internal("deferred source not materialized".into())),
             Source::Batch(batch) => {
                 let mut sink = make();
                 let mut caches: Vec<ProbeCache> = p.steps.iter().map(|_| ProbeCache::default()).collect();
@@ -338,7 +439,8 @@ impl<'s> Executor<'s> {
                 let segments = if filter.empty {
                     Vec::new()
                 } else {
-                    self.snapshot.segments(filter.from, filter.to.map(|t| t.saturating_sub(1)))
+                    self.snapshot
+                        .segments(filter.from, filter.to.map(|t| t.saturating_sub(1)))
                 };
                 let threads = self.options.threads.clamp(1, segments.len().max(1));
                 if threads == 1 {
@@ -359,7 +461,8 @@ impl<'s> Executor<'s> {
                         .map(|_| {
                             scope.spawn(|| -> Result<S, ExecError> {
                                 let mut sink = make();
-                                let mut caches: Vec<ProbeCache> = p.steps.iter().map(|_| ProbeCache::default()).collect();
+                                let mut caches: Vec<ProbeCache> =
+                                    p.steps.iter().map(|_| ProbeCache::default()).collect();
                                 loop {
                                     if stop.load(Ordering::Relaxed) {
                                         break;
@@ -380,7 +483,10 @@ impl<'s> Executor<'s> {
                         .collect();
                     handles
                         .into_iter()
-                        .map(|h| h.join().unwrap_or_else(|_| Err(ExecError::Internal("a query worker panicked".into()))))
+                        .map(|h| {
+                            h.join()
+                                .unwrap_or_else(|_| Err(ExecError::Internal("a query worker panicked".into())))
+                        })
                         .collect()
                 });
                 let mut merged: Option<S> = None;
@@ -417,6 +523,38 @@ impl<'s> Executor<'s> {
     }
 }
 
+/// A conjunct `text column = 'literal'` of `predicate`, as (column, value).
+fn roster_lookup(predicate: &ScalarExpr) -> Option<(usize, &str)> {
+    let terms: Vec<&ScalarExpr> = match predicate {
+        ScalarExpr::And(v) => v.iter().collect(),
+        p => vec![p],
+    };
+    terms.into_iter().find_map(|t| match t {
+        ScalarExpr::Cmp {
+            op: crate::plan::CmpOp::Eq,
+            left,
+            right,
+        } => match (left.as_ref(), right.as_ref()) {
+            (
+                ScalarExpr::Column {
+                    index,
+                    ty: DataType::Text,
+                },
+                ScalarExpr::Literal(crate::value::Value::Text(v), _),
+            )
+            | (
+                ScalarExpr::Literal(crate::value::Value::Text(v), _),
+                ScalarExpr::Column {
+                    index,
+                    ty: DataType::Text,
+                },
+            ) => Some((*index, v.as_str())),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 fn types_of(plan: &Plan) -> Vec<DataType> {
     plan.schema().iter().map(|f| f.ty).collect()
 }
@@ -429,7 +567,10 @@ fn slice(batch: Batch, skip: usize, take: Option<usize>) -> Batch {
     }
     let start = skip.min(end);
     let rows: Vec<u32> = (start as u32..end as u32).collect();
-    Batch { columns: batch.columns.iter().map(|c| c.take(&rows).into_owned()).collect(), rows: rows.len() }
+    Batch {
+        columns: batch.columns.iter().map(|c| c.take(&rows).into_owned()).collect(),
+        rows: rows.len(),
+    }
 }
 
 /// Collects rows in source order, optionally stopping once `limit` rows are certain to be found.
@@ -444,17 +585,23 @@ struct CollectSink {
 impl CollectSink {
     fn finish(mut self, types: &[DataType], limit: Option<usize>) -> Result<Batch, ExecError> {
         self.parts.sort_by_key(|(seq, _)| *seq);
-        let mut out = Batch::empty(types);
+        let mut rows = 0;
+        let mut columns: Vec<Vec<Array<'static>>> = vec![Vec::new(); types.len()];
         for (_, part) in self.parts {
-            if limit.is_some_and(|l| out.rows >= l) {
+            if limit.is_some_and(|l| rows >= l) {
                 break;
             }
+            rows += part.rows;
             for (c, col) in part.columns.into_iter().enumerate() {
-                out.columns[c].append(col);
+                columns[c].push(col);
             }
-            out.rows += part.rows;
         }
-        Ok(out)
+        let columns = types
+            .iter()
+            .zip(columns)
+            .map(|(ty, parts)| concat(*ty, parts))
+            .collect();
+        Ok(Batch { columns, rows })
     }
 }
 

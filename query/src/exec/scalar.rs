@@ -58,7 +58,11 @@ pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn Subquerie
                     _ => unknown = true,
                 }
             }
-            if unknown { Value::Null } else { Value::Bool(true) }
+            if unknown {
+                Value::Null
+            } else {
+                Value::Bool(true)
+            }
         }
         ScalarExpr::Or(terms) => {
             let mut unknown = false;
@@ -69,7 +73,11 @@ pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn Subquerie
                     _ => unknown = true,
                 }
             }
-            if unknown { Value::Null } else { Value::Bool(false) }
+            if unknown {
+                Value::Null
+            } else {
+                Value::Bool(false)
+            }
         }
         ScalarExpr::Arith { op, left, right, .. } => arith(*op, &ev(left)?, &ev(right)?)?,
         ScalarExpr::Cmp { op, left, right } => match compare(&ev(left)?, &ev(right)?) {
@@ -94,9 +102,17 @@ pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn Subquerie
                     None => unknown = true,
                 }
             }
-            if unknown { Value::Null } else { Value::Bool(*negated) }
+            if unknown {
+                Value::Null
+            } else {
+                Value::Bool(*negated)
+            }
         }
-        ScalarExpr::InSubquery { expr, subquery, negated } => {
+        ScalarExpr::InSubquery {
+            expr,
+            subquery,
+            negated,
+        } => {
             let v = ev(expr)?;
             if v.is_null() {
                 // `x IN (empty)` is FALSE and `x NOT IN (empty)` TRUE, even for a NULL x.
@@ -108,7 +124,12 @@ pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn Subquerie
                 None => Value::Null,
             }
         }
-        ScalarExpr::Like { expr, pattern, negated, case_insensitive } => match (ev(expr)?, ev(pattern)?) {
+        ScalarExpr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+        } => match (ev(expr)?, ev(pattern)?) {
             (Value::Text(s), Value::Text(p)) => Value::Bool(like(&s, &p, *case_insensitive) != *negated),
             _ => Value::Null,
         },
@@ -117,7 +138,9 @@ pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn Subquerie
             apply(*func, &vals)?
         }
         ScalarExpr::Cast { expr, to } => cast_value(&ev(expr)?, *to).map_err(ExecError::Invalid)?,
-        ScalarExpr::Case { branches, otherwise, .. } => {
+        ScalarExpr::Case {
+            branches, otherwise, ..
+        } => {
             for (cond, val) in branches {
                 if ev(cond)? == Value::Bool(true) {
                     return ev(val);
@@ -141,7 +164,10 @@ fn neg(v: &Value) -> Result<Value, ExecError> {
     Ok(match v {
         Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| out_of_range("bigint"))?),
         Value::Double(d) => Value::Double(-d),
-        Value::Interval(iv) => Value::Interval(Interval { months: -iv.months, micros: -iv.micros }),
+        Value::Interval(iv) => Value::Interval(Interval {
+            months: -iv.months,
+            micros: -iv.micros,
+        }),
         _ => Value::Null,
     })
 }
@@ -159,18 +185,29 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, ExecError> {
         (Value::Int(x), Value::Double(y)) => Value::Double(double_arith(op, *x as f64, *y)?),
         (Value::Double(x), Value::Int(y)) => Value::Double(double_arith(op, *x, *y as f64)?),
         (Value::Timestamp(t), Value::Interval(iv)) => Value::Timestamp(ts_plus(op, *t, *iv)?),
-        (Value::Timestamp(x), Value::Timestamp(y)) if op == ArithOp::Sub => {
-            Value::Interval(Interval { months: 0, micros: x.checked_sub(*y).ok_or_else(|| out_of_range("interval"))? })
-        }
+        (Value::Timestamp(x), Value::Timestamp(y)) if op == ArithOp::Sub => Value::Interval(Interval {
+            months: 0,
+            micros: x.checked_sub(*y).ok_or_else(|| out_of_range("interval"))?,
+        }),
         (Value::Interval(x), Value::Interval(y)) => {
             let sign = if op == ArithOp::Sub { -1 } else { 1 };
             Value::Interval(Interval {
-                months: x.months.checked_add(sign * y.months).ok_or_else(|| out_of_range("interval"))?,
-                micros: x.micros.checked_add(sign * y.micros).ok_or_else(|| out_of_range("interval"))?,
+                months: x
+                    .months
+                    .checked_add(sign * y.months)
+                    .ok_or_else(|| out_of_range("interval"))?,
+                micros: x
+                    .micros
+                    .checked_add(sign * y.micros)
+                    .ok_or_else(|| out_of_range("interval"))?,
             })
         }
         (a, b) => {
-            return Err(ExecError::Internal(format!("arithmetic on {} and {}", a.data_type(), b.data_type())))
+            return Err(ExecError::Internal(format!(
+                "arithmetic on {} and {}",
+                a.data_type(),
+                b.data_type()
+            )))
         }
     })
 }
@@ -205,7 +242,14 @@ pub fn double_arith(op: ArithOp, x: f64, y: f64) -> Result<f64, ExecError> {
 /// `t ± interval`.
 #[inline]
 pub fn ts_plus(op: ArithOp, t: i64, iv: Interval) -> Result<i64, ExecError> {
-    let iv = if op == ArithOp::Sub { Interval { months: -iv.months, micros: -iv.micros } } else { iv };
+    let iv = if op == ArithOp::Sub {
+        Interval {
+            months: -iv.months,
+            micros: -iv.micros,
+        }
+    } else {
+        iv
+    };
     add_interval(t, iv).ok_or_else(|| out_of_range("timestamp"))
 }
 
@@ -232,7 +276,11 @@ pub fn round_double(x: f64, n: i64) -> f64 {
     } else {
         let p = 10f64.powi((-n).min(308) as i32);
         let r = (x / p).round() * p;
-        if r.is_finite() { r } else { x }
+        if r.is_finite() {
+            r
+        } else {
+            x
+        }
     }
 }
 
@@ -245,7 +293,11 @@ fn round_int(x: i64, n: i64) -> Result<i64, ExecError> {
     }
     let p = 10i64.pow((-n) as u32);
     let half = p / 2;
-    let r = if x >= 0 { (x + half) / p * p } else { -((-x + half) / p * p) };
+    let r = if x >= 0 {
+        (x + half) / p * p
+    } else {
+        -((-x + half) / p * p)
+    };
     Ok(r)
 }
 
@@ -278,10 +330,16 @@ pub fn apply(func: ScalarFunc, args: &[Value]) -> Result<Value, ExecError> {
     match func {
         ScalarFunc::Coalesce => return Ok(args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null)),
         ScalarFunc::Concat => {
-            return Ok(Value::Text(args.iter().filter(|v| !v.is_null()).map(Value::to_string).collect()))
+            return Ok(Value::Text(
+                args.iter().filter(|v| !v.is_null()).map(Value::to_string).collect(),
+            ))
         }
         ScalarFunc::Greatest | ScalarFunc::Least => {
-            let want = if func == ScalarFunc::Greatest { Ordering::Greater } else { Ordering::Less };
+            let want = if func == ScalarFunc::Greatest {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
             let mut best: Option<&Value> = None;
             for v in args.iter().filter(|v| !v.is_null()) {
                 if best.is_none_or(|b| v.total_cmp(b) == want) {
@@ -301,7 +359,12 @@ pub fn apply(func: ScalarFunc, args: &[Value]) -> Result<Value, ExecError> {
     if args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
-    let bad = || ExecError::Internal(format!("{func:?} applied to {:?}", args.iter().map(Value::data_type).collect::<Vec<_>>()));
+    let bad = || {
+        ExecError::Internal(format!(
+            "{func:?} applied to {:?}",
+            args.iter().map(Value::data_type).collect::<Vec<_>>()
+        ))
+    };
     let invalid = |m: &str| ExecError::Invalid(m.to_string());
     Ok(match func {
         ScalarFunc::DateTrunc(unit) => match arg(0) {
@@ -313,7 +376,11 @@ pub fn apply(func: ScalarFunc, args: &[Value]) -> Result<Value, ExecError> {
             _ => return Err(bad()),
         },
         ScalarFunc::Round => {
-            let n = if args.len() > 1 { int(arg(1)).ok_or_else(bad)? } else { 0 };
+            let n = if args.len() > 1 {
+                int(arg(1)).ok_or_else(bad)?
+            } else {
+                0
+            };
             match arg(0) {
                 Value::Int(i) => Value::Int(round_int(*i, n)?),
                 Value::Double(d) => Value::Double(round_double(*d, n)),
@@ -369,13 +436,25 @@ pub fn apply(func: ScalarFunc, args: &[Value]) -> Result<Value, ExecError> {
             )
         }
         ScalarFunc::Replace => {
-            let (s, from, to) = (text(arg(0)).ok_or_else(bad)?, text(arg(1)).ok_or_else(bad)?, text(arg(2)).ok_or_else(bad)?);
-            Value::Text(if from.is_empty() { s.to_string() } else { s.replace(from, to) })
+            let (s, from, to) = (
+                text(arg(0)).ok_or_else(bad)?,
+                text(arg(1)).ok_or_else(bad)?,
+                text(arg(2)).ok_or_else(bad)?,
+            );
+            Value::Text(if from.is_empty() {
+                s.to_string()
+            } else {
+                s.replace(from, to)
+            })
         }
         ScalarFunc::Substr => {
             let s = text(arg(0)).ok_or_else(bad)?;
             let start = int(arg(1)).ok_or_else(bad)?;
-            let len = if args.len() > 2 { Some(int(arg(2)).ok_or_else(bad)?) } else { None };
+            let len = if args.len() > 2 {
+                Some(int(arg(2)).ok_or_else(bad)?)
+            } else {
+                None
+            };
             if len.is_some_and(|l| l < 0) {
                 return Err(invalid("negative substring length not allowed"));
             }
@@ -405,9 +484,7 @@ pub fn apply(func: ScalarFunc, args: &[Value]) -> Result<Value, ExecError> {
             };
             Value::Text(out)
         }
-        ScalarFunc::StartsWith => {
-            Value::Bool(text(arg(0)).ok_or_else(bad)?.starts_with(text(arg(1)).ok_or_else(bad)?))
-        }
+        ScalarFunc::StartsWith => Value::Bool(text(arg(0)).ok_or_else(bad)?.starts_with(text(arg(1)).ok_or_else(bad)?)),
         ScalarFunc::Coalesce | ScalarFunc::Concat | ScalarFunc::Greatest | ScalarFunc::Least | ScalarFunc::NullIf => {
             return Err(bad())
         }
@@ -417,7 +494,10 @@ pub fn apply(func: ScalarFunc, args: &[Value]) -> Result<Value, ExecError> {
 /// SQL `LIKE`: `%` matches any run of characters, `_` one character, `\` escapes the next one.
 pub fn like(s: &str, pattern: &str, case_insensitive: bool) -> bool {
     let (s, p): (Vec<char>, Vec<char>) = if case_insensitive {
-        (s.to_lowercase().chars().collect(), pattern.to_lowercase().chars().collect())
+        (
+            s.to_lowercase().chars().collect(),
+            pattern.to_lowercase().chars().collect(),
+        )
     } else {
         (s.chars().collect(), pattern.chars().collect())
     };
@@ -537,10 +617,22 @@ mod tests {
     #[test]
     fn substr_left_right() {
         let t = |v: &str| Value::Text(v.into());
-        assert_eq!(apply(ScalarFunc::Substr, &[t("hello"), Value::Int(2), Value::Int(3)]).unwrap(), t("ell"));
-        assert_eq!(apply(ScalarFunc::Substr, &[t("hello"), Value::Int(0), Value::Int(3)]).unwrap(), t("he"));
-        assert_eq!(apply(ScalarFunc::Left, &[t("hello"), Value::Int(-2)]).unwrap(), t("hel"));
+        assert_eq!(
+            apply(ScalarFunc::Substr, &[t("hello"), Value::Int(2), Value::Int(3)]).unwrap(),
+            t("ell")
+        );
+        assert_eq!(
+            apply(ScalarFunc::Substr, &[t("hello"), Value::Int(0), Value::Int(3)]).unwrap(),
+            t("he")
+        );
+        assert_eq!(
+            apply(ScalarFunc::Left, &[t("hello"), Value::Int(-2)]).unwrap(),
+            t("hel")
+        );
         assert_eq!(apply(ScalarFunc::Right, &[t("hello"), Value::Int(2)]).unwrap(), t("lo"));
-        assert_eq!(apply(ScalarFunc::Greatest, &[Value::Int(1), Value::Null, Value::Int(3)]).unwrap(), Value::Int(3));
+        assert_eq!(
+            apply(ScalarFunc::Greatest, &[Value::Int(1), Value::Null, Value::Int(3)]).unwrap(),
+            Value::Int(3)
+        );
     }
 }

@@ -19,11 +19,27 @@ use crate::value::{DataType, Value};
 pub fn cmp_values(a: &Value, b: &Value, key: &SortKey) -> Ordering {
     match (a.is_null(), b.is_null()) {
         (true, true) => Ordering::Equal,
-        (true, false) => if key.nulls_first { Ordering::Less } else { Ordering::Greater },
-        (false, true) => if key.nulls_first { Ordering::Greater } else { Ordering::Less },
+        (true, false) => {
+            if key.nulls_first {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
+        (false, true) => {
+            if key.nulls_first {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
         (false, false) => {
             let o = a.total_cmp(b);
-            if key.desc { o.reverse() } else { o }
+            if key.desc {
+                o.reverse()
+            } else {
+                o
+            }
         }
     }
 }
@@ -34,8 +50,20 @@ fn cmp_rows(a: &Array<'_>, i: usize, j: usize, key: &SortKey) -> Ordering {
     if !vi || !vj {
         return match (vi, vj) {
             (false, false) => Ordering::Equal,
-            (false, true) => if key.nulls_first { Ordering::Less } else { Ordering::Greater },
-            _ => if key.nulls_first { Ordering::Greater } else { Ordering::Less },
+            (false, true) => {
+                if key.nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
+            _ => {
+                if key.nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
         };
     }
     let o = match a {
@@ -45,7 +73,11 @@ fn cmp_rows(a: &Array<'_>, i: usize, j: usize, key: &SortKey) -> Ordering {
         Array::Text(t) => t.get(i).unwrap_or("").as_bytes().cmp(t.get(j).unwrap_or("").as_bytes()),
         a => a.value(i).total_cmp(&a.value(j)),
     };
-    if key.desc { o.reverse() } else { o }
+    if key.desc {
+        o.reverse()
+    } else {
+        o
+    }
 }
 
 /// Sorts a batch by `keys` (expressions over its columns); stable.
@@ -71,7 +103,10 @@ pub fn sort_batch(batch: Batch, keys: &[SortKey], sq: &SubqueryResults) -> Resul
         });
         order
     };
-    Ok(Batch { columns: batch.columns.iter().map(|c| c.take(&order).into_owned()).collect(), rows: batch.rows })
+    Ok(Batch {
+        columns: batch.columns.iter().map(|c| c.take(&order).into_owned()).collect(),
+        rows: batch.rows,
+    })
 }
 
 /// A candidate row of a top-N: its sort key values, arrival position and output values.
@@ -95,8 +130,22 @@ pub struct TopNSink<'p> {
 
 impl<'p> TopNSink<'p> {
     /// Keeps the first `keep` rows under `keys`; `types` are the output column types.
-    pub fn new(keys: &'p [SortKey], keep: usize, types: Vec<DataType>, sq: &'p SubqueryResults, memory: Reservation) -> Self {
-        TopNSink { keys, keep, types, sq, candidates: Vec::new(), threshold: None, memory }
+    pub fn new(
+        keys: &'p [SortKey],
+        keep: usize,
+        types: Vec<DataType>,
+        sq: &'p SubqueryResults,
+        memory: Reservation,
+    ) -> Self {
+        TopNSink {
+            keys,
+            keep,
+            types,
+            sq,
+            candidates: Vec::new(),
+            threshold: None,
+            memory,
+        }
     }
 
     fn cmp_candidates(&self, a: &Candidate, b: &Candidate) -> Ordering {
@@ -113,7 +162,11 @@ impl<'p> TopNSink<'p> {
         let mut c = std::mem::take(&mut self.candidates);
         c.sort_by(|a, b| self.cmp_candidates(a, b));
         c.truncate(self.keep);
-        self.threshold = if c.len() == self.keep { c.last().map(|l| l.keys.clone()) } else { None };
+        self.threshold = if c.len() == self.keep {
+            c.last().map(|l| l.keys.clone())
+        } else {
+            None
+        };
         self.candidates = c;
     }
 
@@ -136,7 +189,9 @@ impl Sink for TopNSink<'_> {
             .iter()
             .map(|k| Ok(eval(&k.expr, &chunk, self.sq)?.into_array(k.expr.data_type(), n)))
             .collect::<Result<_, ExecError>>()?;
-        let columns: Vec<Rc<Array<'_>>> = (0..self.types.len()).map(|c| chunk.column(c)).collect::<Result<_, _>>()?;
+        let columns: Vec<Rc<Array<'_>>> = (0..self.types.len())
+            .map(|c| chunk.column(c))
+            .collect::<Result<_, _>>()?;
         for i in 0..n {
             if let Some(t) = &self.threshold {
                 // Skip rows that cannot beat the worst kept row (ties lose: they arrived later).

@@ -87,7 +87,8 @@ impl ValueSet {
             Value::Text(t) => self.texts.contains(t.as_str()),
             // Integers and doubles compare by value (`1 IN (SELECT 1.0)`).
             Value::Int(i) => {
-                self.others.contains(&ValueKey::Int(*i)) || self.others.contains(&ValueKey::Double(double_bits(*i as f64)))
+                self.others.contains(&ValueKey::Int(*i))
+                    || self.others.contains(&ValueKey::Double(double_bits(*i as f64)))
             }
             Value::Double(d) => {
                 self.others.contains(&ValueKey::Double(double_bits(*d)))
@@ -136,7 +137,9 @@ pub struct SubqueryResults {
 
 impl SubqueryResults {
     fn get(&self, i: usize) -> Result<&SubqueryResult, ExecError> {
-        self.results.get(i).ok_or_else(|| ExecError::Internal(format!("subquery {i} has not run")))
+        self.results
+            .get(i)
+            .ok_or_else(|| ExecError::Internal(format!("subquery {i} has not run")))
     }
 }
 

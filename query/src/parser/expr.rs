@@ -249,6 +249,7 @@ impl<'a> Ctx<'a> {
 
     /// Builds the expression for `lhs` (which started at byte `start`) followed by `infix` (written
     /// at `op_span`), parsing what the operator needs from `rest`.
+    #[inline(never)]
     fn apply(&self, infix: Infix, lhs: Expr, start: usize, op_span: Span, rest: &'a str) -> PResult<'a, Expr> {
         let expr = Box::new(lhs);
         match infix {
@@ -349,6 +350,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `(SELECT …)` or `(a, b, …)` after `[NOT] IN`.
+    #[inline(never)]
     fn in_tail(&self, i: &'a str, expr: Box<Expr>, negated: bool, start: usize) -> PResult<'a, Expr> {
         let (inside, open) = self.punct(i, "(")?;
         self.nested(open.start, || {
@@ -384,6 +386,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// An operand: prefix `NOT`, `-`, `+` (one nesting level each) or a primary.
+    #[inline(never)]
     fn prefix(&self, t: &'a str) -> PResult<'a, Expr> {
         let start = self.offset(t);
         if is_keyword(t, "NOT") {
@@ -429,6 +432,7 @@ impl<'a> Ctx<'a> {
 
     /// A literal, column, function call, `CASE`, `CAST`, `EXTRACT`, parenthesized expression or
     /// scalar subquery at `t`.
+    #[inline(never)]
     fn primary(&self, t: &'a str) -> PResult<'a, Expr> {
         let start = self.offset(t);
         let Some(first) = t.chars().next() else {
@@ -488,6 +492,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// What follows a name in an expression: `(` makes it a function call, `.` a qualified column.
+    #[inline(never)]
     fn name_tail(&self, i: &'a str, name: Ident) -> PResult<'a, Expr> {
         let (t, ()) = self.ws(i)?;
         if t.starts_with('(') {
@@ -507,6 +512,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `( expr )` or a scalar subquery `( SELECT … )` at `t`.
+    #[inline(never)]
     fn parenthesized(&self, t: &'a str) -> PResult<'a, Expr> {
         let open = self.offset(t);
         self.nested(open, || {
@@ -525,6 +531,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `name(args)`, `name(*)`, `name(DISTINCT args)`, then `FILTER (WHERE …)`, at `t` (the `(`).
+    #[inline(never)]
     fn function(&self, t: &'a str, name: Ident) -> PResult<'a, Expr> {
         let open = self.offset(t);
         let (rest, (args, star, distinct)) = self.nested(open, || self.arguments(t.get(1..).unwrap_or_default()))?;
@@ -548,6 +555,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A function's arguments after its `(`, through the `)`: `(args, star, distinct)`.
+    #[inline(never)]
     fn arguments(&self, i: &'a str) -> PResult<'a, (Vec<Expr>, bool, bool)> {
         let (t, ()) = self.ws(i)?;
         if let Some(after) = t.strip_prefix('*') {
@@ -576,6 +584,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// An optional `FILTER (WHERE condition)` after an aggregate call.
+    #[inline(never)]
     fn filter(&self, i: &'a str) -> PResult<'a, Option<Box<Expr>>> {
         let (rest, kw) = self.opt_keyword(i, "FILTER", Expected::Hidden("FILTER"))?;
         if kw.is_none() {
@@ -591,6 +600,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `CASE [operand] WHEN … THEN … [ELSE …] END` after the `CASE` (which started at `start`).
+    #[inline(never)]
     fn case(&self, i: &'a str, start: usize) -> PResult<'a, Expr> {
         let (t, ()) = self.ws(i)?;
         let (mut i, operand) = if is_keyword(t, "WHEN") {
@@ -634,6 +644,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `CAST(expr AS type)` after the `CAST` (which started at `start`).
+    #[inline(never)]
     fn cast(&self, i: &'a str, start: usize) -> PResult<'a, Expr> {
         let (inside, open) = self.punct(i, "(")?;
         self.nested(open.start, || {
@@ -653,6 +664,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `EXTRACT(field FROM expr)` at `t` (the `(`); the field is any word or a string, case-folded.
+    #[inline(never)]
     fn extract(&self, t: &'a str, start: usize) -> PResult<'a, Expr> {
         let open = self.offset(t);
         self.nested(open, || {
@@ -686,6 +698,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `TIMESTAMP '…'`, `DATE '…'`, `INTERVAL '…' [unit]` with the string at `t`.
+    #[inline(never)]
     fn typed_literal(&self, kind: &str, t: &'a str, start: usize) -> PResult<'a, Expr> {
         let (rest, (text, span)) = self.string(t)?;
         let literal = match kind.to_ascii_uppercase().as_str() {

@@ -374,22 +374,23 @@ pub(crate) fn found_at(src: &str, offset: usize) -> (String, Option<&str>) {
     let Some(first) = t.chars().next() else {
         return ("end of input".to_string(), None);
     };
-    let numeric = first.is_ascii_digit() || (first == '.' && t[1..].starts_with(|c: char| c.is_ascii_digit()));
+    let numeric = first.is_ascii_digit()
+        || (first == '.' && t.get(1..).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())));
     let (text, bare) = if numeric {
         let len = t.find(|c: char| !(is_word_char(c) || c == '.')).unwrap_or(t.len());
-        (&t[..len], None)
+        (t.get(..len).unwrap_or(t), None)
     } else if let Some(w) = word(t) {
         (w, Some(w))
     } else if first == '\'' || first == '"' {
         let len = quoted(t, first).map_or(t.len(), |(rest, _)| t.len() - rest.len());
-        (&t[..len], None)
+        (t.get(..len).unwrap_or(t), None)
     } else if let Some(op) = ["<>", "<=", ">=", "!=", "||", "::"]
         .into_iter()
         .find(|op| t.starts_with(op))
     {
         (op, None)
     } else {
-        (&t[..first.len_utf8()], None)
+        (t.get(..first.len_utf8()).unwrap_or(t), None)
     };
     let mut shown = String::new();
     for c in text.chars().take(30) {

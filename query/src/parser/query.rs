@@ -14,8 +14,17 @@ impl<'a> Ctx<'a> {
     /// A query: `SELECT [DISTINCT | ALL] items [FROM …] [WHERE …] [GROUP BY …] [HAVING …]
     /// [ORDER BY …] [LIMIT n | LIMIT ALL] [OFFSET n]` (`OFFSET` may come first, as in PostgreSQL).
     pub(crate) fn query(&self, i: &'a str) -> PResult<'a, Box<Query>> {
+        // Split in two so that the frame on the recursive path (through the select list) stays
+        // small; the clauses after it recurse from their own frame.
         let (t, ()) = self.ws(i)?;
         let start = self.offset(t);
+        let (rest, (distinct, projection)) = self.select_list(t)?;
+        self.clauses(rest, start, distinct, projection)
+    }
+
+    /// `SELECT [DISTINCT | ALL] items`.
+    #[inline(never)]
+    fn select_list(&self, t: &'a str) -> PResult<'a, (bool, Vec<SelectItem>)> {
         let (rest, _) = self.keyword(t, "SELECT")?;
         let (rest, distinct) = self.opt_keyword(rest, "DISTINCT", Expected::Hidden("DISTINCT"))?;
         let rest = if distinct.is_some() {
@@ -28,7 +37,18 @@ impl<'a> Ctx<'a> {
             self.opt_keyword(rest, "ALL", Expected::Hidden("ALL"))?.0
         };
         let (rest, projection) = separated_list1(|i| self.punct(i, ","), |i| self.select_item(i)).parse(rest)?;
+        Ok((rest, (distinct.is_some(), projection)))
+    }
 
+    /// The clauses after the select list of a query that started at byte `start`.
+    #[inline(never)]
+    fn clauses(
+        &self,
+        rest: &'a str,
+        start: usize,
+        distinct: bool,
+        projection: Vec<SelectItem>,
+    ) -> PResult<'a, Box<Query>> {
         let (rest, from) = match self.opt_keyword(rest, "FROM", Expected::Keyword("FROM"))? {
             (rest, Some(_)) => {
                 let (rest, from) = self.from(rest)?;
@@ -71,7 +91,7 @@ impl<'a> Ctx<'a> {
         }
         let span = Span::new(start, self.offset(rest));
         let query = Query {
-            distinct: distinct.is_some(),
+            distinct,
             projection,
             from,
             selection,
@@ -112,6 +132,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `name.*` at `t`, if that is what stands there (looked at without recording anything).
+    #[inline(never)]
     fn qualified_wildcard(&self, t: &'a str) -> PResult<'a, Option<Ident>> {
         let is_name = t.starts_with('"') || word(t).is_some_and(|w| w.is_ascii() && !is_reserved(w));
         if !is_name {
@@ -131,6 +152,7 @@ impl<'a> Ctx<'a> {
 
     /// An optional alias: `AS name` or a bare name. After `AS`, a column alias may be any word,
     /// as in PostgreSQL; a bare alias (and any table alias) must not be a reserved word.
+    #[inline(never)]
     fn alias(&self, i: &'a str, column: bool) -> PResult<'a, Option<Ident>> {
         let (t, ()) = self.ws(i)?;
         if is_keyword(t, "AS") {
@@ -156,6 +178,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The `FROM` clause after `FROM`: a table, then any number of joins.
+    #[inline(never)]
     fn from(&self, i: &'a str) -> PResult<'a, From> {
         let (mut i, base) = self.table_ref(i)?;
         let mut joins = Vec::new();
@@ -208,6 +231,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A table in `FROM` or `JOIN`: `name [[AS] alias]` or `(SELECT …) [[AS] alias]`.
+    #[inline(never)]
     fn table_ref(&self, i: &'a str) -> PResult<'a, TableRef> {
         let (t, ()) = self.ws(i)?;
         let start = self.offset(t);
@@ -240,6 +264,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `expr [ASC | DESC] [NULLS FIRST | NULLS LAST]`.
+    #[inline(never)]
     fn order_item(&self, i: &'a str) -> PResult<'a, OrderByItem> {
         let (rest, expr) = self.expr(i)?;
         let (rest, desc) = match self.opt_keyword(rest, "ASC", Expected::Hidden("ASC"))? {
@@ -281,6 +306,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `LIMIT n | LIMIT ALL` and `OFFSET n [ROW | ROWS]`, each at most once, in either order.
+    #[inline(never)]
     fn limit_offset(&self, mut i: &'a str) -> PResult<'a, (Option<u64>, Option<u64>)> {
         let (mut limit, mut offset) = (None, None);
         let mut limited = false;

@@ -80,7 +80,11 @@ type Result<T, E = PlanError> = std::result::Result<T, E>;
 
 /// Binds one statement of `sql` (the text it was parsed from, for positions in errors).
 pub fn bind_statement(stmt: &ast::Statement, sql: &str) -> Result<StatementPlan> {
-    let mut b = Binder { sql, subqueries: Vec::new(), outer: Vec::new() };
+    let mut b = Binder {
+        sql,
+        subqueries: Vec::new(),
+        outer: Vec::new(),
+    };
     Ok(match stmt {
         ast::Statement::Query(q) => StatementPlan::Query(b.bind_top(q)?),
         ast::Statement::Explain(q) => StatementPlan::Explain(b.bind_top(q)?),
@@ -114,30 +118,50 @@ struct Grouping {
 impl<'s> Binder<'s> {
     fn err_at(&self, span: Span, message: impl Into<String>) -> PlanError {
         let (line, column) = line_col(self.sql, span.start);
-        PlanError::Invalid { line, column, message: message.into() }
+        PlanError::Invalid {
+            line,
+            column,
+            message: message.into(),
+        }
     }
 
     fn type_err(&self, span: Span, message: impl Into<String>) -> PlanError {
         let (line, column) = line_col(self.sql, span.start);
-        PlanError::Type { line, column, message: message.into() }
+        PlanError::Type {
+            line,
+            column,
+            message: message.into(),
+        }
     }
 
     fn snippet(&self, span: Span) -> String {
         let text = self.sql.get(span.start..span.end).unwrap_or("").trim();
         let short: String = text.chars().take(40).collect();
-        if short.len() < text.len() { format!("{short}…") } else { short }
+        if short.len() < text.len() {
+            format!("{short}…")
+        } else {
+            short
+        }
     }
 
     fn table(&self, name: &Ident) -> Result<TableId> {
         TableId::by_name(&name.value).ok_or_else(|| {
             let (line, column) = line_col(self.sql, name.span.start);
-            PlanError::UnknownTable { name: name.value.clone(), line, column, valid: TableId::all_names() }
+            PlanError::UnknownTable {
+                name: name.value.clone(),
+                line,
+                column,
+                valid: TableId::all_names(),
+            }
         })
     }
 
     fn bind_top(&mut self, q: &ast::Query) -> Result<QueryPlan> {
         let (root, _) = self.bind_query(q)?;
-        Ok(QueryPlan { root, subqueries: std::mem::take(&mut self.subqueries) })
+        Ok(QueryPlan {
+            root,
+            subqueries: std::mem::take(&mut self.subqueries),
+        })
     }
 
     // ---------------------------------------------------------------- queries
@@ -148,15 +172,23 @@ impl<'s> Binder<'s> {
             Some(from) => self.bind_from(from)?,
             None => (Plan::OneRow, Scope::default()),
         };
-        let plain = Ctx { scope: &scope, clause: "WHERE" };
+        let plain = Ctx {
+            scope: &scope,
+            clause: "WHERE",
+        };
         if let Some(w) = &q.selection {
             let predicate = self.bind_bool(w, plain)?;
-            plan = Plan::Filter { input: Box::new(plan), predicate };
+            plan = Plan::Filter {
+                input: Box::new(plan),
+                predicate,
+            };
         }
 
         let grouped = !q.group_by.is_empty()
             || q.having.is_some()
-            || q.projection.iter().any(|i| matches!(i, SelectItem::Expr { expr, .. } if contains_aggregate(expr)))
+            || q.projection
+                .iter()
+                .any(|i| matches!(i, SelectItem::Expr { expr, .. } if contains_aggregate(expr)))
             || q.order_by.iter().any(|o| contains_aggregate(&o.expr));
 
         let mut grouping = None;
@@ -174,7 +206,10 @@ impl<'s> Binder<'s> {
         // The select list, over the input (plain) or over the aggregate's output (grouped).
         let mut exprs = Vec::new();
         let mut names = Vec::new();
-        let select_ctx = Ctx { scope: &scope, clause: "the select list" };
+        let select_ctx = Ctx {
+            scope: &scope,
+            clause: "the select list",
+        };
         for item in &q.projection {
             match item {
                 SelectItem::Wildcard(span) => {
@@ -198,7 +233,10 @@ impl<'s> Binder<'s> {
 
         let mut having = None;
         if let (Some(h), Some(g)) = (&q.having, grouping.as_mut()) {
-            let ctx = Ctx { scope: &scope, clause: "HAVING" };
+            let ctx = Ctx {
+                scope: &scope,
+                clause: "HAVING",
+            };
             let e = self.bind_grouped(h, ctx, g)?;
             having = Some(self.expect_bool(e, h.span())?);
         }
@@ -211,7 +249,10 @@ impl<'s> Binder<'s> {
             let index = match position {
                 Some(i) => i,
                 None => {
-                    let ctx = Ctx { scope: &scope, clause: "ORDER BY" };
+                    let ctx = Ctx {
+                        scope: &scope,
+                        clause: "ORDER BY",
+                    };
                     let e = self.bind_maybe_grouped(&item.expr, ctx, grouping.as_mut())?;
                     match exprs.iter().position(|x| *x == e) {
                         Some(i) => i,
@@ -240,26 +281,54 @@ impl<'s> Binder<'s> {
         if let Some(g) = grouping {
             let mut agg_names: Vec<String> = (0..g.keys.len()).map(|i| format!("#key{}", i + 1)).collect();
             agg_names.extend(g.aggs.iter().map(|a| a.func.name().to_string()));
-            plan = Plan::Aggregate { input: Box::new(plan), keys: g.keys, aggs: g.aggs, names: agg_names };
+            plan = Plan::Aggregate {
+                input: Box::new(plan),
+                keys: g.keys,
+                aggs: g.aggs,
+                names: agg_names,
+            };
             if let Some(predicate) = having {
-                plan = Plan::Filter { input: Box::new(plan), predicate };
+                plan = Plan::Filter {
+                    input: Box::new(plan),
+                    predicate,
+                };
             }
         }
-        plan = Plan::Project { input: Box::new(plan), exprs, names: names.clone() };
+        plan = Plan::Project {
+            input: Box::new(plan),
+            exprs,
+            names: names.clone(),
+        };
         if q.distinct {
             plan = Plan::Distinct { input: Box::new(plan) };
         }
         if !sort_keys.is_empty() {
-            plan = Plan::Sort { input: Box::new(plan), keys: sort_keys };
+            plan = Plan::Sort {
+                input: Box::new(plan),
+                keys: sort_keys,
+            };
         }
         if q.limit.is_some() || q.offset.is_some() {
-            plan = Plan::Limit { input: Box::new(plan), limit: q.limit, offset: q.offset.unwrap_or(0) };
+            plan = Plan::Limit {
+                input: Box::new(plan),
+                limit: q.limit,
+                offset: q.offset.unwrap_or(0),
+            };
         }
         if names.len() > visible {
             let schema = plan.schema();
-            let exprs = (0..visible).map(|i| ScalarExpr::Column { index: i, ty: schema[i].ty }).collect();
+            let exprs = (0..visible)
+                .map(|i| ScalarExpr::Column {
+                    index: i,
+                    ty: schema[i].ty,
+                })
+                .collect();
             names.truncate(visible);
-            plan = Plan::Project { input: Box::new(plan), exprs, names: names.clone() };
+            plan = Plan::Project {
+                input: Box::new(plan),
+                exprs,
+                names: names.clone(),
+            };
         }
         Ok((plan, names))
     }
@@ -308,14 +377,20 @@ impl<'s> Binder<'s> {
     /// A GROUP BY item: an ordinal of the select list, an input column, or an output alias (in that
     /// order of preference, as PostgreSQL resolves it).
     fn bind_group_key(&mut self, item: &AstExpr, q: &ast::Query, scope: &Scope) -> Result<ScalarExpr> {
-        let ctx = Ctx { scope, clause: "GROUP BY" };
+        let ctx = Ctx {
+            scope,
+            clause: "GROUP BY",
+        };
         let select_expr = |i: usize| match q.projection.get(i) {
             Some(SelectItem::Expr { expr, .. }) => Some(expr),
             _ => None,
         };
         let target = match item {
             AstExpr::Literal(Literal::Integer(n), span) => {
-                let e = usize::try_from(*n).ok().and_then(|n| n.checked_sub(1)).and_then(select_expr);
+                let e = usize::try_from(*n)
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(select_expr);
                 e.ok_or_else(|| self.err_at(*span, format!("GROUP BY position {n} is not in the select list")))?
             }
             AstExpr::Column { table: None, name } if scope.resolve(None, &name.value).is_err() => {
@@ -365,7 +440,10 @@ impl<'s> Binder<'s> {
             let left_len = scope.columns.len();
             let mut combined = scope.clone();
             combined.columns.extend(right_scope.columns.iter().cloned());
-            let ctx = Ctx { scope: &combined, clause: "JOIN conditions" };
+            let ctx = Ctx {
+                scope: &combined,
+                clause: "JOIN conditions",
+            };
             let on = self.bind_bool(&join.on, ctx)?;
             let (mut left_keys, mut right_keys, mut residual) = (Vec::new(), Vec::new(), Vec::new());
             for term in on.conjuncts() {
@@ -401,7 +479,9 @@ impl<'s> Binder<'s> {
                     table.columns().iter().map(|c| (c.name.to_string(), c.ty)),
                 );
                 let plan = match table {
-                    TableId::Events => Plan::EventsScan { filter: EventsFilter::default() },
+                    TableId::Events => Plan::EventsScan {
+                        filter: EventsFilter::default(),
+                    },
                     table => Plan::TableScan { table },
                 };
                 Ok((plan, scope))
@@ -450,7 +530,10 @@ impl<'s> Binder<'s> {
         match e.data_type() {
             DataType::Bool => Ok(e),
             DataType::Null => Ok(ScalarExpr::Literal(Value::Null, DataType::Bool)),
-            t => Err(self.type_err(span, format!("'{}' must be a BOOLEAN condition, but it is {t}", self.snippet(span)))),
+            t => Err(self.type_err(
+                span,
+                format!("'{}' must be a BOOLEAN condition, but it is {t}", self.snippet(span)),
+            )),
         }
     }
 
@@ -475,14 +558,20 @@ impl<'s> Binder<'s> {
                     g.aggs.len() - 1
                 }
             };
-            return Ok(ScalarExpr::Column { index: g.keys.len() + i, ty });
+            return Ok(ScalarExpr::Column {
+                index: g.keys.len() + i,
+                ty,
+            });
         }
         if !contains_aggregate(e) {
             let mark = self.subqueries.len();
             let plain = self.bind_expr(e, ctx)?;
             if let Some(k) = g.keys.iter().position(|k| *k == plain) {
                 self.subqueries.truncate(mark);
-                return Ok(ScalarExpr::Column { index: k, ty: plain.data_type() });
+                return Ok(ScalarExpr::Column {
+                    index: k,
+                    ty: plain.data_type(),
+                });
             }
             if plain.is_constant() {
                 return Ok(plain);
@@ -504,28 +593,54 @@ impl<'s> Binder<'s> {
 
     /// `Some` if `e` is an aggregate call; binds its argument and filter over the input.
     fn aggregate_call(&mut self, e: &AstExpr, ctx: Ctx<'_>) -> Result<Option<AggregateCall>> {
-        let AstExpr::Function { name, args, star, distinct, filter, span } = e else {
+        let AstExpr::Function {
+            name,
+            args,
+            star,
+            distinct,
+            filter,
+            span,
+        } = e
+        else {
             return Ok(None);
         };
         let Some(func) = aggregate(&name.value) else {
             return Ok(None);
         };
-        let inner = Ctx { scope: ctx.scope, clause: "aggregate function arguments (aggregates cannot be nested)" };
+        let inner = Ctx {
+            scope: ctx.scope,
+            clause: "aggregate function arguments (aggregates cannot be nested)",
+        };
         let (func, arg) = match (func, *star, args.as_slice()) {
             (AggFunc::Count, true, []) if !*distinct => (AggFunc::CountStar, None),
             (_, true, _) => return Err(self.err_at(*span, format!("{}(*) is not allowed; only count(*)", name.value))),
             (_, false, [a]) => (func, Some(self.bind_expr(a, inner)?)),
             (_, false, _) => {
-                return Err(self.err_at(*span, format!("{} takes exactly one argument, got {}", name.value, args.len())))
+                return Err(self.err_at(
+                    *span,
+                    format!("{} takes exactly one argument, got {}", name.value, args.len()),
+                ))
             }
         };
         let arg_ty = arg.as_ref().map_or(DataType::Int, ScalarExpr::data_type);
         let ty = aggregate_type(func, arg_ty).map_err(|m| self.type_err(*span, m))?;
         let filter = match filter {
-            Some(f) => Some(self.bind_bool(f, Ctx { scope: ctx.scope, clause: "FILTER" })?),
+            Some(f) => Some(self.bind_bool(
+                f,
+                Ctx {
+                    scope: ctx.scope,
+                    clause: "FILTER",
+                },
+            )?),
             None => None,
         };
-        Ok(Some(AggregateCall { func, arg, distinct: *distinct, filter, ty }))
+        Ok(Some(AggregateCall {
+            func,
+            arg,
+            distinct: *distinct,
+            filter,
+            ty,
+        }))
     }
 
     /// Binds an expression over the input scope (no aggregates allowed).
@@ -566,11 +681,17 @@ impl<'s> Binder<'s> {
                     },
                     Unresolved::UnknownQualifier { valid } => self.err_at(
                         span,
-                        format!("unknown table or alias '{}' in '{written}'; in scope: {valid}", qualifier.unwrap_or("")),
+                        format!(
+                            "unknown table or alias '{}' in '{written}'; in scope: {valid}",
+                            qualifier.unwrap_or("")
+                        ),
                     ),
-                    Unresolved::Ambiguous { candidates } => {
-                        PlanError::AmbiguousColumn { name: written, line, column, candidates }
-                    }
+                    Unresolved::Ambiguous { candidates } => PlanError::AmbiguousColumn {
+                        name: written,
+                        line,
+                        column,
+                        candidates,
+                    },
                 })
             }
         }
@@ -607,15 +728,26 @@ impl<'s> Binder<'s> {
                     }
                 }
             }
-            AstExpr::Binary { left, op, right, op_span } => {
+            AstExpr::Binary {
+                left,
+                op,
+                right,
+                op_span,
+            } => {
                 let l = child(self, left, ctx)?;
                 let r = child(self, right, ctx)?;
                 self.bind_binary(*op, l, r, *op_span, left.span(), right.span())
             }
-            AstExpr::IsNull { expr, negated, .. } => {
-                Ok(ScalarExpr::IsNull { expr: Box::new(child(self, expr, ctx)?), negated: *negated })
-            }
-            AstExpr::InList { expr, list, negated, span } => {
+            AstExpr::IsNull { expr, negated, .. } => Ok(ScalarExpr::IsNull {
+                expr: Box::new(child(self, expr, ctx)?),
+                negated: *negated,
+            }),
+            AstExpr::InList {
+                expr,
+                list,
+                negated,
+                span,
+            } => {
                 let mut v = child(self, expr, ctx)?;
                 let mut items = Vec::with_capacity(list.len());
                 for item in list {
@@ -627,20 +759,39 @@ impl<'s> Binder<'s> {
                 // Unify again so every item has the final type (an earlier item may have widened it).
                 let ty = v.data_type();
                 let items = items.into_iter().map(|i| widen(i, ty)).collect();
-                Ok(ScalarExpr::InList { expr: Box::new(v), list: items, negated: *negated })
+                Ok(ScalarExpr::InList {
+                    expr: Box::new(v),
+                    list: items,
+                    negated: *negated,
+                })
             }
-            AstExpr::InSubquery { expr, subquery, negated, span } => {
+            AstExpr::InSubquery {
+                expr,
+                subquery,
+                negated,
+                span,
+            } => {
                 let v = child(self, expr, ctx)?;
                 let (plan, _) = self.bind_subquery_plan(subquery, Some(ctx.scope))?;
                 let schema = plan.schema();
                 if schema.len() != 1 {
-                    return Err(self.err_at(*span, format!("the subquery of IN returns {} columns; it must return one", schema.len())));
+                    return Err(self.err_at(
+                        *span,
+                        format!(
+                            "the subquery of IN returns {} columns; it must return one",
+                            schema.len()
+                        ),
+                    ));
                 }
                 let sub_ty = schema[0].ty;
                 let Some(common) = common_type(v.data_type(), sub_ty) else {
                     return Err(self.type_err(
                         *span,
-                        format!("cannot compare {} ('{}') with the subquery's {sub_ty} column", v.data_type(), self.snippet(expr.span())),
+                        format!(
+                            "cannot compare {} ('{}') with the subquery's {sub_ty} column",
+                            v.data_type(),
+                            self.snippet(expr.span())
+                        ),
                     ));
                 };
                 let subquery = self.add_subquery(Subquery { plan, scalar: false });
@@ -650,7 +801,13 @@ impl<'s> Binder<'s> {
                     negated: *negated,
                 })
             }
-            AstExpr::Between { expr, low, high, negated, span } => {
+            AstExpr::Between {
+                expr,
+                low,
+                high,
+                negated,
+                span,
+            } => {
                 let v = child(self, expr, ctx)?;
                 let lo = child(self, low, ctx)?;
                 let hi = child(self, high, ctx)?;
@@ -661,14 +818,26 @@ impl<'s> Binder<'s> {
                 } else {
                     (cmp(CmpOp::GtEq, v1, lo), cmp(CmpOp::LtEq, v2, hi))
                 };
-                Ok(if *negated { ScalarExpr::Or(vec![a, b]) } else { ScalarExpr::And(vec![a, b]) })
+                Ok(if *negated {
+                    ScalarExpr::Or(vec![a, b])
+                } else {
+                    ScalarExpr::And(vec![a, b])
+                })
             }
-            AstExpr::Like { expr, pattern, negated, case_insensitive, span } => {
+            AstExpr::Like {
+                expr,
+                pattern,
+                negated,
+                case_insensitive,
+                span,
+            } => {
                 let v = child(self, expr, ctx)?;
                 let p = child(self, pattern, ctx)?;
                 for (x, what) in [(&v, "operand"), (&p, "pattern")] {
                     if !matches!(x.data_type(), DataType::Text | DataType::Null) {
-                        return Err(self.type_err(*span, format!("the {what} of LIKE must be TEXT, not {}", x.data_type())));
+                        return Err(
+                            self.type_err(*span, format!("the {what} of LIKE must be TEXT, not {}", x.data_type()))
+                        );
                     }
                 }
                 Ok(ScalarExpr::Like {
@@ -682,19 +851,32 @@ impl<'s> Binder<'s> {
                 let (plan, _) = self.bind_subquery_plan(q, Some(ctx.scope))?;
                 let schema = plan.schema();
                 if schema.len() != 1 {
-                    return Err(self.err_at(*span, format!("a scalar subquery must return one column, not {}", schema.len())));
+                    return Err(self.err_at(
+                        *span,
+                        format!("a scalar subquery must return one column, not {}", schema.len()),
+                    ));
                 }
                 let subquery = self.add_subquery(Subquery { plan, scalar: true });
                 Ok(ScalarExpr::ScalarSubquery { subquery, ty: schema[0].ty })
             }
-            AstExpr::Function { name, args, star, distinct, filter, span } => {
+            AstExpr::Function {
+                name,
+                args,
+                star,
+                distinct,
+                filter,
+                span,
+            } => {
                 if aggregate(&name.value).is_some() {
                     return Err(self.err_at(*span, format!("aggregate functions are not allowed in {}", ctx.clause)));
                 }
                 if *star || *distinct || filter.is_some() {
                     return Err(self.err_at(
                         *span,
-                        format!("{}: *, DISTINCT and FILTER apply only to aggregate functions", name.value),
+                        format!(
+                            "{}: *, DISTINCT and FILTER apply only to aggregate functions",
+                            name.value
+                        ),
                     ));
                 }
                 let mut bound = Vec::with_capacity(args.len());
@@ -716,7 +898,14 @@ impl<'s> Binder<'s> {
             }
             AstExpr::Extract { field, expr, span } => {
                 let f = ExtractField::parse(&field.value).ok_or_else(|| {
-                    self.err_at(field.span, format!("unknown field '{}' for extract; fields: {}", field.value, ExtractField::NAMES))
+                    self.err_at(
+                        field.span,
+                        format!(
+                            "unknown field '{}' for extract; fields: {}",
+                            field.value,
+                            ExtractField::NAMES
+                        ),
+                    )
                 })?;
                 let v = child(self, expr, ctx)?;
                 let v = coerce_literal(v, DataType::Timestamp).map_err(|m| self.type_err(*span, m))?;
@@ -745,7 +934,10 @@ impl<'s> Binder<'s> {
                     || to == DataType::Text
                     || from == DataType::Text
                     || (from.is_numeric() && to.is_numeric())
-                    || matches!((from, to), (DataType::Bool, DataType::Int) | (DataType::Int, DataType::Bool));
+                    || matches!(
+                        (from, to),
+                        (DataType::Bool, DataType::Int) | (DataType::Int, DataType::Bool)
+                    );
                 if !allowed {
                     return Err(self.type_err(*span, format!("cannot cast {from} to {to}")));
                 }
@@ -766,7 +958,12 @@ impl<'s> Binder<'s> {
                 }
                 Ok(out)
             }
-            AstExpr::Case { operand, branches, otherwise, span } => {
+            AstExpr::Case {
+                operand,
+                branches,
+                otherwise,
+                span,
+            } => {
                 let op = match operand {
                     Some(o) => Some(child(self, o, ctx)?),
                     None => None,
@@ -796,8 +993,8 @@ impl<'s> Binder<'s> {
                 }
                 let _ = span;
                 let mut values: Vec<ScalarExpr> = values.into_iter().map(|(v, _)| widen(v, ty)).collect();
-                let otherwise =
-                    if otherwise.is_some() { values.pop() } else { None }.unwrap_or(ScalarExpr::Literal(Value::Null, ty));
+                let otherwise = if otherwise.is_some() { values.pop() } else { None }
+                    .unwrap_or(ScalarExpr::Literal(Value::Null, ty));
                 Ok(ScalarExpr::Case {
                     branches: conds.into_iter().zip(values).collect(),
                     otherwise: Box::new(otherwise),
@@ -888,7 +1085,11 @@ impl<'s> Binder<'s> {
                         (_, t) => terms.push(t),
                     }
                 }
-                Ok(if op == B::And { ScalarExpr::And(terms) } else { ScalarExpr::Or(terms) })
+                Ok(if op == B::And {
+                    ScalarExpr::And(terms)
+                } else {
+                    ScalarExpr::Or(terms)
+                })
             }
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq => {
                 let cop = match op {
@@ -900,16 +1101,23 @@ impl<'s> Binder<'s> {
                     _ => CmpOp::GtEq,
                 };
                 let (lt, rt) = (l.data_type(), r.data_type());
-                let (l, r) = self.unify(l, r, op_span, &format!("operator {sym}")).map_err(|_| {
-                    self.type_err(
+                // A text literal beside another type is converted (its own error says what is wrong
+                // with it); other mismatches name both operands.
+                let text_literal = |e: &ScalarExpr, other: DataType| {
+                    matches!(e, ScalarExpr::Literal(Value::Text(_), _))
+                        && !matches!(other, DataType::Text | DataType::Null)
+                };
+                if common_type(lt, rt).is_none() && !text_literal(&l, rt) && !text_literal(&r, lt) {
+                    return Err(self.type_err(
                         op_span,
                         format!(
                             "cannot compare {lt} with {rt} (left operand '{}' is {lt}, right operand '{}' is {rt})",
                             self.snippet(lspan),
                             self.snippet(rspan)
                         ),
-                    )
-                })?;
+                    ));
+                }
+                let (l, r) = self.unify(l, r, op_span, &format!("operator {sym}"))?;
                 if l.data_type() == DataType::Interval && !matches!(cop, CmpOp::Eq | CmpOp::NotEq) {
                     // Intervals with months have no total order over microseconds; keep to what is exact.
                     if [&l, &r].iter().any(|e| !matches!(e, ScalarExpr::Literal(..))) {
@@ -947,7 +1155,12 @@ impl<'s> Binder<'s> {
                     (ArithOp::Add, Interval | Null, Timestamp) => {
                         // interval + timestamp is timestamp + interval.
                         let iv = coerce_literal(l, Interval).map_err(|m| self.type_err(op_span, m))?;
-                        return Ok(fold_constant(ScalarExpr::Arith { op: aop, left: Box::new(r), right: Box::new(iv), ty: Timestamp }));
+                        return Ok(fold_constant(ScalarExpr::Arith {
+                            op: aop,
+                            left: Box::new(r),
+                            right: Box::new(iv),
+                            ty: Timestamp,
+                        }));
                     }
                     (ArithOp::Sub, Timestamp, Timestamp) => (Interval, Timestamp, Timestamp),
                     (ArithOp::Add | ArithOp::Sub, Interval | Null, Interval | Null) => (Interval, Interval, Interval),
@@ -957,14 +1170,23 @@ impl<'s> Binder<'s> {
                     Ok(widen(coerce_literal(e, t).map_err(|m| self.type_err(op_span, m))?, t))
                 };
                 let (l, r) = (typed(l, lt2)?, typed(r, rt2)?);
-                Ok(fold_constant(ScalarExpr::Arith { op: aop, left: Box::new(l), right: Box::new(r), ty }))
+                Ok(fold_constant(ScalarExpr::Arith {
+                    op: aop,
+                    left: Box::new(l),
+                    right: Box::new(r),
+                    ty,
+                }))
             }
         }
     }
 }
 
 fn cmp(op: CmpOp, l: ScalarExpr, r: ScalarExpr) -> ScalarExpr {
-    fold_constant(ScalarExpr::Cmp { op, left: Box::new(l), right: Box::new(r) })
+    fold_constant(ScalarExpr::Cmp {
+        op,
+        left: Box::new(l),
+        right: Box::new(r),
+    })
 }
 
 /// Casts a BIGINT expression to DOUBLE when `ty` is DOUBLE (constants are converted in place).
@@ -972,7 +1194,10 @@ fn widen(e: ScalarExpr, ty: DataType) -> ScalarExpr {
     match (e.data_type(), ty) {
         (DataType::Int, DataType::Double) => match e {
             ScalarExpr::Literal(Value::Int(i), _) => ScalarExpr::lit(Value::Double(i as f64)),
-            e => ScalarExpr::Cast { expr: Box::new(e), to: DataType::Double },
+            e => ScalarExpr::Cast {
+                expr: Box::new(e),
+                to: DataType::Double,
+            },
         },
         (DataType::Null, t) if t != DataType::Null => match e {
             ScalarExpr::Literal(Value::Null, _) => ScalarExpr::Literal(Value::Null, t),
@@ -998,7 +1223,12 @@ fn fold_constant(e: ScalarExpr) -> ScalarExpr {
 /// `l = r` where `l` reads only left columns (< `left_len`) and `r` only right ones (or the reverse):
 /// the key pair, with right keys rebased to the right input.
 fn split_equi_key(term: &ScalarExpr, left_len: usize) -> Option<(ScalarExpr, ScalarExpr)> {
-    let ScalarExpr::Cmp { op: CmpOp::Eq, left, right } = term else {
+    let ScalarExpr::Cmp {
+        op: CmpOp::Eq,
+        left,
+        right,
+    } = term
+    else {
         return None;
     };
     let side = |e: &ScalarExpr| {
@@ -1078,7 +1308,12 @@ fn ast_children(e: &AstExpr) -> Vec<&AstExpr> {
         AstExpr::Between { expr, low, high, .. } => vec![expr, low, high],
         AstExpr::Like { expr, pattern, .. } => vec![expr, pattern],
         AstExpr::Function { args, filter, .. } => args.iter().chain(filter.as_deref()).collect(),
-        AstExpr::Case { operand, branches, otherwise, .. } => operand
+        AstExpr::Case {
+            operand,
+            branches,
+            otherwise,
+            ..
+        } => operand
             .as_deref()
             .into_iter()
             .chain(branches.iter().flat_map(|(a, b)| [a, b]))

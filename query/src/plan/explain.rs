@@ -15,7 +15,11 @@ pub fn explain(q: &QueryPlan, snapshot: Option<&Snapshot>) -> Vec<String> {
     let mut out = Vec::new();
     node(&q.root, 0, snapshot, &mut out);
     for (i, s) in q.subqueries.iter().enumerate() {
-        out.push(format!("subquery #{} ({}), run first:", i + 1, if s.scalar { "scalar" } else { "IN set" }));
+        out.push(format!(
+            "subquery #{} ({}), run first:",
+            i + 1,
+            if s.scalar { "scalar" } else { "IN set" }
+        ));
         node(&s.plan, 1, snapshot, &mut out);
     }
     out
@@ -53,7 +57,9 @@ fn node(plan: &Plan, depth: usize, snapshot: Option<&Snapshot>, out: &mut Vec<St
                 };
                 let (p_all, p_used) = (parts(&all), parts(&used));
                 let range = match (p_used.first(), p_used.last()) {
-                    (Some(a), Some(b)) => format!(" ({} .. {})", &format_timestamp(*a)[..10], &format_timestamp(*b)[..10]),
+                    (Some(a), Some(b)) => {
+                        format!(" ({} .. {})", &format_timestamp(*a)[..10], &format_timestamp(*b)[..10])
+                    }
                     _ => String::new(),
                 };
                 let rows: u64 = used.iter().map(|s| s.num_rows() as u64).sum();
@@ -78,23 +84,41 @@ fn node(plan: &Plan, depth: usize, snapshot: Option<&Snapshot>, out: &mut Vec<St
             line(format!("Filter {}", expr(predicate, &names(input))));
             node(input, depth + 1, snapshot, out);
         }
-        Plan::Project { input, exprs, names: out_names } => {
+        Plan::Project {
+            input,
+            exprs,
+            names: out_names,
+        } => {
             let inn = names(input);
             let items: Vec<String> = exprs
                 .iter()
                 .zip(out_names)
                 .map(|(e, n)| {
                     let s = expr(e, &inn);
-                    if s == *n { s } else { format!("{s} AS {n}") }
+                    if s == *n {
+                        s
+                    } else {
+                        format!("{s} AS {n}")
+                    }
                 })
                 .collect();
             line(format!("Project {}", items.join(", ")));
             node(input, depth + 1, snapshot, out);
         }
-        Plan::Join { left, right, kind, left_keys, right_keys, residual } => {
+        Plan::Join {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+        } => {
             let (ln, rn) = (names(left), names(right));
-            let keys: Vec<String> =
-                left_keys.iter().zip(right_keys).map(|(l, r)| format!("{} = {}", expr(l, &ln), expr(r, &rn))).collect();
+            let keys: Vec<String> = left_keys
+                .iter()
+                .zip(right_keys)
+                .map(|(l, r)| format!("{} = {}", expr(l, &ln), expr(r, &rn)))
+                .collect();
             let mut both = ln.clone();
             both.extend(rn);
             let on = match residual {
@@ -118,8 +142,16 @@ fn node(plan: &Plan, depth: usize, snapshot: Option<&Snapshot>, out: &mut Vec<St
             let a: Vec<String> = aggs.iter().map(|c| agg(c, &inn)).collect();
             line(format!(
                 "Aggregate{} compute {}",
-                if k.is_empty() { String::new() } else { format!(" by {}", k.join(", ")) },
-                if a.is_empty() { "nothing (distinct keys)".into() } else { a.join(", ") }
+                if k.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {}", k.join(", "))
+                },
+                if a.is_empty() {
+                    "nothing (distinct keys)".into()
+                } else {
+                    a.join(", ")
+                }
             ));
             node(input, depth + 1, snapshot, out);
         }
@@ -132,7 +164,15 @@ fn node(plan: &Plan, depth: usize, snapshot: Option<&Snapshot>, out: &mut Vec<St
                         "{}{}{}",
                         expr(&s.expr, &inn),
                         if s.desc { " DESC" } else { "" },
-                        if s.nulls_first != s.desc { if s.nulls_first { " NULLS FIRST" } else { " NULLS LAST" } } else { "" }
+                        if s.nulls_first != s.desc {
+                            if s.nulls_first {
+                                " NULLS FIRST"
+                            } else {
+                                " NULLS LAST"
+                            }
+                        } else {
+                            ""
+                        }
                     )
                 })
                 .collect();
@@ -144,8 +184,16 @@ fn node(plan: &Plan, depth: usize, snapshot: Option<&Snapshot>, out: &mut Vec<St
             line(format!(
                 "Limit {}{}{}",
                 limit.map_or("ALL".into(), |l| l.to_string()),
-                if *offset > 0 { format!(" offset {offset}") } else { String::new() },
-                if top { " (top-N: keeps only the best rows while scanning)" } else { "" }
+                if *offset > 0 {
+                    format!(" offset {offset}")
+                } else {
+                    String::new()
+                },
+                if top {
+                    " (top-N: keeps only the best rows while scanning)"
+                } else {
+                    ""
+                }
             ));
             node(input, depth + 1, snapshot, out);
         }
@@ -163,7 +211,10 @@ fn index_pred(p: &IndexPredicate) -> String {
             match values {
                 IndexValues::List(v) if v.len() == 1 => format!("{name} = '{}'", v[0]),
                 IndexValues::List(v) => {
-                    format!("{name} IN ({})", v.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "{name} IN ({})",
+                        v.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+                    )
                 }
                 IndexValues::Subquery(i) => format!("{name} IN (subquery #{})", i + 1),
             }
@@ -183,7 +234,10 @@ fn agg(c: &AggregateCall, inn: &[String]) -> String {
         None => "*".to_string(),
         Some(a) => format!("{}{}", if c.distinct { "DISTINCT " } else { "" }, expr(a, inn)),
     };
-    let filter = c.filter.as_ref().map_or(String::new(), |f| format!(" FILTER (WHERE {})", expr(f, inn)));
+    let filter = c
+        .filter
+        .as_ref()
+        .map_or(String::new(), |f| format!(" FILTER (WHERE {})", expr(f, inn)));
     format!("{}({arg}){filter}", c.func.name())
 }
 
@@ -216,11 +270,25 @@ pub fn expr(e: &ScalarExpr, inn: &[String]) -> String {
             if *negated { "NOT " } else { "" },
             list.iter().map(x).collect::<Vec<_>>().join(", ")
         ),
-        ScalarExpr::InSubquery { expr: a, subquery, negated } => {
-            format!("{} {}IN (subquery #{})", x(a), if *negated { "NOT " } else { "" }, subquery + 1)
+        ScalarExpr::InSubquery {
+            expr: a,
+            subquery,
+            negated,
+        } => {
+            format!(
+                "{} {}IN (subquery #{})",
+                x(a),
+                if *negated { "NOT " } else { "" },
+                subquery + 1
+            )
         }
         ScalarExpr::ScalarSubquery { subquery, .. } => format!("(subquery #{})", subquery + 1),
-        ScalarExpr::Like { expr: a, pattern, negated, case_insensitive } => format!(
+        ScalarExpr::Like {
+            expr: a,
+            pattern,
+            negated,
+            case_insensitive,
+        } => format!(
             "{} {}{} {}",
             x(a),
             if *negated { "NOT " } else { "" },
@@ -236,8 +304,13 @@ pub fn expr(e: &ScalarExpr, inn: &[String]) -> String {
             }
         }
         ScalarExpr::Cast { expr: a, to } => format!("CAST({} AS {})", x(a), to.sql_name()),
-        ScalarExpr::Case { branches, otherwise, .. } => {
-            let b: Vec<String> = branches.iter().map(|(c, v)| format!("WHEN {} THEN {}", x(c), x(v))).collect();
+        ScalarExpr::Case {
+            branches, otherwise, ..
+        } => {
+            let b: Vec<String> = branches
+                .iter()
+                .map(|(c, v)| format!("WHEN {} THEN {}", x(c), x(v)))
+                .collect();
             format!("CASE {} ELSE {} END", b.join(" "), x(otherwise))
         }
     }

@@ -293,9 +293,13 @@ impl ScalarExpr {
             ScalarExpr::InList { expr, list, .. } => std::iter::once(expr.as_ref()).chain(list).collect(),
             ScalarExpr::Like { expr, pattern, .. } => vec![expr, pattern],
             ScalarExpr::Function { args, .. } => args.iter().collect(),
-            ScalarExpr::Case { branches, otherwise, .. } => {
-                branches.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(otherwise.as_ref())).collect()
-            }
+            ScalarExpr::Case {
+                branches, otherwise, ..
+            } => branches
+                .iter()
+                .flat_map(|(c, v)| [c, v])
+                .chain(std::iter::once(otherwise.as_ref()))
+                .collect(),
         }
     }
 
@@ -322,38 +326,71 @@ impl ScalarExpr {
     pub fn map_columns(&self, f: &dyn Fn(usize) -> usize) -> ScalarExpr {
         let m = |e: &ScalarExpr| Box::new(e.map_columns(f));
         match self {
-            ScalarExpr::Column { index, ty } => ScalarExpr::Column { index: f(*index), ty: *ty },
+            ScalarExpr::Column { index, ty } => ScalarExpr::Column {
+                index: f(*index),
+                ty: *ty,
+            },
             ScalarExpr::Literal(..) | ScalarExpr::ScalarSubquery { .. } => self.clone(),
             ScalarExpr::Not(e) => ScalarExpr::Not(m(e)),
             ScalarExpr::Neg(e) => ScalarExpr::Neg(m(e)),
             ScalarExpr::And(v) => ScalarExpr::And(v.iter().map(|e| e.map_columns(f)).collect()),
             ScalarExpr::Or(v) => ScalarExpr::Or(v.iter().map(|e| e.map_columns(f)).collect()),
-            ScalarExpr::Arith { op, left, right, ty } => {
-                ScalarExpr::Arith { op: *op, left: m(left), right: m(right), ty: *ty }
-            }
-            ScalarExpr::Cmp { op, left, right } => ScalarExpr::Cmp { op: *op, left: m(left), right: m(right) },
+            ScalarExpr::Arith { op, left, right, ty } => ScalarExpr::Arith {
+                op: *op,
+                left: m(left),
+                right: m(right),
+                ty: *ty,
+            },
+            ScalarExpr::Cmp { op, left, right } => ScalarExpr::Cmp {
+                op: *op,
+                left: m(left),
+                right: m(right),
+            },
             ScalarExpr::Concat(a, b) => ScalarExpr::Concat(m(a), m(b)),
-            ScalarExpr::IsNull { expr, negated } => ScalarExpr::IsNull { expr: m(expr), negated: *negated },
+            ScalarExpr::IsNull { expr, negated } => ScalarExpr::IsNull {
+                expr: m(expr),
+                negated: *negated,
+            },
             ScalarExpr::InList { expr, list, negated } => ScalarExpr::InList {
                 expr: m(expr),
                 list: list.iter().map(|e| e.map_columns(f)).collect(),
                 negated: *negated,
             },
-            ScalarExpr::InSubquery { expr, subquery, negated } => {
-                ScalarExpr::InSubquery { expr: m(expr), subquery: *subquery, negated: *negated }
-            }
-            ScalarExpr::Like { expr, pattern, negated, case_insensitive } => ScalarExpr::Like {
+            ScalarExpr::InSubquery {
+                expr,
+                subquery,
+                negated,
+            } => ScalarExpr::InSubquery {
+                expr: m(expr),
+                subquery: *subquery,
+                negated: *negated,
+            },
+            ScalarExpr::Like {
+                expr,
+                pattern,
+                negated,
+                case_insensitive,
+            } => ScalarExpr::Like {
                 expr: m(expr),
                 pattern: m(pattern),
                 negated: *negated,
                 case_insensitive: *case_insensitive,
             },
-            ScalarExpr::Function { func, args, ty } => {
-                ScalarExpr::Function { func: *func, args: args.iter().map(|e| e.map_columns(f)).collect(), ty: *ty }
-            }
+            ScalarExpr::Function { func, args, ty } => ScalarExpr::Function {
+                func: *func,
+                args: args.iter().map(|e| e.map_columns(f)).collect(),
+                ty: *ty,
+            },
             ScalarExpr::Cast { expr, to } => ScalarExpr::Cast { expr: m(expr), to: *to },
-            ScalarExpr::Case { branches, otherwise, ty } => ScalarExpr::Case {
-                branches: branches.iter().map(|(c, v)| (c.map_columns(f), v.map_columns(f))).collect(),
+            ScalarExpr::Case {
+                branches,
+                otherwise,
+                ty,
+            } => ScalarExpr::Case {
+                branches: branches
+                    .iter()
+                    .map(|(c, v)| (c.map_columns(f), v.map_columns(f)))
+                    .collect(),
                 otherwise: m(otherwise),
                 ty: *ty,
             },

@@ -64,8 +64,18 @@ pub fn bind_scalar(name: &str, mut args: Vec<ScalarExpr>) -> Result<Option<Scala
     let types: Vec<DataType> = args.iter().map(ScalarExpr::data_type).collect();
     let arity = |lo: usize, hi: usize| -> Result<(), String> {
         if args.len() < lo || args.len() > hi {
-            let want = if lo == hi { format!("{lo}") } else if hi == usize::MAX { format!("at least {lo}") } else { format!("{lo} or {hi}") };
-            return Err(format!("{name} takes {want} argument{}, got {}", if want == "1" { "" } else { "s" }, args.len()));
+            let want = if lo == hi {
+                format!("{lo}")
+            } else if hi == usize::MAX {
+                format!("at least {lo}")
+            } else {
+                format!("{lo} or {hi}")
+            };
+            return Err(format!(
+                "{name} takes {want} argument{}, got {}",
+                if want == "1" { "" } else { "s" },
+                args.len()
+            ));
         }
         Ok(())
     };
@@ -86,20 +96,31 @@ pub fn bind_scalar(name: &str, mut args: Vec<ScalarExpr>) -> Result<Option<Scala
             arity(2, 2)?;
             let unit = match &args[0] {
                 ScalarExpr::Literal(Value::Text(u), _) => u.clone(),
-                _ => return Err(format!("the first argument of {name} must be a string literal such as 'day'")),
+                _ => {
+                    return Err(format!(
+                        "the first argument of {name} must be a string literal such as 'day'"
+                    ))
+                }
             };
             let operand = args.swap_remove(1);
             args = vec![coerce_literal(operand, DataType::Timestamp)?];
             if !ts(args[0].data_type()) {
-                return Err(format!("argument 2 of {name} must be TIMESTAMP, not {}", args[0].data_type()));
+                return Err(format!(
+                    "argument 2 of {name} must be TIMESTAMP, not {}",
+                    args[0].data_type()
+                ));
             }
             if name == "date_trunc" {
                 let unit = TruncUnit::parse(&unit)
                     .ok_or_else(|| format!("unknown date_trunc unit '{unit}'; valid units: {}", TruncUnit::NAMES))?;
                 f(ScalarFunc::DateTrunc(unit), args, DataType::Timestamp)
             } else {
-                let field = ExtractField::parse(&unit)
-                    .ok_or_else(|| format!("unknown date_part field '{unit}'; valid fields: {}", ExtractField::NAMES))?;
+                let field = ExtractField::parse(&unit).ok_or_else(|| {
+                    format!(
+                        "unknown date_part field '{unit}'; valid fields: {}",
+                        ExtractField::NAMES
+                    )
+                })?;
                 f(ScalarFunc::Extract(field), args, DataType::Int)
             }
         }
@@ -109,7 +130,11 @@ pub fn bind_scalar(name: &str, mut args: Vec<ScalarExpr>) -> Result<Option<Scala
             if args.len() == 2 {
                 need(1, &int, "an integer")?;
             }
-            let ty = if types[0] == DataType::Int { DataType::Int } else { DataType::Double };
+            let ty = if types[0] == DataType::Int {
+                DataType::Int
+            } else {
+                DataType::Double
+            };
             f(ScalarFunc::Round, args, ty)
         }
         "abs" | "sign" | "ceil" | "ceiling" | "floor" => {
@@ -121,7 +146,11 @@ pub fn bind_scalar(name: &str, mut args: Vec<ScalarExpr>) -> Result<Option<Scala
                 "floor" => ScalarFunc::Floor,
                 _ => ScalarFunc::Ceil,
             };
-            let ty = if types[0] == DataType::Int { DataType::Int } else { DataType::Double };
+            let ty = if types[0] == DataType::Int {
+                DataType::Int
+            } else {
+                DataType::Double
+            };
             f(func, args, ty)
         }
         "sqrt" | "ln" | "exp" => {
@@ -176,7 +205,15 @@ pub fn bind_scalar(name: &str, mut args: Vec<ScalarExpr>) -> Result<Option<Scala
             arity(2, 2)?;
             need(0, &text, "TEXT")?;
             need(1, &int, "an integer")?;
-            f(if name == "left" { ScalarFunc::Left } else { ScalarFunc::Right }, args, DataType::Text)
+            f(
+                if name == "left" {
+                    ScalarFunc::Left
+                } else {
+                    ScalarFunc::Right
+                },
+                args,
+                DataType::Text,
+            )
         }
         "starts_with" => {
             arity(2, 2)?;
@@ -195,7 +232,10 @@ pub fn bind_scalar(name: &str, mut args: Vec<ScalarExpr>) -> Result<Option<Scala
                 ty = common_type(ty, *t)
                     .ok_or_else(|| format!("argument {} of {name} is {t}, the arguments before it are {ty}", i + 1))?;
             }
-            let args = args.into_iter().map(|a| coerce_literal(a, ty)).collect::<Result<_, _>>()?;
+            let args = args
+                .into_iter()
+                .map(|a| coerce_literal(a, ty))
+                .collect::<Result<_, _>>()?;
             let func = match name {
                 "coalesce" => ScalarFunc::Coalesce,
                 "greatest" => ScalarFunc::Greatest,

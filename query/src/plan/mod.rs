@@ -181,7 +181,10 @@ impl Plan {
             Plan::Project { exprs, names, .. } => exprs
                 .iter()
                 .zip(names)
-                .map(|(e, n)| Field { name: n.clone(), ty: e.data_type() })
+                .map(|(e, n)| Field {
+                    name: n.clone(),
+                    ty: e.data_type(),
+                })
                 .collect(),
             Plan::Join { left, right, .. } => {
                 let mut f = left.schema();
@@ -215,7 +218,14 @@ impl Plan {
 }
 
 fn table_fields(table: TableId) -> Vec<Field> {
-    table.columns().iter().map(|c| Field { name: c.name.to_string(), ty: c.ty }).collect()
+    table
+        .columns()
+        .iter()
+        .map(|c| Field {
+            name: c.name.to_string(),
+            ty: c.ty,
+        })
+        .collect()
 }
 
 /// A subquery computed before the statement's main plan: its rows feed an `IN` or a scalar value.

@@ -20,7 +20,14 @@ pub fn optimize(mut q: QueryPlan) -> QueryPlan {
 fn optimize_plan(plan: Plan) -> Plan {
     match plan {
         Plan::Filter { input, predicate } => push_filter(optimize_plan(*input), predicate.conjuncts()),
-        Plan::Join { left, right, kind, left_keys, right_keys, residual } => {
+        Plan::Join {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+        } => {
             let left_len = left.schema().len();
             let (mut left, mut right) = (optimize_plan(*left), optimize_plan(*right));
             let mut keep = Vec::new();
@@ -49,13 +56,34 @@ fn optimize_plan(plan: Plan) -> Plan {
                 residual: ScalarExpr::and_all(keep),
             }
         }
-        Plan::Project { input, exprs, names } => Plan::Project { input: Box::new(optimize_plan(*input)), exprs, names },
-        Plan::Aggregate { input, keys, aggs, names } => {
-            Plan::Aggregate { input: Box::new(optimize_plan(*input)), keys, aggs, names }
-        }
-        Plan::Sort { input, keys } => Plan::Sort { input: Box::new(optimize_plan(*input)), keys },
-        Plan::Limit { input, limit, offset } => Plan::Limit { input: Box::new(optimize_plan(*input)), limit, offset },
-        Plan::Distinct { input } => Plan::Distinct { input: Box::new(optimize_plan(*input)) },
+        Plan::Project { input, exprs, names } => Plan::Project {
+            input: Box::new(optimize_plan(*input)),
+            exprs,
+            names,
+        },
+        Plan::Aggregate {
+            input,
+            keys,
+            aggs,
+            names,
+        } => Plan::Aggregate {
+            input: Box::new(optimize_plan(*input)),
+            keys,
+            aggs,
+            names,
+        },
+        Plan::Sort { input, keys } => Plan::Sort {
+            input: Box::new(optimize_plan(*input)),
+            keys,
+        },
+        Plan::Limit { input, limit, offset } => Plan::Limit {
+            input: Box::new(optimize_plan(*input)),
+            limit,
+            offset,
+        },
+        Plan::Distinct { input } => Plan::Distinct {
+            input: Box::new(optimize_plan(*input)),
+        },
         leaf => leaf,
     }
 }
@@ -104,9 +132,20 @@ fn push_filter(plan: Plan, terms: Vec<ScalarExpr>) -> Plan {
             // Substitute the projected expressions so the terms read the projection's input.
             let pushed: Vec<ScalarExpr> = terms.iter().map(|t| substitute(t, &exprs)).collect();
             let input = push_filter(*input, pushed);
-            Plan::Project { input: Box::new(input), exprs, names }
+            Plan::Project {
+                input: Box::new(input),
+                exprs,
+                names,
+            }
         }
-        Plan::Join { left, right, kind, left_keys, right_keys, residual } => {
+        Plan::Join {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+        } => {
             let left_len = left.schema().len();
             let (mut to_left, mut to_right, mut keep) = (Vec::new(), Vec::new(), Vec::new());
             for t in terms {
@@ -134,7 +173,10 @@ fn push_filter(plan: Plan, terms: Vec<ScalarExpr>) -> Plan {
 
 fn filter_over(plan: Plan, terms: Vec<ScalarExpr>) -> Plan {
     match ScalarExpr::and_all(terms) {
-        Some(predicate) => Plan::Filter { input: Box::new(plan), predicate },
+        Some(predicate) => Plan::Filter {
+            input: Box::new(plan),
+            predicate,
+        },
         None => plan,
     }
 }
@@ -159,25 +201,58 @@ fn rebuild(e: &ScalarExpr, f: &dyn Fn(&ScalarExpr) -> ScalarExpr) -> ScalarExpr 
         ScalarExpr::Neg(x) => ScalarExpr::Neg(b(x)),
         ScalarExpr::And(v) => ScalarExpr::And(v.iter().map(f).collect()),
         ScalarExpr::Or(v) => ScalarExpr::Or(v.iter().map(f).collect()),
-        ScalarExpr::Arith { op, left, right, ty } => ScalarExpr::Arith { op: *op, left: b(left), right: b(right), ty: *ty },
-        ScalarExpr::Cmp { op, left, right } => ScalarExpr::Cmp { op: *op, left: b(left), right: b(right) },
+        ScalarExpr::Arith { op, left, right, ty } => ScalarExpr::Arith {
+            op: *op,
+            left: b(left),
+            right: b(right),
+            ty: *ty,
+        },
+        ScalarExpr::Cmp { op, left, right } => ScalarExpr::Cmp {
+            op: *op,
+            left: b(left),
+            right: b(right),
+        },
         ScalarExpr::Concat(x, y) => ScalarExpr::Concat(b(x), b(y)),
-        ScalarExpr::IsNull { expr, negated } => ScalarExpr::IsNull { expr: b(expr), negated: *negated },
-        ScalarExpr::InList { expr, list, negated } => {
-            ScalarExpr::InList { expr: b(expr), list: list.iter().map(f).collect(), negated: *negated }
-        }
-        ScalarExpr::InSubquery { expr, subquery, negated } => {
-            ScalarExpr::InSubquery { expr: b(expr), subquery: *subquery, negated: *negated }
-        }
-        ScalarExpr::Like { expr, pattern, negated, case_insensitive } => ScalarExpr::Like {
+        ScalarExpr::IsNull { expr, negated } => ScalarExpr::IsNull {
+            expr: b(expr),
+            negated: *negated,
+        },
+        ScalarExpr::InList { expr, list, negated } => ScalarExpr::InList {
+            expr: b(expr),
+            list: list.iter().map(f).collect(),
+            negated: *negated,
+        },
+        ScalarExpr::InSubquery {
+            expr,
+            subquery,
+            negated,
+        } => ScalarExpr::InSubquery {
+            expr: b(expr),
+            subquery: *subquery,
+            negated: *negated,
+        },
+        ScalarExpr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+        } => ScalarExpr::Like {
             expr: b(expr),
             pattern: b(pattern),
             negated: *negated,
             case_insensitive: *case_insensitive,
         },
-        ScalarExpr::Function { func, args, ty } => ScalarExpr::Function { func: *func, args: args.iter().map(f).collect(), ty: *ty },
+        ScalarExpr::Function { func, args, ty } => ScalarExpr::Function {
+            func: *func,
+            args: args.iter().map(f).collect(),
+            ty: *ty,
+        },
         ScalarExpr::Cast { expr, to } => ScalarExpr::Cast { expr: b(expr), to: *to },
-        ScalarExpr::Case { branches, otherwise, ty } => ScalarExpr::Case {
+        ScalarExpr::Case {
+            branches,
+            otherwise,
+            ty,
+        } => ScalarExpr::Case {
             branches: branches.iter().map(|(c, v)| (f(c), f(v))).collect(),
             otherwise: b(otherwise),
             ty: *ty,
@@ -241,15 +316,26 @@ fn indexed_column(e: &ScalarExpr) -> Option<usize> {
 /// columns with text constants (or `IN (subquery)`).
 fn index_predicate(e: &ScalarExpr) -> Option<IndexPredicate> {
     match e {
-        ScalarExpr::Cmp { op: op @ (CmpOp::Eq | CmpOp::NotEq), left, right } => {
+        ScalarExpr::Cmp {
+            op: op @ (CmpOp::Eq | CmpOp::NotEq),
+            left,
+            right,
+        } => {
             let (column, value) = match (left.as_ref(), right.as_ref()) {
                 (c, ScalarExpr::Literal(Value::Text(v), _)) | (ScalarExpr::Literal(Value::Text(v), _), c) => {
                     (indexed_column(c)?, v.clone())
                 }
                 _ => return None,
             };
-            let leaf = IndexPredicate::In { column, values: IndexValues::List(vec![value]) };
-            Some(if *op == CmpOp::Eq { leaf } else { IndexPredicate::Not(Box::new(leaf)) })
+            let leaf = IndexPredicate::In {
+                column,
+                values: IndexValues::List(vec![value]),
+            };
+            Some(if *op == CmpOp::Eq {
+                leaf
+            } else {
+                IndexPredicate::Not(Box::new(leaf))
+            })
         }
         ScalarExpr::InList { expr, list, negated } => {
             let column = indexed_column(expr)?;
@@ -260,18 +346,43 @@ fn index_predicate(e: &ScalarExpr) -> Option<IndexPredicate> {
                     _ => None,
                 })
                 .collect::<Option<Vec<_>>>()?;
-            let leaf = IndexPredicate::In { column, values: IndexValues::List(values) };
-            Some(if *negated { IndexPredicate::Not(Box::new(leaf)) } else { leaf })
+            let leaf = IndexPredicate::In {
+                column,
+                values: IndexValues::List(values),
+            };
+            Some(if *negated {
+                IndexPredicate::Not(Box::new(leaf))
+            } else {
+                leaf
+            })
         }
-        ScalarExpr::InSubquery { expr, subquery, negated } => {
+        ScalarExpr::InSubquery {
+            expr,
+            subquery,
+            negated,
+        } => {
             let column = indexed_column(expr)?;
-            let leaf = IndexPredicate::In { column, values: IndexValues::Subquery(*subquery) };
-            Some(if *negated { IndexPredicate::Not(Box::new(leaf)) } else { leaf })
+            let leaf = IndexPredicate::In {
+                column,
+                values: IndexValues::Subquery(*subquery),
+            };
+            Some(if *negated {
+                IndexPredicate::Not(Box::new(leaf))
+            } else {
+                leaf
+            })
         }
-        ScalarExpr::IsNull { expr, negated } => Some(IndexPredicate::IsNull { column: indexed_column(expr)?, negated: *negated }),
+        ScalarExpr::IsNull { expr, negated } => Some(IndexPredicate::IsNull {
+            column: indexed_column(expr)?,
+            negated: *negated,
+        }),
         ScalarExpr::Not(x) => Some(IndexPredicate::Not(Box::new(index_predicate(x)?))),
-        ScalarExpr::And(v) => Some(IndexPredicate::And(v.iter().map(index_predicate).collect::<Option<_>>()?)),
-        ScalarExpr::Or(v) => Some(IndexPredicate::Or(v.iter().map(index_predicate).collect::<Option<_>>()?)),
+        ScalarExpr::And(v) => Some(IndexPredicate::And(
+            v.iter().map(index_predicate).collect::<Option<_>>()?,
+        )),
+        ScalarExpr::Or(v) => Some(IndexPredicate::Or(
+            v.iter().map(index_predicate).collect::<Option<_>>()?,
+        )),
         _ => None,
     }
 }

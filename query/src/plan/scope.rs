@@ -47,7 +47,11 @@ impl Scope {
     /// Appends the columns of a table or derived table under `qualifier`.
     pub fn add_table(&mut self, qualifier: Option<&str>, columns: impl IntoIterator<Item = (String, DataType)>) {
         for (name, ty) in columns {
-            self.columns.push(ScopeColumn { qualifier: qualifier.map(str::to_string), name, ty });
+            self.columns.push(ScopeColumn {
+                qualifier: qualifier.map(str::to_string),
+                name,
+                ty,
+            });
         }
     }
 
@@ -55,7 +59,9 @@ impl Scope {
     pub fn resolve(&self, qualifier: Option<&str>, name: &str) -> Result<(usize, DataType), Unresolved> {
         if let Some(q) = qualifier {
             if !self.columns.iter().any(|c| c.qualifier.as_deref() == Some(q)) {
-                return Err(Unresolved::UnknownQualifier { valid: self.qualifiers() });
+                return Err(Unresolved::UnknownQualifier {
+                    valid: self.qualifiers(),
+                });
             }
         }
         let matches: Vec<usize> = (0..self.columns.len())
@@ -74,11 +80,19 @@ impl Scope {
                     .map(|c| self.display_name(c, qualifier.is_some()))
                     .collect();
                 let suggestion = closest(name, self.columns.iter().map(|c| c.name.as_str()));
-                let valid = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+                let valid = if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                };
                 Err(Unresolved::Unknown { valid, suggestion })
             }
             many => Err(Unresolved::Ambiguous {
-                candidates: many.iter().map(|&i| self.display_name(&self.columns[i], true)).collect::<Vec<_>>().join(", "),
+                candidates: many
+                    .iter()
+                    .map(|&i| self.display_name(&self.columns[i], true))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }
@@ -100,7 +114,11 @@ impl Scope {
                 }
             }
         }
-        if q.is_empty() { "none".into() } else { q.join(", ") }
+        if q.is_empty() {
+            "none".into()
+        } else {
+            q.join(", ")
+        }
     }
 
     fn display_name(&self, c: &ScopeColumn, force_qualified: bool) -> String {
@@ -146,12 +164,21 @@ mod tests {
     #[test]
     fn resolves_qualified_and_reports_ambiguity() {
         let mut s = Scope::default();
-        s.add_table(Some("e"), [("id".into(), DataType::Text), ("school".into(), DataType::Text)]);
-        s.add_table(Some("o"), [("id".into(), DataType::Text), ("name".into(), DataType::Text)]);
+        s.add_table(
+            Some("e"),
+            [("id".into(), DataType::Text), ("school".into(), DataType::Text)],
+        );
+        s.add_table(
+            Some("o"),
+            [("id".into(), DataType::Text), ("name".into(), DataType::Text)],
+        );
         assert_eq!(s.resolve(Some("o"), "id"), Ok((2, DataType::Text)));
         assert_eq!(s.resolve(None, "name"), Ok((3, DataType::Text)));
         assert!(matches!(s.resolve(None, "id"), Err(Unresolved::Ambiguous { .. })));
-        assert!(matches!(s.resolve(Some("x"), "id"), Err(Unresolved::UnknownQualifier { .. })));
+        assert!(matches!(
+            s.resolve(Some("x"), "id"),
+            Err(Unresolved::UnknownQualifier { .. })
+        ));
         match s.resolve(None, "shool") {
             Err(Unresolved::Unknown { suggestion, valid }) => {
                 assert_eq!(suggestion.as_deref(), Some("school"));

@@ -16,7 +16,11 @@ pub fn shared() -> PathBuf {
         if candidate.join("queries").is_dir() && candidate.join("data/oea-insights").is_dir() {
             return candidate;
         }
-        assert!(dir.pop(), "shared/ (queries and data) not found above {}", env!("CARGO_MANIFEST_DIR"));
+        assert!(
+            dir.pop(),
+            "shared/ (queries and data) not found above {}",
+            env!("CARGO_MANIFEST_DIR")
+        );
     }
 }
 
@@ -32,7 +36,11 @@ pub fn hed_store() -> Arc<Db> {
         .get_or_init(|| {
             let data = shared().join("data/oea-insights");
             let dir = tempfile::tempdir().expect("temp dir");
-            let opts = DbOptions { background_compaction: false, sync: false, ..DbOptions::default() };
+            let opts = DbOptions {
+                background_compaction: false,
+                sync: false,
+                ..DbOptions::default()
+            };
             let db = Db::open(dir.path(), opts).expect("open store");
             import::import_roster(db.as_ref(), &data.join("roster/hed_raw")).expect("roster");
             let file = data.join("activity/hed_reconstructed_raw/ApplicationUsage_reconstructed.csv.gz");
@@ -47,8 +55,12 @@ pub fn hed_store() -> Arc<Db> {
 
 /// Parses CSV text into rows of fields (header included).
 pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
-    r.records().map(|rec| rec.expect("valid CSV").iter().map(str::to_string).collect()).collect()
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|rec| rec.expect("valid CSV").iter().map(str::to_string).collect())
+        .collect()
 }
 
 /// Whether two CSV fields agree: equal text, or numbers within 1e-9 relative.
@@ -66,7 +78,11 @@ pub fn fields_match(a: &str, b: &str) -> bool {
 pub fn csv_diff(got: &str, want: &str) -> Option<String> {
     let (g, w) = (parse_csv(got), parse_csv(want));
     if g.len() != w.len() {
-        return Some(format!("{} rows, expected {}\n--- got\n{got}--- expected\n{want}", g.len(), w.len()));
+        return Some(format!(
+            "{} rows, expected {}\n--- got\n{got}--- expected\n{want}",
+            g.len(),
+            w.len()
+        ));
     }
     for (i, (gr, wr)) in g.iter().zip(&w).enumerate() {
         let same = gr.len() == wr.len() && gr.iter().zip(wr).all(|(a, b)| fields_match(a, b));

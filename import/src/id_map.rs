@@ -1,0 +1,78 @@
+//! A map keyed by roster ids (people, classes) tuned for the per-row lookups of an import: ids that
+//! are lower-case GUIDs are stored as 128-bit numbers inline in the table, so a lookup hashes two
+//! words and compares them without following a pointer; other ids are kept as text.
+
+use crate::fasthash::FastMap;
+use crate::signal_key::parse_guid;
+
+/// Maps ids to values; lookups are exact on the id's text.
+#[derive(Debug, Clone)]
+pub struct IdMap<V> {
+    guids: FastMap<u128, V>,
+    texts: FastMap<Box<str>, V>,
+}
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap {
+            guids: FastMap::default(),
+            texts: FastMap::default(),
+        }
+    }
+}
+
+impl<V> IdMap<V> {
+    /// Sets the value of `id` (replacing an earlier one).
+    pub fn insert(&mut self, id: &str, value: V) {
+        match parse_guid(id) {
+            Some(g) => self.guids.insert(g, value),
+            None => self.texts.insert(id.into(), value),
+        };
+    }
+
+    /// The value of `id`, if any.
+    #[inline]
+    pub fn get(&self, id: &str) -> Option<&V> {
+        match parse_guid(id) {
+            Some(g) => self.guids.get(&g),
+            None => self.texts.get(id),
+        }
+    }
+
+    /// Number of ids.
+    pub fn len(&self) -> usize {
+        self.guids.len() + self.texts.len()
+    }
+
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a, V> FromIterator<(&'a str, V)> for IdMap<V> {
+    fn from_iter<I: IntoIterator<Item = (&'a str, V)>>(iter: I) -> Self {
+        let mut map = IdMap::default();
+        for (id, v) in iter {
+            map.insert(id, v);
+        }
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guid_and_text_ids_are_exact() {
+        let lower = "54cb71be-256e-4579-b899-b4224db14957";
+        let upper = "54CB71BE-256E-4579-B899-B4224DB14957";
+        let map: IdMap<u8> = [(lower, 1), ("office_id_sec4", 2)].into_iter().collect();
+        assert_eq!(map.get(lower), Some(&1));
+        assert_eq!(map.get(upper), None);
+        assert_eq!(map.get("office_id_sec4"), Some(&2));
+        assert_eq!(map.get("office_id_sec5"), None);
+        assert_eq!(map.len(), 2);
+    }
+}
