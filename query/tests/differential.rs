@@ -50,6 +50,8 @@ const SHOWN_FAILURES: usize = 12;
 #[derive(Default)]
 struct Totals {
     districts: usize,
+    /// Districts compared after a second import too count twice.
+    phases: usize,
     compared: usize,
     both_failed: usize,
     documented: usize,
@@ -125,7 +127,7 @@ fn describe(d: &District, i: usize, case: &Case, what: &str) -> String {
     let s = &d.spec;
     format!(
         "district seed {} ({} students, {} days from {:?}, {} files, memtable {}, last file buffered: {}), \
-         compacted: {}, query #{i} [{}]\n  engagedb: {}\n  duckdb:   {}\n{what}",
+         compacted: {}, phased: {} (in phase {}), query #{i} [{}]\n  engagedb: {}\n  duckdb:   {}\n{what}",
         s.seed,
         s.students,
         s.days,
@@ -134,6 +136,8 @@ fn describe(d: &District, i: usize, case: &Case, what: &str) -> String {
         s.memtable_rows,
         s.last_file_buffered,
         s.compact,
+        s.phased,
+        d.phase,
         case.template,
         case.sql.ours,
         case.sql.duck
@@ -158,6 +162,7 @@ fn compare_cases(d: &District, cases: &[Case], tolerate_known: bool, totals: &mu
         })
         .collect();
     let duck = pending.wait();
+    totals.phases += 1;
     if let Ok(dir) = std::env::var("ENGAGEDB_DIFF_DUMP") {
         let mut text = String::new();
         for (i, (c, r)) in cases.iter().zip(&ours).enumerate() {
@@ -169,7 +174,6 @@ fn compare_cases(d: &District, cases: &[Case], tolerate_known: bool, totals: &mu
         let path = std::path::Path::new(&dir).join(format!("district-{}.sql", d.spec.seed));
         std::fs::write(&path, text).expect("write ENGAGEDB_DIFF_DUMP file");
     }
-    totals.districts += 1;
     for (i, ((case, ours), duck)) in cases.iter().zip(&ours).zip(&duck).enumerate() {
         *totals.by_template.entry(case.template).or_default() += 1;
         totals.compared += 1;
@@ -228,12 +232,24 @@ fn run(specs: &[DistrictSpec], queries: usize, extra: &dyn Fn() -> Vec<Case>, to
     let mut totals = Totals::default();
     for spec in specs {
         let t = Instant::now();
-        let d = District::build(spec);
+        let mut d = District::build(spec);
+        totals.districts += 1;
         let built = t.elapsed();
         let mut cases = extra();
         let mut gen = Gen::new(spec.seed.wrapping_mul(1_000_003).wrapping_add(17), &d.sample);
         cases.extend((0..queries).map(|_| gen.case()));
-        compare_cases(&d, &cases, tolerate_known, &mut totals);
+        if d.has_next_phase() {
+            // Half the queries, then the rest of the activity, then the fixed cases and the other half.
+            let second: Vec<Case> = extra()
+                .into_iter()
+                .chain(cases.drain(cases.len() - queries / 2..))
+                .collect();
+            compare_cases(&d, &cases, tolerate_known, &mut totals);
+            d.next_phase();
+            compare_cases(&d, &second, tolerate_known, &mut totals);
+        } else {
+            compare_cases(&d, &cases, tolerate_known, &mut totals);
+        }
         eprintln!(
             "district seed {}: {} events, {} cases, built in {:.1?}, compared in {:.1?}",
             spec.seed,
@@ -244,9 +260,10 @@ fn run(specs: &[DistrictSpec], queries: usize, extra: &dyn Fn() -> Vec<Case>, to
         );
     }
     eprintln!(
-        "differential: {} districts, {} queries compared ({} failed in both engines, {} documented differences) \
+        "differential: {} districts ({} import phases), {} queries compared ({} failed in both engines, {} documented differences) \
          in {:.1?}; slowest engagedb query {:.1?}: {}",
         totals.districts,
+        totals.phases,
         totals.compared,
         totals.both_failed,
         totals.documented,
@@ -323,7 +340,8 @@ fn known_open_differences() {
 
 /// Triage: runs the query in `ENGAGEDB_DIFF_SQL` (engagedb's spelling; `ENGAGEDB_DIFF_DUCK_SQL` for
 /// DuckDB's if it differs) on district `ENGAGEDB_DIFF_SEED` (a CI seed 1–3, or any seed for
-/// `DistrictSpec::from_seed`) and prints both results and engagedb's plan.
+/// `DistrictSpec::from_seed`; `ENGAGEDB_DIFF_PHASE=2` after its second import) and prints both results
+/// and engagedb's plan.
 #[test]
 #[ignore]
 fn triage_one_query() {
@@ -337,7 +355,10 @@ fn triage_one_query() {
         .find(|s| s.seed == seed)
         .unwrap_or_else(|| DistrictSpec::from_seed(seed));
     let duck_sql = std::env::var("ENGAGEDB_DIFF_DUCK_SQL").unwrap_or_else(|_| ours.clone());
-    let d = District::build(&spec);
+    let mut d = District::build(&spec);
+    if std::env::var("ENGAGEDB_DIFF_PHASE").is_ok_and(|p| p == "2") {
+        d.next_phase();
+    }
     let work = tempfile::tempdir().expect("temp dir");
     let duck = duckdb::start(&d.tables_dir, work.path(), &[duck_sql]).wait();
     install_panic_hook();

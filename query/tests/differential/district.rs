@@ -34,6 +34,9 @@ pub struct DistrictSpec {
     pub last_file_buffered: bool,
     /// Merge each partition's segments after the import.
     pub compact: bool,
+    /// Import the last activity file only after half of the queries ran (on the same query engine,
+    /// so whatever it caches must notice the new data).
+    pub phased: bool,
 }
 
 impl DistrictSpec {
@@ -49,6 +52,7 @@ impl DistrictSpec {
                 memtable_rows: 1 << 20,
                 last_file_buffered: false,
                 compact: false,
+                phased: false,
             },
             DistrictSpec {
                 seed: 2,
@@ -59,6 +63,7 @@ impl DistrictSpec {
                 memtable_rows: 5_000,
                 last_file_buffered: true,
                 compact: false,
+                phased: true,
             },
             DistrictSpec {
                 seed: 3,
@@ -69,6 +74,7 @@ impl DistrictSpec {
                 memtable_rows: 8_000,
                 last_file_buffered: false,
                 compact: true,
+                phased: true,
             },
         ]
     }
@@ -92,6 +98,7 @@ impl DistrictSpec {
             memtable_rows: *r.pick(&[1 << 20, 3_000, 20_000]),
             last_file_buffered: r.chance(0.3),
             compact: r.chance(0.3),
+            phased: r.chance(0.4),
         }
     }
 }
@@ -130,8 +137,13 @@ pub struct District {
     pub sample: Sample,
     /// Rows per table.
     pub rows: BTreeMap<&'static str, usize>,
-    _db: Arc<Db>,
-    _dir: tempfile::TempDir,
+    /// Import phases done (1, or 2 after `next_phase`).
+    pub phase: usize,
+    stored: usize,
+    pending: Vec<PathBuf>,
+    gen_dir: PathBuf,
+    db: Arc<Db>,
+    dir: tempfile::TempDir,
 }
 
 fn sql_type(ty: DataType) -> &'static str {
@@ -145,7 +157,8 @@ fn sql_type(ty: DataType) -> &'static str {
 }
 
 impl District {
-    /// Generates, imports and exports the district `spec` describes.
+    /// Generates the district `spec` describes, imports it (all but the last activity file when
+    /// `spec.phased`) and exports its tables.
     pub fn build(spec: &DistrictSpec) -> District {
         let dir = tempfile::tempdir().expect("temp dir");
         let gen_dir = dir.path().join("generated");
@@ -168,45 +181,84 @@ impl District {
         };
         let db = Db::open(dir.path().join("store"), opts).expect("open store");
         import::import_roster(db.as_ref(), &gen_dir.join("roster")).expect("import roster");
-        let activity: Vec<&PathBuf> = summary
+        let mut activity: Vec<PathBuf> = summary
             .files
             .iter()
             .filter(|p| p.parent().is_some_and(|d| d.ends_with("activity")))
+            .cloned()
             .collect();
         assert_eq!(activity.len(), spec.files, "activity files of {spec:?}");
+        let pending = if spec.phased && activity.len() > 1 {
+            activity.split_off(activity.len() - 1)
+        } else {
+            vec![]
+        };
+        let engine = QueryEngine::new(db.clone());
+        let mut d = District {
+            spec: spec.clone(),
+            engine,
+            tables_dir: PathBuf::new(),
+            sample: Sample::default(),
+            rows: BTreeMap::new(),
+            phase: 0,
+            stored: 0,
+            pending,
+            gen_dir,
+            db,
+            dir,
+        };
+        d.import(&activity, d.pending.is_empty());
+        d
+    }
+
+    /// Whether activity files are held back for [`District::next_phase`].
+    pub fn has_next_phase(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Imports the activity files held back for a second phase (re-importing the roster first), and
+    /// exports the tables again; the query engine and its caches stay. Returns whether there was one.
+    pub fn next_phase(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return false;
+        }
+        import::import_roster(self.db.as_ref(), &self.gen_dir.join("roster")).expect("re-import roster");
+        let files = std::mem::take(&mut self.pending);
+        self.import(&files, true);
+        true
+    }
+
+    /// Imports `files` (flushing after each unless the last is to stay buffered), compacts if the spec
+    /// says so, and exports the tables to a new directory.
+    fn import(&mut self, files: &[PathBuf], last_phase: bool) {
         let import_opts = import::ImportOptions {
             batch_rows: 2_000,
             ..import::ImportOptions::default()
         };
-        let mut stored = 0;
-        for (i, file) in activity.iter().enumerate() {
-            let s = import::import_activity(db.as_ref(), file, &import_opts, &mut |_| {}).expect("import activity");
+        for (i, file) in files.iter().enumerate() {
+            let s =
+                import::import_activity(self.db.as_ref(), file, &import_opts, &mut |_| {}).expect("import activity");
             assert_eq!(s.rows_rejected, 0, "generated rows rejected: {:?}", s.errors);
-            stored += s.events_stored as usize;
-            if i + 1 < activity.len() || !spec.last_file_buffered {
-                db.flush().expect("flush");
+            self.stored += s.events_stored as usize;
+            if i + 1 < files.len() || !(last_phase && self.spec.last_file_buffered) {
+                self.db.flush().expect("flush");
             }
         }
-        if spec.compact {
-            db.compact().expect("compact");
+        if self.spec.compact && last_phase {
+            self.db.compact().expect("compact");
         }
-        let engine = QueryEngine::new(db.clone());
-        let tables_dir = dir.path().join("tables");
-        std::fs::create_dir_all(&tables_dir).expect("tables dir");
-        let (sample, rows) = export_tables(&engine, &tables_dir);
+        self.phase += 1;
+        self.tables_dir = self.dir.path().join(format!("tables-{}", self.phase));
+        std::fs::create_dir_all(&self.tables_dir).expect("tables dir");
+        let (sample, rows) = export_tables(&self.engine, &self.tables_dir);
         assert_eq!(
-            rows["events"], stored,
+            rows["events"], self.stored,
             "SELECT * FROM events returns every stored event"
         );
-        District {
-            spec: spec.clone(),
-            engine,
-            tables_dir,
-            sample,
-            rows,
-            _db: db,
-            _dir: dir,
+        if self.phase == 1 {
+            self.sample = sample;
         }
+        self.rows = rows;
     }
 }
 

@@ -606,7 +606,9 @@ impl<'a> Gen<'a> {
             if keys.iter().any(|k: &Expr| k.sql == e.sql) {
                 continue;
             }
-            let name = format!("d{}", i + 1);
+            // Names unique per nesting level: DuckDB lets an output alias shadow an input column in
+            // HAVING, PostgreSQL does not, so no alias may equal a column of the FROM clause.
+            let name = format!("{}d{}", "d".repeat(self.derived_depth as usize), i + 1);
             select.push(sql!(&e.sql, " AS ", &name));
             cols.push(SCol {
                 name: format!("{q}{name}"),
@@ -619,7 +621,7 @@ impl<'a> Gen<'a> {
         if aggregate {
             for i in 0..self.r.range(1, 3) {
                 let a = self.agg(&inner_src);
-                let name = format!("m{}", i + 1);
+                let name = format!("{}m{}", "m".repeat(self.derived_depth as usize), i + 1);
                 select.push(sql!(&a.sql, " AS ", &name));
                 cols.push(SCol {
                     name: format!("{q}{name}"),
