@@ -42,7 +42,7 @@ use duckdb::DuckResult;
 use generate::{Case, Expect, Gen};
 
 /// Generated queries per district in CI.
-const CI_QUERIES: usize = 450;
+const CI_QUERIES: usize = 800;
 
 /// Failures reported in full (the rest are counted).
 const SHOWN_FAILURES: usize = 12;

@@ -40,7 +40,8 @@ pub struct DistrictSpec {
 }
 
 impl DistrictSpec {
-    /// The districts every CI run compares on: small, partly unflushed, split over many segments.
+    /// The districts every CI run compares on: small, partly unflushed, split over many segments, one
+    /// compacted, one across a leap day and a month end; three imported in two phases.
     pub fn ci() -> Vec<DistrictSpec> {
         vec![
             DistrictSpec {
@@ -74,6 +75,17 @@ impl DistrictSpec {
                 memtable_rows: 8_000,
                 last_file_buffered: false,
                 compact: true,
+                phased: true,
+            },
+            DistrictSpec {
+                seed: 4,
+                students: 150,
+                days: 6,
+                start_date: (2024, 2, 26),
+                files: 2,
+                memtable_rows: 2_000,
+                last_file_buffered: true,
+                compact: false,
                 phased: true,
             },
         ]
