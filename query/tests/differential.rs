@@ -7,7 +7,7 @@
 //! meaning spelled its way (see `differential/sql.rs`).
 //!
 //! Needs `python3` with `duckdb` (`python3 -m pip install duckdb`); `ENGAGEDB_SKIP_DUCKDB=1` skips it.
-//! `ENGAGEDB_DIFF_SEEDS=N` compares on N districts derived from seeds instead of the CI three, and
+//! `ENGAGEDB_DIFF_SEEDS=N` compares on N districts derived from seeds instead of the CI four, and
 //! `ENGAGEDB_DIFF_QUERIES=M` sets the generated queries per district; `ENGAGEDB_DIFF_DUMP=DIR` writes
 //! every district's queries with engagedb's outcome to `DIR/district-<seed>.sql`.
 

@@ -129,7 +129,10 @@ const EVENT_COLS: &[(&str, Ty, u32)] = &[
     ("reading_language", Ty::Text, 1),
 ];
 
-const ROSTER_COLS: &[(&str, &[(&str, Ty, u32)])] = &[
+/// Columns of a table: name, type, relative chance of being picked.
+type ColumnDefs = &'static [(&'static str, Ty, u32)];
+
+const ROSTER_COLS: &[(&str, ColumnDefs)] = &[
     (
         "orgs",
         &[
@@ -181,9 +184,12 @@ fn table_cols(table: &str, q: &str) -> Vec<SCol> {
 /// `x NOT IN (<empty result>)` exclude the rows where x is NULL (it is TRUE for them).
 const OPEN_IN_SUBQUERY_COLUMNS: &[&str] = &["events.action", "events.class", "events.school"];
 
+/// Join key pairs: (roster column, events column).
+type KeyPairs = &'static [(&'static str, &'static str)];
+
 /// Roster tables joined to `events e`: table, alias, ON key pairs (roster column, events column), and
 /// a further ON condition sometimes added.
-const ROSTER_JOINS: &[(&str, &str, &[(&str, &str)], &str)] = &[
+const ROSTER_JOINS: &[(&str, &str, KeyPairs, &str)] = &[
     ("orgs", "o", &[("id", "school")], " AND o.type = 'school'"),
     ("classes", "c", &[("id", "class")], " AND c.school = e.school"),
     ("people", "p", &[("id", "student")], " AND p.role = 'student'"),
