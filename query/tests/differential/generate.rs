@@ -883,7 +883,12 @@ impl<'a> Gen<'a> {
 
     /// A condition on one expression, by its type.
     fn col_pred(&mut self, e: &Expr) -> Sql {
-        let c = &e.sql;
+        // A compound expression in parentheses, so `-(x % 7)` stays the group key `x % 7`.
+        let c = &if e.sql.ours.contains(' ') {
+            e.sql.paren()
+        } else {
+            e.sql.clone()
+        };
         let sample = e.sample.clone();
         let s = sample.as_deref();
         let cmp = *self.r.pick(&["=", "<>", "<", "<=", ">", ">="]);
