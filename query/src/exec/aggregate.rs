@@ -878,20 +878,77 @@ impl<'p> AggregateSink<'p> {
         Ok(Slots::Rows(slots))
     }
 
-    /// Grouping by one dictionary-encoded key with only `count(*)` and `count(DISTINCT constant)`:
-    /// count rows per dictionary id first (a sequential pass), then touch each group once per id
-    /// instead of once per row. Returns whether the chunk was handled this way.
+    /// Grouping by one varying key — dictionary-encoded text, or integers/timestamps within a small
+    /// range — with only `count(*)` and `count(DISTINCT constant)`: count rows per key value first (a
+    /// sequential pass into a small array), then touch each group once per value instead of once per
+    /// row. Returns whether the chunk was handled this way.
     fn preaggregate_by_id(&mut self, chunk: &Chunk<'_>, datums: &[Datum<'_>], n: usize) -> Result<bool, ExecError> {
         let mut varying = datums.iter().enumerate().filter(|(_, d)| matches!(d, Datum::Array(_)));
         let (Some((j, Datum::Array(a))), None) = (varying.next(), varying.next()) else {
             return Ok(false);
         };
-        let Array::Text(TextArray::Dict { ids, dict, valid }) = a.as_ref() else {
-            return Ok(false);
-        };
-        if n * 2 < dict.len() || self.aggs.iter().any(|c| c.filter.is_some()) {
+        if self.aggs.iter().any(|c| c.filter.is_some()) {
             return Ok(false);
         }
+        // (code, is NULL, rows) per distinct value of the varying key.
+        let values: Vec<(u64, bool, u32)> = match a.as_ref() {
+            Array::Text(TextArray::Dict { ids, dict, valid }) if n * 2 >= dict.len() => {
+                let mut counts = vec![0u32; dict.len()];
+                let mut nulls = 0u32;
+                for (i, &id) in ids.iter().enumerate() {
+                    if valid.as_ref().is_some_and(|v| !v[i]) {
+                        nulls += 1;
+                    } else {
+                        counts[id as usize] += 1;
+                    }
+                }
+                let codes = self.encoder.dict_codes(dict)?;
+                let mut out: Vec<(u64, bool, u32)> = counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c > 0)
+                    .map(|(id, &c)| (codes.codes[id] as u64, false, c))
+                    .collect();
+                if nulls > 0 {
+                    out.push((0, true, nulls));
+                }
+                out
+            }
+            Array::Int(v, valid) | Array::Timestamp(v, valid) => {
+                let ok = |i: usize| valid.as_ref().is_none_or(|x| x[i]);
+                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+                for (i, &x) in v.iter().enumerate() {
+                    if ok(i) {
+                        lo = lo.min(x);
+                        hi = hi.max(x);
+                    }
+                }
+                let span = hi.checked_sub(lo).unwrap_or(i64::MAX);
+                if lo <= hi && !(0..1 << 16).contains(&span) {
+                    return Ok(false);
+                }
+                let mut counts = vec![0u32; if lo <= hi { span as usize + 1 } else { 0 }];
+                let mut nulls = 0u32;
+                for (i, &x) in v.iter().enumerate() {
+                    if ok(i) {
+                        counts[(x - lo) as usize] += 1;
+                    } else {
+                        nulls += 1;
+                    }
+                }
+                let mut out: Vec<(u64, bool, u32)> = counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c > 0)
+                    .map(|(d, &c)| ((lo + d as i64) as u64, false, c))
+                    .collect();
+                if nulls > 0 {
+                    out.push((0, true, nulls));
+                }
+                out
+            }
+            _ => return Ok(false),
+        };
         // Each aggregate: None for count(*), Some(code or NULL) for count(DISTINCT constant).
         let mut plan: Vec<Option<Option<u64>>> = Vec::with_capacity(self.aggs.len());
         for call in self.aggs {
@@ -914,30 +971,12 @@ impl<'p> AggregateSink<'p> {
                 Datum::Array(_) => {}
             }
         }
-        let mut counts = vec![0u32; dict.len()];
-        let mut nulls = 0u32;
-        for (i, &id) in ids.iter().enumerate() {
-            if valid.as_ref().is_some_and(|v| !v[i]) {
-                nulls += 1;
-            } else {
-                counts[id as usize] += 1;
-            }
-        }
-        let codes = self.encoder.dict_codes(dict)?;
         let prefix: Box<[u64]> = key.clone().into();
         let mut table = self.groups.single.remove(&prefix).unwrap_or_default();
-        let mut touched: Vec<(u32, u32)> = Vec::new();
-        for (id, &c) in counts.iter().enumerate() {
-            if c > 0 {
-                touched.push((
-                    table.get(&mut self.groups, &mut key, j, codes.codes[id] as u64, false),
-                    c,
-                ));
-            }
-        }
-        if nulls > 0 {
-            touched.push((table.get(&mut self.groups, &mut key, j, 0, true), nulls));
-        }
+        let touched: Vec<(u32, u32)> = values
+            .into_iter()
+            .map(|(code, null, c)| (table.get(&mut self.groups, &mut key, j, code, null), c))
+            .collect();
         self.groups.single.insert(prefix, table);
         let groups = self.groups.count as usize;
         for (acc, how) in self.accs.iter_mut().zip(plan) {

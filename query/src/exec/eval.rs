@@ -507,6 +507,15 @@ fn time_function<'a>(
             }
         }
     }
+    if let (ScalarExpr::Column { index: col::TIME, .. }, Some(seg)) = (arg, chunk.full_segment()) {
+        // Every row of a segment: read its time column in place.
+        let out: Vec<i64> = seg.int_column(col::TIME)?.values.iter().map(|&t| apply(t)).collect();
+        return Ok(Datum::Array(Rc::new(if unit.is_some() {
+            Array::Timestamp(out, None)
+        } else {
+            Array::Int(out, None)
+        })));
+    }
     Ok(match eval(arg, chunk, sq)? {
         Datum::Scalar(Value::Timestamp(t)) => Datum::Scalar(wrap(apply(t))),
         Datum::Scalar(_) => Datum::Scalar(Value::Null),
