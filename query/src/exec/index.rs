@@ -37,7 +37,15 @@ pub fn select_rows(seg: &Segment, filter: &EventsFilter, sq: &dyn Subqueries) ->
     let times = &seg.int_column(col::TIME)?.values;
     let in_range = |r: &u32| times.get(*r as usize).is_some_and(|t| (from..to).contains(t));
     Ok(match selection {
-        Some(s) => s.iter().filter(in_range).collect(),
+        Some(s) => {
+            let mut kept = Vec::with_capacity(s.len() as usize);
+            s.iter().for_each(|r| {
+                if in_range(&r) {
+                    kept.push(r);
+                }
+            });
+            RoaringBitmap::from_sorted_iter(kept).unwrap_or_default()
+        }
         None => (0..n).filter(in_range).collect(),
     })
 }
