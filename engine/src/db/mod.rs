@@ -263,7 +263,10 @@ impl Db {
             (st.segments.clone(), st.memtable.batches().cloned().collect::<Vec<_>>())
         };
         let mut ids = HashSet::new();
-        for seg in segments.iter().filter(|s| s.meta().partition_start == partition_start && s.meta().rows > 0) {
+        for seg in segments
+            .iter()
+            .filter(|s| s.meta().partition_start == partition_start && s.meta().rows > 0)
+        {
             let sid = seg.text_column(col::SIGNAL_ID)?;
             ids.extend((0..seg.num_rows()).filter_map(|r| sid.value(r)).map(str::to_string));
         }

@@ -66,10 +66,18 @@ fn build_container(key: u16, lows: &[u16]) -> Container {
 /// The portable serialization of `bitmap` (readable by `RoaringBitmap::deserialize_from` and by the
 /// C/Java/Go implementations), using run containers wherever they are smaller.
 pub fn serialize(bitmap: &RoaringBitmap) -> Vec<u8> {
+    let mut out = Vec::new();
+    serialize_sorted(bitmap.iter(), &mut out);
+    out
+}
+
+/// Appends the portable serialization (as [`serialize`]) of the set holding `values`, which must be
+/// strictly ascending.
+pub fn serialize_sorted(values: impl IntoIterator<Item = u32>, out: &mut Vec<u8>) {
     let mut containers = Vec::new();
     let mut lows: Vec<u16> = Vec::new();
     let mut key = None;
-    for v in bitmap.iter() {
+    for v in values {
         let k = (v >> 16) as u16;
         if key != Some(k) {
             if let Some(prev) = key {
@@ -83,12 +91,12 @@ pub fn serialize(bitmap: &RoaringBitmap) -> Vec<u8> {
     if let Some(prev) = key {
         containers.push(build_container(prev, &lows));
     }
-    let mut out = Vec::new();
     if containers.is_empty() {
         out.extend_from_slice(&SERIAL_COOKIE_NO_RUNCONTAINER.to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
-        return out;
+        return;
     }
+    let base = out.len();
     let n = containers.len();
     out.extend_from_slice(&(SERIAL_COOKIE | ((n as u32 - 1) << 16)).to_le_bytes());
     let mut run_flags = vec![0u8; n.div_ceil(8)];
@@ -103,7 +111,7 @@ pub fn serialize(bitmap: &RoaringBitmap) -> Vec<u8> {
         out.extend_from_slice(&((c.cardinality - 1) as u16).to_le_bytes());
     }
     if n >= NO_OFFSET_THRESHOLD {
-        let mut offset = out.len() + 4 * n;
+        let mut offset = out.len() - base + 4 * n;
         for c in &containers {
             out.extend_from_slice(&(offset as u32).to_le_bytes());
             offset += c.store.byte_len();
@@ -122,7 +130,6 @@ pub fn serialize(bitmap: &RoaringBitmap) -> Vec<u8> {
             }
         }
     }
-    out
 }
 
 /// Reads a portable roaring bitmap that must occupy all of `bytes`, validating every container

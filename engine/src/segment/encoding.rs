@@ -3,6 +3,7 @@
 
 use super::bitmap;
 use super::bitpack::{bits_needed, pack, packed_len, unpack};
+use super::dictionary::{parse_uuid, SortedDict, UUID_LEN};
 use roaring::RoaringBitmap;
 
 /// A decoding failure at byte `at` of the block being decoded; the reader adds file and block offset.
@@ -193,56 +194,51 @@ pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<f64
 const DICT_PLAIN: u8 = 0;
 const DICT_UUID_LOWER: u8 = 1;
 const DICT_UUID_UPPER: u8 = 2;
-const UUID_LEN: usize = 36;
-const UUID_HYPHENS: [usize; 4] = [8, 13, 18, 23];
-
-/// Whether `s` is a hyphenated UUID whose hex digits all come from `alphabet`.
-fn is_uuid(s: &str, alphabet: &[u8; 16]) -> bool {
-    s.len() == UUID_LEN
-        && s.bytes().enumerate().all(|(i, b)| {
-            if UUID_HYPHENS.contains(&i) {
-                b == b'-'
-            } else {
-                alphabet.contains(&b)
-            }
-        })
-}
 
 const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
 const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-/// Appends a sorted dictionary: layout u8, size u32, then either the byte lengths as [`encode_ints`]
-/// followed by the UTF-8 bytes (plain), or 16 bytes per value (when every value is a UUID of one case;
-/// hex order equals string order, so the dictionary stays sorted).
+/// Appends a sorted dictionary of strings, choosing the UUID layout when every value is a canonical UUID
+/// written in one case (see [`encode_sorted_dict`]). The writer builds [`SortedDict`]s directly; this is
+/// for tests of the format.
+#[cfg(test)]
 pub fn encode_dictionary(dict: &[&str], out: &mut Vec<u8>) {
-    let uuid_layout = [(DICT_UUID_LOWER, LOWER_HEX), (DICT_UUID_UPPER, UPPER_HEX)]
-        .into_iter()
-        .find(|(_, alphabet)| !dict.is_empty() && dict.iter().all(|s| is_uuid(s, alphabet)));
-    out.push(uuid_layout.map_or(DICT_PLAIN, |(layout, _)| layout));
-    out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
-    if uuid_layout.is_some() {
-        for s in dict {
-            let digits: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
-            out.extend(
-                digits
-                    .chunks_exact(2)
-                    .map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1])),
-            );
-        }
-        return;
-    }
-    let lengths: Vec<i64> = dict.iter().map(|s| s.len() as i64).collect();
-    encode_ints(&lengths, out);
-    for s in dict {
-        out.extend_from_slice(s.as_bytes());
+    let parsed: Option<Vec<(u128, u8)>> = dict.iter().map(|s| parse_uuid(s.as_bytes())).collect();
+    let cases = parsed.as_ref().map(|p| p.iter().fold(0, |acc, (_, c)| acc | c));
+    match (parsed, cases) {
+        (Some(p), Some(cases)) if !p.is_empty() && cases != 0x30 => encode_sorted_dict(
+            &SortedDict::Uuid {
+                values: p.into_iter().map(|(bits, _)| bits).collect(),
+                upper: cases == 0x20,
+            },
+            out,
+        ),
+        _ => encode_sorted_dict(&SortedDict::Plain(dict.to_vec()), out),
     }
 }
 
-fn nibble(hex: u8) -> u8 {
-    match hex {
-        b'0'..=b'9' => hex - b'0',
-        b'a'..=b'f' => hex - b'a' + 10,
-        _ => hex - b'A' + 10,
+/// Appends a sorted dictionary: layout u8, size u32, then either the byte lengths as [`encode_ints`]
+/// followed by the UTF-8 bytes (plain), or 16 big-endian bytes per value (UUIDs of one case; hex order
+/// equals string order, so the dictionary stays sorted).
+pub fn encode_sorted_dict(dict: &SortedDict<'_>, out: &mut Vec<u8>) {
+    match dict {
+        SortedDict::Uuid { values, upper } => {
+            out.push(if *upper { DICT_UUID_UPPER } else { DICT_UUID_LOWER });
+            out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+            out.reserve(16 * values.len());
+            for v in values {
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+        }
+        SortedDict::Plain(values) => {
+            out.push(DICT_PLAIN);
+            out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+            let lengths: Vec<i64> = values.iter().map(|s| s.len() as i64).collect();
+            encode_ints(&lengths, out);
+            for s in values {
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
     }
 }
 
@@ -307,20 +303,19 @@ pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malforme
 const NULLS_LISTED: u8 = 0;
 const PRESENT_LISTED: u8 = 1;
 
-/// Appends the NULL rows of a `rows`-row column, choosing whichever of the NULL set or its complement
-/// serializes smaller: polarity u8 then a portable roaring bitmap.
-pub fn encode_nulls(nulls: &RoaringBitmap, rows: u32, out: &mut Vec<u8>) {
-    let mut present = RoaringBitmap::new();
-    present.insert_range(0..rows);
-    present -= nulls;
-    let (a, b) = (bitmap::serialize(nulls), bitmap::serialize(&present));
-    if a.len() <= b.len() {
-        out.push(NULLS_LISTED);
-        out.extend_from_slice(&a);
-    } else {
-        out.push(PRESENT_LISTED);
-        out.extend_from_slice(&b);
-    }
+/// Appends the NULL rows of a column whose row `i` is present when `valid[i]`: polarity u8 then a
+/// portable roaring bitmap of whichever of the NULL rows or the present rows is the smaller set (their
+/// run counts differ by at most one, so the smaller set also serializes smaller, give or take a run).
+pub fn encode_nulls(valid: &[bool], out: &mut Vec<u8>) {
+    let present = valid.iter().filter(|&&v| v).count();
+    let list_present = present < valid.len() - present;
+    out.push(if list_present { PRESENT_LISTED } else { NULLS_LISTED });
+    let listed = valid
+        .iter()
+        .enumerate()
+        .filter(|&(_, &v)| v == list_present)
+        .map(|(i, _)| i as u32);
+    bitmap::serialize_sorted(listed, out);
 }
 
 /// Reads what [`encode_nulls`] wrote: the NULL rows, all `< rows`.
@@ -430,8 +425,10 @@ mod tests {
             RoaringBitmap::from_iter([1u32, 4]),
             RoaringBitmap::from_iter([0u32, 1, 2, 3]),
         ] {
+            let valid: Vec<bool> = (0..5).map(|r| !nulls.contains(r)).collect();
             let mut out = Vec::new();
-            encode_nulls(&nulls, 5, &mut out);
+            encode_nulls(&valid, &mut out);
+            assert_eq!(out[0], if nulls.len() < 3 { NULLS_LISTED } else { PRESENT_LISTED });
             assert_eq!(decode_nulls(&mut ByteReader::new(&out), 5).unwrap(), nulls);
             assert!(decode_nulls(&mut ByteReader::new(&out), 2).is_err());
         }
