@@ -262,8 +262,9 @@ fn background_compaction_runs_after_flushes() {
         },
     )
     .unwrap();
-    for k in 0..4 {
-        db.append(batch(k * 50, 50, 1)).unwrap();
+    // Two flushes of equal size are worth merging (a small flush onto a big segment would wait).
+    for k in 0..2 {
+        db.append(batch(k * 100, 100, 1)).unwrap();
         db.flush().unwrap();
     }
     let mut segments = usize::MAX;
