@@ -30,13 +30,9 @@ fn district() -> &'static District {
 }
 
 fn durable_ingest(c: &mut Criterion) {
-    // A pool of distinct batches covering the 34 days; appends cycle through it, so timestamps revisit
-    // partitions the way a backfill of a month of exports does.
-    const POOL: usize = 64;
-    let total = (POOL * BATCH) as u64;
-    let pool: Vec<EventBatch> = (0..POOL)
-        .map(|k| district().batch((k * BATCH) as u64, BATCH, total, DAYS))
-        .collect();
+    // A live stream in time order, one million events a day: each flush covers about one day, as when
+    // a district's export is imported or events arrive as they happen.
+    const STREAM_ROWS: u64 = DAYS as u64 * 1_000_000;
     let mut group = c.benchmark_group("db_durable_ingest");
     group
         .sample_size(10)
@@ -48,19 +44,19 @@ fn durable_ingest(c: &mut Criterion) {
         // and background compactions fall inside the measured appends as they do in a long import.
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Db::open(dir.path(), DbOptions::default()).expect("opening the bench store");
-        let mut next = 0usize;
+        let mut next = 0u64;
         let mut appended = 0u64;
         group.throughput(Throughput::Elements((BATCH * writers) as u64));
         group.bench_with_input(BenchmarkId::new("writers", writers), &writers, |b, &writers| {
             b.iter_custom(|iters| {
-                // Each writer gets its own batches by value (what an importer hands over), cloned before
-                // the clock starts.
+                // Each writer gets its own batches by value (what an importer hands over), generated
+                // before the clock starts.
                 let work: Vec<Vec<EventBatch>> = (0..writers)
                     .map(|_| {
                         (0..iters)
                             .map(|_| {
-                                next += 1;
-                                pool[next % POOL].clone()
+                                next = (next + BATCH as u64) % STREAM_ROWS;
+                                district().batch(next, BATCH, STREAM_ROWS, DAYS)
                             })
                             .collect()
                     })
