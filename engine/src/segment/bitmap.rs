@@ -65,6 +65,7 @@ fn build_container(key: u16, lows: &[u16]) -> Container {
 
 /// The portable serialization of `bitmap` (readable by `RoaringBitmap::deserialize_from` and by the
 /// C/Java/Go implementations), using run containers wherever they are smaller.
+#[cfg(test)]
 pub fn serialize(bitmap: &RoaringBitmap) -> Vec<u8> {
     let mut out = Vec::new();
     serialize_sorted(bitmap.iter(), &mut out);

@@ -3,7 +3,7 @@
 
 use super::bitmap;
 use super::bitpack::{bits_needed, pack, packed_len, unpack};
-use super::dictionary::{parse_uuid, SortedDict, UUID_LEN};
+use super::dictionary::{SortedDict, UUID_LEN};
 use roaring::RoaringBitmap;
 
 /// A decoding failure at byte `at` of the block being decoded; the reader adds file and block offset.
@@ -203,6 +203,7 @@ const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// for tests of the format.
 #[cfg(test)]
 pub fn encode_dictionary(dict: &[&str], out: &mut Vec<u8>) {
+    use super::dictionary::parse_uuid;
     let parsed: Option<Vec<(u128, u8)>> = dict.iter().map(|s| parse_uuid(s.as_bytes())).collect();
     let cases = parsed.as_ref().map(|p| p.iter().fold(0, |acc, (_, c)| acc | c));
     match (parsed, cases) {
@@ -299,6 +300,97 @@ pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malforme
     Ok(dict)
 }
 
+/// Where each value of a dictionary block lies, for looking values up without decoding the
+/// dictionary into strings (index lookups on a column not otherwise read).
+#[derive(Debug)]
+pub enum DictionaryIndex {
+    /// UUID layout: `count` 16-byte big-endian values from absolute offset `start`.
+    Uuid {
+        /// Absolute file offset of the first value.
+        start: usize,
+        /// Number of values.
+        count: usize,
+        /// Whether the hex letters are upper case.
+        upper: bool,
+    },
+    /// Plain layout: value `i` is the bytes at absolute offsets `starts[i]..starts[i + 1]`.
+    Plain {
+        /// `count + 1` absolute offsets.
+        starts: Vec<usize>,
+    },
+}
+
+impl DictionaryIndex {
+    /// Reads the layout of a dictionary block (consuming it all); `base` is the block's file offset.
+    pub fn read(r: &mut ByteReader<'_>, base: usize) -> Result<DictionaryIndex, Malformed> {
+        let layout = r.u8("dictionary layout")?;
+        let count = r.u32("dictionary size")? as usize;
+        if count > r.remaining() {
+            return Err(Malformed::at(1, format!("dictionary size {count} exceeds the block")));
+        }
+        match layout {
+            DICT_UUID_LOWER | DICT_UUID_UPPER => {
+                let start = base + r.pos();
+                r.take(16 * count, "packed UUIDs")?;
+                Ok(DictionaryIndex::Uuid {
+                    start,
+                    count,
+                    upper: layout == DICT_UUID_UPPER,
+                })
+            }
+            DICT_PLAIN => {
+                let lengths = decode_ints(r, count)?;
+                let mut starts = Vec::with_capacity(count + 1);
+                let mut at = base + r.pos();
+                starts.push(at);
+                for len in lengths {
+                    let len = usize::try_from(len).map_err(|_| Malformed::at(r.pos(), "negative string length"))?;
+                    at += len;
+                    starts.push(at);
+                }
+                r.take(at - starts[0], "dictionary strings")?;
+                Ok(DictionaryIndex::Plain { starts })
+            }
+            other => Err(Malformed::at(0, format!("unknown dictionary layout {other}"))),
+        }
+    }
+
+    /// The id of `value` by binary search over the (checksummed, ascending) dictionary in `file`.
+    pub fn lookup(&self, file: &[u8], value: &str) -> Option<u32> {
+        match self {
+            DictionaryIndex::Uuid { start, count, upper } => {
+                let (bits, cases) = super::dictionary::parse_uuid(value.as_bytes())?;
+                let wrong_case = if *upper { 0x10 } else { 0x20 };
+                if cases & wrong_case != 0 {
+                    return None;
+                }
+                let at = |i: usize| {
+                    let b = &file[start + 16 * i..start + 16 * i + 16];
+                    u128::from_be_bytes(b.try_into().unwrap_or([0; 16]))
+                };
+                binary_search(*count, |i| at(i).cmp(&bits))
+            }
+            DictionaryIndex::Plain { starts } => binary_search(starts.len() - 1, |i| {
+                file[starts[i]..starts[i + 1]].cmp(value.as_bytes())
+            }),
+        }
+    }
+}
+
+/// The index in `0..len` where `probe` says Equal, for a `probe` ascending in its index.
+fn binary_search(len: usize, probe: impl Fn(usize) -> std::cmp::Ordering) -> Option<u32> {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match probe(mid) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid as u32),
+        }
+    }
+    None
+}
+
 /// How a null block stores its set: the NULL rows themselves, or (when smaller) the non-NULL rows.
 const NULLS_LISTED: u8 = 0;
 const PRESENT_LISTED: u8 = 1;
@@ -345,6 +437,17 @@ pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32) -> Result<RoaringBitmap, 
 /// `fill` at the NULL rows.
 pub fn scatter<T: Copy>(present: Vec<T>, nulls: Option<&RoaringBitmap>, rows: usize, fill: T) -> Vec<T> {
     let Some(nulls) = nulls else { return present };
+    if nulls.len() as usize > rows / 2 {
+        // Mostly NULL: start from `fill` everywhere and place the few values.
+        let mut out = vec![fill; rows];
+        let mut present_rows = RoaringBitmap::new();
+        present_rows.insert_range(0..rows as u32);
+        present_rows -= nulls;
+        for (row, v) in present_rows.iter().zip(present) {
+            out[row as usize] = v;
+        }
+        return out;
+    }
     let mut out = Vec::with_capacity(rows);
     let mut values = present.into_iter();
     let mut next = 0usize;
@@ -434,5 +537,7 @@ mod tests {
         }
         let nulls = RoaringBitmap::from_iter([0u32, 2, 4]);
         assert_eq!(scatter(vec![7, 8], Some(&nulls), 5, 0), [0, 7, 0, 8, 0]);
+        let nulls = RoaringBitmap::from_iter([1u32]);
+        assert_eq!(scatter(vec![7, 8, 9], Some(&nulls), 4, 0), [7, 0, 8, 9]);
     }
 }

@@ -2,7 +2,9 @@
 
 use super::column::{DoubleColumn, IntColumn, TextColumn};
 use super::component::{BlockEntry, SegmentComponent};
-use super::encoding::{decode_dictionary, decode_doubles, decode_ints, decode_nulls, scatter, ByteReader, Malformed};
+use super::encoding::{
+    decode_dictionary, decode_doubles, decode_ints, decode_nulls, scatter, ByteReader, DictionaryIndex, Malformed,
+};
 use super::footer::Footer;
 use super::meta::SegmentMeta;
 use super::{bitmap, writer};
@@ -27,6 +29,7 @@ pub struct Segment {
     blocks: Vec<ColumnBlocks>,
     columns: Vec<OnceLock<Decoded>>,
     indexes: Vec<OnceLock<IndexOffsets>>,
+    dictionaries: Vec<OnceLock<DictionaryIndex>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -95,6 +98,7 @@ impl Segment {
             blocks,
             columns: (0..n).map(|_| OnceLock::new()).collect(),
             indexes: (0..n).map(|_| OnceLock::new()).collect(),
+            dictionaries: (0..n).map(|_| OnceLock::new()).collect(),
         })
     }
 
@@ -164,7 +168,25 @@ impl Segment {
         if !column_def(c)?.indexed {
             return Ok(None);
         }
-        match self.text_column(c)?.lookup(value) {
+        // A decoded column answers from its dictionary; otherwise search the dictionary block in place,
+        // which needs neither the column's ids nor a String per value.
+        let id = match self.columns[c].get() {
+            Some(Decoded::Text(col)) => col.lookup(value),
+            _ => {
+                let dict = match self.dictionaries[c].get() {
+                    Some(d) => d,
+                    None => {
+                        let entry = self.blocks[c]
+                            .dictionary
+                            .ok_or_else(|| StorageError::Internal(format!("text column {c} without dictionary")))?;
+                        let d = self.load_dictionary_index(entry)?;
+                        self.dictionaries[c].get_or_init(|| d)
+                    }
+                };
+                dict.lookup(&self.bytes, value)
+            }
+        };
+        match id {
             Some(id) => self.index_bitmap(c, id),
             None => Ok(Some(RoaringBitmap::new())),
         }
@@ -310,6 +332,11 @@ impl Segment {
                 })
             }
         })
+    }
+
+    fn load_dictionary_index(&self, entry: BlockEntry) -> Result<DictionaryIndex> {
+        let base = entry.offset as usize;
+        self.decode_block(entry, |r| DictionaryIndex::read(r, base))
     }
 
     fn load_index(&self, entry: BlockEntry) -> Result<IndexOffsets> {
