@@ -383,5 +383,8 @@ fn readers_see_consistent_snapshots_while_appends_flush_and_compact_in_the_backg
     db.close().unwrap();
     let snap = db.snapshot().unwrap();
     assert_eq!(snap.rows(), 6_000);
-    assert!(snap.segments(None, None).len() <= 2 * 8, "background compaction keeps partitions small");
+    assert!(
+        snap.segments(None, None).len() <= 2 * 8,
+        "background compaction keeps partitions small"
+    );
 }

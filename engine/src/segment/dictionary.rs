@@ -3,62 +3,12 @@
 //! signals, ...) take a fast path that parses each value into 128 bits and sorts integers; anything else
 //! is de-duplicated with a hash table and only the distinct values are sorted.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{HashMap, HashSet};
 
 use crate::batch::StringVec;
 use crate::error::{Result, StorageError};
-
-/// Length of a canonical hyphenated UUID (`8-4-4-4-12` hex digits).
-pub const UUID_LEN: usize = 36;
-/// Byte positions of the hyphens in a canonical UUID.
-const HYPHENS: [usize; 4] = [8, 13, 18, 23];
-/// `HEX[b]`: the value of hex digit `b` plus [`LOWER`] or [`UPPER`] for letters, or [`BAD`].
-static HEX: [u8; 256] = hex_table();
-const LOWER: u8 = 0x10;
-const UPPER: u8 = 0x20;
-const BAD: u8 = 0xff;
-
-const fn hex_table() -> [u8; 256] {
-    let mut t = [BAD; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8 | LOWER;
-        t[b'A' as usize + i] = 10 + i as u8 | UPPER;
-        i += 1;
-    }
-    t
-}
-
-/// The 128 bits of a canonical UUID and which letter cases it uses (`LOWER`, `UPPER`, both or none);
-/// `None` if `s` is not a canonical hyphenated UUID.
-pub fn parse_uuid(s: &[u8]) -> Option<(u128, u8)> {
-    let s: &[u8; UUID_LEN] = s.try_into().ok()?;
-    if HYPHENS.iter().any(|&h| s[h] != b'-') {
-        return None;
-    }
-    // Two 64-bit halves (16 digits each) keep the loops free of 128-bit shifts.
-    let mut flags = 0u8;
-    let mut half = |digits: &mut dyn Iterator<Item = &u8>| {
-        digits.fold(0u64, |acc, &b| {
-            let h = HEX[b as usize];
-            flags |= h;
-            acc << 4 | u64::from(h & 0x0f)
-        })
-    };
-    let hi = half(&mut s[0..8].iter().chain(&s[9..13]).chain(&s[14..18]));
-    let lo = half(&mut s[19..23].iter().chain(&s[24..36]));
-    // Valid digits stay below 0x30; BAD (0xff) sets the two high bits.
-    if flags & 0xc0 != 0 {
-        return None;
-    }
-    Some((u128::from(hi) << 64 | u128::from(lo), flags & (LOWER | UPPER)))
-}
+use crate::fxhash::FxBuildHasher;
+use crate::uuid::{parse_uuid, LOWER, UPPER};
 
 /// The distinct values of a text column, sorted ascending (bytewise, which is `str` order).
 #[derive(Debug, PartialEq)]
@@ -123,7 +73,7 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
     let sample_distinct = sample
         .iter()
         .map(|&(bits, _)| bits)
-        .collect::<std::collections::HashSet<u128, BuildHasherDefault<FxHasher>>>()
+        .collect::<HashSet<u128, FxBuildHasher>>()
         .len();
     let dict: Vec<u128> = if sample_distinct * 2 > sample.len() {
         keyed.sort_unstable();
@@ -136,7 +86,7 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
         }
         dict
     } else {
-        let mut first_seen: HashMap<u128, u32, BuildHasherDefault<FxHasher>> = HashMap::default();
+        let mut first_seen: HashMap<u128, u32, FxBuildHasher> = HashMap::default();
         for &(bits, pos) in &keyed {
             let next = first_seen.len() as u32;
             ids[pos as usize] = *first_seen.entry(bits).or_insert(next);
@@ -176,7 +126,7 @@ fn remap(
 
 /// The general path: first-seen ids through a hash table, then only the distinct values are sorted.
 fn encode_hashed<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Result<Encoded<'a>> {
-    let mut first_seen: HashMap<&[u8], u32, BuildHasherDefault<FxHasher>> = HashMap::default();
+    let mut first_seen: HashMap<&[u8], u32, FxBuildHasher> = HashMap::default();
     let mut ids: Vec<u32> = rows
         .iter()
         .map(|&row| {
@@ -200,47 +150,6 @@ fn encode_hashed<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usi
         dict: SortedDict::Plain(dict),
         ids,
     })
-}
-
-/// A fast, non-cryptographic hasher (the rustc "Fx" hash) for de-duplicating strings the engine
-/// wrote itself; hash flooding is not a concern for a column being encoded.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(last));
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.add(n as u64);
-        self.add((n >> 64) as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 #[cfg(test)]

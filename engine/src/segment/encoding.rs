@@ -3,7 +3,7 @@
 
 use super::bitmap;
 use super::bitpack::{bits_needed, pack, packed_len, unpack};
-use super::dictionary::{SortedDict, UUID_LEN};
+use super::dictionary::SortedDict;
 use roaring::RoaringBitmap;
 
 /// A decoding failure at byte `at` of the block being decoded; the reader adds file and block offset.
@@ -65,7 +65,8 @@ impl<'a> ByteReader<'a> {
         Ok(s)
     }
 
-    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Malformed> {
+    /// The next `N` bytes as an array.
+    pub fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Malformed> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N, what)?);
         Ok(a)
@@ -195,15 +196,14 @@ const DICT_PLAIN: u8 = 0;
 const DICT_UUID_LOWER: u8 = 1;
 const DICT_UUID_UPPER: u8 = 2;
 
-const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
-const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+use crate::uuid::{LOWER_HEX, UPPER_HEX};
 
 /// Appends a sorted dictionary of strings, choosing the UUID layout when every value is a canonical UUID
 /// written in one case (see [`encode_sorted_dict`]). The writer builds [`SortedDict`]s directly; this is
 /// for tests of the format.
 #[cfg(test)]
 pub fn encode_dictionary(dict: &[&str], out: &mut Vec<u8>) {
-    use super::dictionary::parse_uuid;
+    use crate::uuid::parse_uuid;
     let parsed: Option<Vec<(u128, u8)>> = dict.iter().map(|s| parse_uuid(s.as_bytes())).collect();
     let cases = parsed.as_ref().map(|p| p.iter().fold(0, |acc, (_, c)| acc | c));
     match (parsed, cases) {
@@ -243,18 +243,6 @@ pub fn encode_sorted_dict(dict: &SortedDict<'_>, out: &mut Vec<u8>) {
     }
 }
 
-fn format_uuid(bytes: &[u8], alphabet: &[u8; 16]) -> String {
-    let mut s = String::with_capacity(UUID_LEN);
-    for (i, b) in bytes.iter().enumerate() {
-        if [4, 6, 8, 10].contains(&i) {
-            s.push('-');
-        }
-        s.push(alphabet[(b >> 4) as usize] as char);
-        s.push(alphabet[(b & 15) as usize] as char);
-    }
-    s
-}
-
 /// Reads what [`encode_dictionary`] wrote; checks UTF-8 and strictly ascending order.
 pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malformed> {
     let layout = r.u8("dictionary layout")?;
@@ -292,7 +280,7 @@ pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malforme
             };
             for _ in 0..count {
                 let at = r.pos();
-                push(at, format_uuid(r.take(16, "packed UUID")?, alphabet))?;
+                push(at, crate::uuid::format_uuid(r.array("packed UUID")?, alphabet))?;
             }
         }
         other => return Err(Malformed::at(0, format!("unknown dictionary layout {other}"))),
@@ -359,7 +347,7 @@ impl DictionaryIndex {
     pub fn lookup(&self, file: &[u8], value: &str) -> Option<u32> {
         match self {
             DictionaryIndex::Uuid { start, count, upper } => {
-                let (bits, cases) = super::dictionary::parse_uuid(value.as_bytes())?;
+                let (bits, cases) = crate::uuid::parse_uuid(value.as_bytes())?;
                 let wrong_case = if *upper { 0x10 } else { 0x20 };
                 if cases & wrong_case != 0 {
                     return None;

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 /// The eight bytes every WAL file starts with.
-pub const FILE_MAGIC: &[u8; 8] = b"EGDBWAL1";
+pub const FILE_MAGIC: &[u8; 8] = b"EGDBWAL2";
 
 /// Length of [`FILE_MAGIC`].
 pub const FILE_HEADER_LEN: u64 = FILE_MAGIC.len() as u64;

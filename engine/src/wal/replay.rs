@@ -189,7 +189,8 @@ impl FileScan<'_> {
         }
         if &self.bytes[..header_len] != FILE_MAGIC {
             let found = String::from_utf8_lossy(&self.bytes[..header_len]);
-            return Err(self.corruption(0, format!("bad file header {found:?}, expected \"EGDBWAL1\"")));
+            let expected = String::from_utf8_lossy(FILE_MAGIC);
+            return Err(self.corruption(0, format!("bad file header {found:?}, expected {expected:?}")));
         }
         let mut pos = header_len;
         let mut expected_seq = self.first_seq;
@@ -398,7 +399,7 @@ mod tests {
     #[test]
     fn damage_at_the_end_of_a_non_last_file_is_corruption() {
         let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 2_000, 10));
+        drop(wal_with_batches(dir.path(), SMALL_FILE, 10));
         let first = wal_files(dir.path()).remove(0);
         let bytes = std::fs::read(&first).unwrap();
         std::fs::write(&first, &bytes[..bytes.len() - 3]).unwrap();
@@ -411,7 +412,7 @@ mod tests {
     #[test]
     fn missing_middle_file_is_a_sequence_gap() {
         let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 2_000, 10));
+        drop(wal_with_batches(dir.path(), SMALL_FILE, 10));
         let files = wal_files(dir.path());
         assert!(files.len() >= 3);
         std::fs::remove_file(&files[1]).unwrap();
