@@ -77,7 +77,12 @@ impl Wal {
             max_file_bytes: opts.max_file_bytes,
             sync: opts.sync,
         };
-        let log = LogWriter::open(config, recovered.last_seq, recovered.last_file_len, Arc::clone(&shared))?;
+        let mut last_file_len = recovered.last_file_len;
+        if recovered.last_file_legacy {
+            writer::retire_legacy_last_file(&opts.dir, recovered.last_seq, &shared, opts.sync)?;
+            last_file_len = record::FILE_HEADER_LEN;
+        }
+        let log = LogWriter::open(config, recovered.last_seq, last_file_len, Arc::clone(&shared))?;
         let (requests, receiver) = channel::unbounded();
         let writer = std::thread::Builder::new()
             .name("engagedb-wal".into())
