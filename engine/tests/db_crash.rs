@@ -5,9 +5,9 @@
 //! every acknowledged batch, each row exactly once, and no partial batch.
 //!
 //! The child is this test binary itself, re-executed to run only [`db_crash_child`]. Set
-//! `ENGAGEDB_CRASH_SEED` to replay a failing run (the seed is printed), and `ENGAGEDB_CRASH_ROUNDS` to run
-//! more rounds than the default 20 (e.g. `ENGAGEDB_CRASH_ROUNDS=200 cargo test --release -p
-//! engagedb-engine --test db_crash`).
+//! `ENGAGEDB_CRASH_SEED` to replay a failing run (the seed is printed). The default run kills 20 children
+//! (a few seconds); the ignored [`acknowledged_rows_survive_sigkill_long`] kills 300:
+//! `cargo test --release -p engagedb-engine --test db_crash -- --ignored long`.
 
 mod common;
 
@@ -81,10 +81,17 @@ fn recover(dir: &str) -> BTreeSet<Marker> {
 
 #[test]
 fn acknowledged_rows_survive_sigkill() {
-    let rounds: u32 = std::env::var("ENGAGEDB_CRASH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+    crash_rounds(20);
+}
+
+#[test]
+#[ignore = "about two minutes; run with --ignored long"]
+fn acknowledged_rows_survive_sigkill_long() {
+    crash_rounds(300);
+}
+
+/// Kills `rounds` children on one data directory, checking recovery after each.
+fn crash_rounds(rounds: u32) {
     let mut rng = XorShift::from_env();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
