@@ -112,8 +112,50 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// Appends `values` as: count u32, min i64, gcd u64, width u8, then `(v - min) / gcd` packed at `width` bits.
+/// The width byte that marks the run-length form of packed integers (real widths are 0..=64).
+const RUNS: u8 = 0x80;
+
+/// Appends `values` as packed integers, in whichever form is smaller:
+/// - frame of reference: count u32, min i64, gcd u64, width u8 (0..=64), then `(v - min) / gcd` packed at
+///   `width` bits;
+/// - runs (format version 2, for sorted columns such as school and class): count u32, min i64 = 0, gcd
+///   u64 = 0, width u8 = 0x80, run count u32, the run values and then the run lengths minus one, each as
+///   frame-of-reference packed integers.
 pub fn encode_ints(values: &[i64], out: &mut Vec<u8>) {
+    let runs = 1 + values.windows(2).filter(|w| w[0] != w[1]).count();
+    if values.len() >= 16 && runs * 4 <= values.len() {
+        let mut run_values = Vec::with_capacity(runs);
+        let mut run_lengths: Vec<i64> = Vec::with_capacity(runs);
+        for &v in values {
+            match (run_values.last(), run_lengths.last_mut()) {
+                (Some(&last), Some(len)) if last == v => *len += 1,
+                _ => {
+                    run_values.push(v);
+                    run_lengths.push(0);
+                }
+            }
+        }
+        let mut as_runs = Vec::new();
+        as_runs.extend_from_slice(&(values.len() as u32).to_le_bytes());
+        as_runs.extend_from_slice(&0i64.to_le_bytes());
+        as_runs.extend_from_slice(&0u64.to_le_bytes());
+        as_runs.push(RUNS);
+        as_runs.extend_from_slice(&(runs as u32).to_le_bytes());
+        encode_for(&run_values, &mut as_runs);
+        encode_for(&run_lengths, &mut as_runs);
+        let start = out.len();
+        encode_for(values, out);
+        if as_runs.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&as_runs);
+        }
+        return;
+    }
+    encode_for(values, out);
+}
+
+/// The frame-of-reference form of [`encode_ints`].
+fn encode_for(values: &[i64], out: &mut Vec<u8>) {
     let min = values.iter().copied().min().unwrap_or(0);
     let mut divisor = 0u64;
     let mut max_delta = 0u64;
@@ -150,13 +192,40 @@ fn read_count(r: &mut ByteReader<'_>, expected: usize) -> Result<usize, Malforme
     Ok(count)
 }
 
-/// Reads what [`encode_ints`] wrote; the count must equal `expected`.
+/// Reads what [`encode_ints`] wrote (either form); the count must equal `expected`.
 pub fn decode_ints(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<i64>, Malformed> {
+    decode_packed(r, expected, true)
+}
+
+fn decode_packed(r: &mut ByteReader<'_>, expected: usize, runs_allowed: bool) -> Result<Vec<i64>, Malformed> {
     let start = r.pos();
     let count = read_count(r, expected)?;
     let min = r.i64("frame of reference")?;
     let divisor = r.u64("common divisor")?;
     let width = r.u8("bit width")?;
+    if width == RUNS && runs_allowed {
+        if min != 0 || divisor != 0 {
+            return Err(Malformed::at(start, "run-length integers with a frame of reference"));
+        }
+        let at = r.pos();
+        let runs = r.u32("run count")? as usize;
+        if runs > count || (runs == 0) != (count == 0) {
+            return Err(Malformed::at(at, format!("{runs} runs cannot hold {count} values")));
+        }
+        let values = decode_packed(r, runs, false)?;
+        let lengths = decode_packed(r, runs, false)?;
+        let total = lengths.iter().try_fold(0usize, |acc, &l| {
+            usize::try_from(l).ok().and_then(|l| acc.checked_add(l)?.checked_add(1))
+        });
+        if total != Some(count) {
+            return Err(Malformed::at(at, format!("run lengths do not add up to {count}")));
+        }
+        let mut out = Vec::with_capacity(count);
+        for (&v, &l) in values.iter().zip(&lengths) {
+            out.extend(std::iter::repeat_n(v, l as usize + 1));
+        }
+        return Ok(out);
+    }
     let len = packed_len(count, width).ok_or_else(|| Malformed::at(start, "packed length overflows"))?;
     let at = r.pos();
     let packed = r.take(len, "packed values")?;
@@ -167,28 +236,78 @@ pub fn decode_ints(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<i64>, 
         .collect())
 }
 
-/// Appends `values` as count u32 then little-endian `f64`s.
+/// Double forms (format version 2): raw IEEE-754, or decimals stored as scaled integers.
+const DOUBLES_RAW: u8 = 0;
+const DOUBLES_DECIMAL: u8 = 1;
+/// Largest decimal scale tried (values with up to this many decimal digits).
+const MAX_SCALE: u8 = 4;
+
+/// The smallest scale `k` such that every value is exactly `n / 10^k` for an integer `n` below 2^53
+/// (checked bit for bit, so the decoder's division gives back the very same doubles).
+fn decimal_scale(values: &[f64]) -> Option<u8> {
+    (0..=MAX_SCALE).find(|&k| {
+        let p = 10f64.powi(k as i32);
+        values.iter().all(|&v| {
+            let n = (v * p).round();
+            n.abs() < 9_007_199_254_740_992.0 && ((n as i64) as f64 / p).to_bits() == v.to_bits()
+        })
+    })
+}
+
+/// Appends `values` (format version 2): count u32, form u8, then either count × f64 LE (raw) or a scale
+/// u8 `k` and the integers `v × 10^k` as packed integers (decimal; grades such as 87.5 take a few bits).
 pub fn encode_doubles(values: &[f64], out: &mut Vec<u8>) {
     out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    if let Some(k) = decimal_scale(values).filter(|_| !values.is_empty()) {
+        let p = 10f64.powi(k as i32);
+        out.push(DOUBLES_DECIMAL);
+        out.push(k);
+        let scaled: Vec<i64> = values.iter().map(|&v| (v * p).round() as i64).collect();
+        encode_ints(&scaled, out);
+        return;
+    }
+    out.push(DOUBLES_RAW);
     for v in values {
         out.extend_from_slice(&v.to_le_bytes());
     }
 }
 
-/// Reads what [`encode_doubles`] wrote; the count must equal `expected`.
-pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<f64>, Malformed> {
+/// Reads what [`encode_doubles`] wrote in a segment of format `version` (1: count then raw f64s only);
+/// the count must equal `expected`.
+pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize, version: u32) -> Result<Vec<f64>, Malformed> {
     let start = r.pos();
     let count = read_count(r, expected)?;
-    let bytes = r.take(
-        count
-            .checked_mul(8)
-            .ok_or_else(|| Malformed::at(start, "length overflows"))?,
-        "doubles",
-    )?;
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-        .collect())
+    let form = if version >= 2 {
+        r.u8("double form")?
+    } else {
+        DOUBLES_RAW
+    };
+    match form {
+        DOUBLES_RAW => {
+            let bytes = r.take(
+                count
+                    .checked_mul(8)
+                    .ok_or_else(|| Malformed::at(start, "length overflows"))?,
+                "doubles",
+            )?;
+            Ok(bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect())
+        }
+        DOUBLES_DECIMAL => {
+            let k = r.u8("decimal scale")?;
+            if k > MAX_SCALE {
+                return Err(Malformed::at(
+                    r.pos() - 1,
+                    format!("decimal scale {k} exceeds {MAX_SCALE}"),
+                ));
+            }
+            let p = 10f64.powi(k as i32);
+            Ok(decode_ints(r, count)?.into_iter().map(|n| n as f64 / p).collect())
+        }
+        other => Err(Malformed::at(start + 4, format!("unknown double form {other}"))),
+    }
 }
 
 /// Dictionary layouts: plain strings, or canonical hyphenated UUIDs packed into 16 bytes each.
@@ -461,6 +580,52 @@ mod tests {
         assert_eq!(out.len(), 22);
         assert_eq!(decode_ints(&mut ByteReader::new(&out), 4).unwrap(), values);
         assert!(decode_ints(&mut ByteReader::new(&out), 5).is_err());
+    }
+
+    #[test]
+    fn sorted_ints_use_runs_when_smaller_and_runs_are_checked() {
+        let values: Vec<i64> = (0..1000).map(|i| i / 100 * 7).collect();
+        let mut out = Vec::new();
+        encode_ints(&values, &mut out);
+        assert_eq!(out[20], RUNS);
+        assert_eq!(
+            out.len(),
+            21 + 4 + (21 + 5) + 21,
+            "10 runs of 100: values 0..63 step 7, lengths all 99"
+        );
+        assert_eq!(decode_ints(&mut ByteReader::new(&out), 1000).unwrap(), values);
+        // Lengths that do not add up are malformed, not a short or long column.
+        let mut bad = out.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0x01;
+        assert!(decode_ints(&mut ByteReader::new(&bad), 1000).is_err());
+        let distinct: Vec<i64> = (0..1000).collect();
+        out.clear();
+        encode_ints(&distinct, &mut out);
+        assert_ne!(out[20], RUNS);
+    }
+
+    #[test]
+    fn decimal_doubles_round_trip_bit_for_bit_and_others_stay_raw() {
+        for (values, decimal) in [
+            (vec![87.5, 100.0, 0.0, 3.25, 1.6], true),
+            (vec![0.1, 0.2, 0.30000000000000004], false),
+            (vec![-0.0, 1.0], false),
+            (vec![f64::NAN], false),
+            (vec![1e300], false),
+        ] {
+            let mut out = Vec::new();
+            encode_doubles(&values, &mut out);
+            assert_eq!(out[4] == DOUBLES_DECIMAL, decimal, "{values:?}");
+            let back = decode_doubles(&mut ByteReader::new(&out), values.len(), 2).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&back), bits(&values));
+        }
+        // Version 1 blocks hold raw doubles right after the count.
+        let mut v1 = 2u32.to_le_bytes().to_vec();
+        v1.extend_from_slice(&1.5f64.to_le_bytes());
+        v1.extend_from_slice(&2.5f64.to_le_bytes());
+        assert_eq!(decode_doubles(&mut ByteReader::new(&v1), 2, 1).unwrap(), [1.5, 2.5]);
     }
 
     #[test]

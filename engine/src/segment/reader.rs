@@ -24,6 +24,7 @@ use std::sync::OnceLock;
 pub struct Segment {
     bytes: FileBytes,
     file: PathBuf,
+    version: u32,
     meta: SegmentMeta,
     entries: Vec<BlockEntry>,
     blocks: Vec<ColumnBlocks>,
@@ -93,6 +94,7 @@ impl Segment {
         Ok(Segment {
             bytes,
             file,
+            version: footer.version,
             meta: footer.meta,
             entries: footer.blocks,
             blocks,
@@ -215,7 +217,13 @@ impl Segment {
             )));
         }
         let (start, end) = (offsets.starts[id], offsets.starts[id + 1]);
-        let bm = bitmap::deserialize(&self.bytes[start..end]).map_err(|m| self.corrupt(start, m))?;
+        let entry = &self.bytes[start..end];
+        let bm = if self.version >= 2 {
+            bitmap::deserialize_any(entry)
+        } else {
+            bitmap::deserialize(entry)
+        }
+        .map_err(|m| self.corrupt(start, m))?;
         if bm.max().is_some_and(|m| m >= self.meta.rows) {
             return Err(self.corrupt(
                 start,
@@ -310,7 +318,7 @@ impl Segment {
                 })
             }
             ColumnType::Double => {
-                let v = self.decode_block(values, |r| decode_doubles(r, present))?;
+                let v = self.decode_block(values, |r| decode_doubles(r, present, self.version))?;
                 Decoded::Double(DoubleColumn {
                     values: scatter(v, nulls.as_ref(), rows, 0.0),
                     nulls,
@@ -343,13 +351,23 @@ impl Segment {
         let base = entry.offset as usize;
         self.decode_block(entry, |r| {
             let count = r.u32("index size")? as usize;
-            if count >= r.remaining() / 4 {
-                return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
-            }
-            let mut rel = Vec::with_capacity(count + 1);
-            for _ in 0..=count {
-                rel.push(r.u32("bitmap offset")? as usize);
-            }
+            let rel: Vec<usize> = if self.version >= 2 {
+                // Packed offsets: the count check inside bounds the allocation by the block size.
+                if count >= r.remaining() * 8 {
+                    return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+                }
+                decode_ints(r, count + 1)?
+                    .into_iter()
+                    .map(|o| usize::try_from(o).map_err(|_| Malformed::at(4, "negative index offset")))
+                    .collect::<Result<_, _>>()?
+            } else {
+                if count >= r.remaining() / 4 {
+                    return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+                }
+                (0..=count)
+                    .map(|_| r.u32("bitmap offset").map(|o| o as usize))
+                    .collect::<Result<_, _>>()?
+            };
             let area_at = r.pos();
             let area_len = r.remaining();
             let ascending = rel.first() == Some(&0) && rel.windows(2).all(|w| w[0] <= w[1]);

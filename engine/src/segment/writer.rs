@@ -96,6 +96,7 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
     }
     let BlockWriter { mut out, blocks } = w;
     Footer {
+        version: super::FORMAT_VERSION,
         meta: meta.clone(),
         blocks,
     }
@@ -180,9 +181,10 @@ fn present<T>(stored: &[u32], is_valid: impl Fn(usize) -> bool, value: impl Fn(u
         .collect()
 }
 
-/// Index block: count u32, `count + 1` u32 offsets (relative to the bitmap area), then one portable
-/// roaring bitmap per dictionary id listing the non-NULL rows holding that value. Rows are grouped by id
-/// with a counting sort, so each bitmap is serialized straight from an ascending slice.
+/// Index block (format version 2): count u32, the `count + 1` offsets of the entries relative to the entry
+/// area as packed integers, then one entry per dictionary id listing the non-NULL rows holding that value,
+/// as a run list or a portable roaring bitmap, whichever is smaller. Rows are grouped by id with a counting
+/// sort, so each entry is serialized straight from an ascending slice.
 fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) -> Vec<u8> {
     let mut starts = vec![0u32; dict_len + 1];
     for (row, &id) in ids.iter().enumerate() {
@@ -205,14 +207,13 @@ fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) 
     let mut offsets = Vec::with_capacity(dict_len + 1);
     for w in starts.windows(2) {
         offsets.push(area.len() as u32);
-        bitmap::serialize_sorted(grouped[w[0] as usize..w[1] as usize].iter().copied(), &mut area);
+        bitmap::serialize_smallest(&grouped[w[0] as usize..w[1] as usize], &mut area);
     }
     offsets.push(area.len() as u32);
     let mut out = Vec::with_capacity(4 + 4 * offsets.len() + area.len());
     out.extend_from_slice(&(dict_len as u32).to_le_bytes());
-    for o in offsets {
-        out.extend_from_slice(&o.to_le_bytes());
-    }
+    let offsets: Vec<i64> = offsets.into_iter().map(i64::from).collect();
+    encode_ints(&offsets, &mut out);
     out.extend_from_slice(&area);
     out
 }
