@@ -29,7 +29,7 @@ const UUID_DICT_UPPER: u8 = 5;
 /// Values looked at to decide whether a dictionary pays.
 const SAMPLE: usize = 256;
 
-/// Appends the values `values.get_bytes(r)` for the rows `r` where `present(r)`, in row order.
+/// Appends the values of the rows listed in `present` (ascending), in whichever layout is smallest.
 pub fn encode(values: &StringVec, present: &[u32], out: &mut Vec<u8>) {
     let mut uuids = Vec::with_capacity(present.len());
     let mut cases = 0;
