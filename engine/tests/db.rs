@@ -388,3 +388,38 @@ fn readers_see_consistent_snapshots_while_appends_flush_and_compact_in_the_backg
         "background compaction keeps partitions small"
     );
 }
+
+#[test]
+fn snapshots_of_a_growing_memtable_see_every_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), DbOptions { sync: false, ..opts() }).unwrap();
+    let mut appended = 0;
+    for k in 0..12 {
+        // Batches of varying size, so runs of them cross the snapshot chunk size at different points.
+        let n = [30_000, 7, 41_000, 500][k % 4];
+        db.append(batch(appended, n, 3)).unwrap();
+        appended += n;
+        let snap = db.snapshot().unwrap();
+        assert_eq!(snap.rows(), appended as u64);
+        assert_eq!(
+            snap.count(&class_filter("c3")).unwrap(),
+            (0..appended).filter(|i| i % 7 == 3).count() as u64
+        );
+        let in_memory = snap.segments(None, None).iter().filter(|s| s.meta().id == 0).count();
+        assert!(in_memory <= 1 + db.buffered_rows() / engine::db::SNAPSHOT_CHUNK_ROWS);
+        if k == 7 {
+            db.flush().unwrap();
+        }
+    }
+    let ids: std::collections::HashSet<String> = db
+        .snapshot()
+        .unwrap()
+        .segments(None, None)
+        .iter()
+        .flat_map(|s| {
+            let c = s.text_column(col::SIGNAL_ID).unwrap().clone();
+            (0..s.num_rows()).map(move |r| c.value(r).unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(ids.len(), appended, "no row shown twice or missed");
+}

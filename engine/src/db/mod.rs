@@ -11,7 +11,7 @@ pub use maintenance::{CompactionStats, RosterUpdate};
 pub use options::DbOptions;
 pub use snapshot::{IndexFilter, ScanRequest, ScanUnit, Snapshot};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -32,7 +32,11 @@ use worker::Worker;
 struct State {
     segments: Arc<Vec<Arc<Segment>>>,
     memtable: Memtable,
-    buffered_cache: Option<(u64, Option<Arc<Segment>>)>,
+    /// The buffered segments of the last snapshot, and the memtable version they show.
+    buffered_cache: Option<(u64, Arc<Vec<Arc<Segment>>>)>,
+    /// Encoded runs of memtable batches that reached [`SNAPSHOT_CHUNK_ROWS`], by (first seq, last seq,
+    /// batch count), so snapshots encode each buffered row about once.
+    chunk_cache: HashMap<(u64, u64, usize), Arc<Segment>>,
     roster: Arc<Roster>,
     assignments: Arc<Vec<Assignment>>,
     flushed_seq: u64,
@@ -54,6 +58,9 @@ pub struct Db {
     /// Flushes the memtable once it holds `memtable_rows`, while appends continue.
     flusher: Mutex<Option<Worker>>,
 }
+
+/// Buffered rows are shown to snapshots in in-memory segments of at least this many rows.
+pub const SNAPSHOT_CHUNK_ROWS: usize = 1 << 16;
 
 fn now_micros() -> i64 {
     std::time::SystemTime::now()
@@ -123,6 +130,7 @@ impl Db {
             segments: Arc::new(segments),
             memtable,
             buffered_cache: None,
+            chunk_cache: HashMap::new(),
             roster,
             assignments,
             flushed_seq,
@@ -183,40 +191,76 @@ impl Db {
         Ok(seq)
     }
 
-    /// A consistent view for readers.
+    /// A consistent view for readers: the segments and the memtable at one instant. Buffered rows are
+    /// shown as in-memory segments, one per run of consecutive batches of at least
+    /// [`SNAPSHOT_CHUNK_ROWS`] rows (encoded once and cached) plus one for the rest; the encoding happens
+    /// outside the database lock, so appends are not held up by readers.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        {
+        let (version, entries, segments, roster, assignments, cache) = {
             let st = self.state.read().map_err(|_| lock_poisoned())?;
-            if let Some((v, seg)) = &st.buffered_cache {
+            if let Some((v, buffered)) = &st.buffered_cache {
                 if *v == st.memtable.version() {
                     return Ok(Snapshot {
                         segments: st.segments.clone(),
-                        buffered: seg.clone(),
+                        buffered: buffered.clone(),
                         roster: st.roster.clone(),
                         assignments: st.assignments.clone(),
                     });
                 }
             }
-        }
-        let mut st = self.state.write().map_err(|_| lock_poisoned())?;
-        let version = st.memtable.version();
-        let buffered = if st.memtable.rows() == 0 {
-            None
-        } else {
-            let batch = concat(st.memtable.batches().map(|b| b.as_ref()));
-            let start = self
-                .options
-                .granularity
-                .start_of(batch.times().iter().copied().min().unwrap_or(0));
-            let meta = SegmentMeta::for_batch(0, start, 0, now_micros(), &batch);
-            Some(Arc::new(Segment::from_batch(&batch, &meta)?))
+            let entries: Vec<(u64, Arc<EventBatch>)> = st.memtable.entries().map(|(s, b)| (s, b.clone())).collect();
+            (
+                st.memtable.version(),
+                entries,
+                st.segments.clone(),
+                st.roster.clone(),
+                st.assignments.clone(),
+                st.chunk_cache.clone(),
+            )
         };
-        st.buffered_cache = Some((version, buffered.clone()));
+        let mut chunks: Vec<&[(u64, Arc<EventBatch>)]> = Vec::new();
+        let (mut start, mut rows) = (0, 0);
+        for (i, (_, batch)) in entries.iter().enumerate() {
+            rows += batch.len();
+            if rows >= SNAPSHOT_CHUNK_ROWS || i + 1 == entries.len() {
+                chunks.push(&entries[start..=i]);
+                (start, rows) = (i + 1, 0);
+            }
+        }
+        let mut buffered = Vec::with_capacity(chunks.len());
+        let mut sealed = HashMap::new();
+        for chunk in chunks {
+            let key = (chunk[0].0, chunk[chunk.len() - 1].0, chunk.len());
+            let segment = match cache.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    let batch = concat(chunk.iter().map(|(_, b)| b.as_ref()));
+                    let start = self
+                        .options
+                        .granularity
+                        .start_of(batch.times().iter().copied().min().unwrap_or(0));
+                    let meta = SegmentMeta::for_batch(0, start, 0, now_micros(), &batch);
+                    Arc::new(Segment::from_batch(&batch, &meta)?)
+                }
+            };
+            if chunk.iter().map(|(_, b)| b.len()).sum::<usize>() >= SNAPSHOT_CHUNK_ROWS {
+                sealed.insert(key, segment.clone());
+            }
+            buffered.push(segment);
+        }
+        let buffered = Arc::new(buffered);
+        {
+            let mut st = self.state.write().map_err(|_| lock_poisoned())?;
+            if st.memtable.version() == version {
+                st.buffered_cache = Some((version, buffered.clone()));
+                st.chunk_cache = sealed;
+            }
+        }
         Ok(Snapshot {
-            segments: st.segments.clone(),
+            segments,
             buffered,
-            roster: st.roster.clone(),
-            assignments: st.assignments.clone(),
+            roster,
+            assignments,
         })
     }
 

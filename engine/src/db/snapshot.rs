@@ -15,7 +15,8 @@ use crate::segment::Segment;
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub(crate) segments: Arc<Vec<Arc<Segment>>>,
-    pub(crate) buffered: Option<Arc<Segment>>,
+    /// The memtable's rows as in-memory segments (see `Db::snapshot`).
+    pub(crate) buffered: Arc<Vec<Arc<Segment>>>,
     pub(crate) roster: Arc<Roster>,
     pub(crate) assignments: Arc<Vec<Assignment>>,
 }
