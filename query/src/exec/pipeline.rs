@@ -450,7 +450,10 @@ impl<'s> Executor<'s> {
                 let next = AtomicUsize::new(0);
                 let stop = AtomicBool::new(false);
                 // One worker's loop: claim segments in order until none are left.
-                let work = |sink: &mut S, caches: &mut [ProbeCache], budget: Option<(Instant, usize)>| -> Result<bool, ExecError> {
+                let work = |sink: &mut S,
+                            caches: &mut [ProbeCache],
+                            budget: Option<(Instant, usize)>|
+                 -> Result<bool, ExecError> {
                     let mut done = 0usize;
                     loop {
                         if stop.load(Ordering::Relaxed) {
@@ -481,8 +484,11 @@ impl<'s> Executor<'s> {
                 let mut caches = new_caches();
                 // The calling thread starts alone: a query over little data finishes before another
                 // thread would even be scheduled, which matters on a busy machine.
-                let wants_help =
-                    work(&mut sink, &mut caches, (threads > 1).then(|| (Instant::now(), segments.len())))?;
+                let wants_help = work(
+                    &mut sink,
+                    &mut caches,
+                    (threads > 1).then(|| (Instant::now(), segments.len())),
+                )?;
                 if !wants_help {
                     return Ok(sink);
                 }
@@ -500,7 +506,10 @@ impl<'s> Executor<'s> {
                     let own = work(&mut sink, &mut caches, None).map(|_| ());
                     let mut results: Vec<Result<S, ExecError>> = handles
                         .into_iter()
-                        .map(|h| h.join().unwrap_or_else(|_| Err(ExecError::Internal("a query worker panicked".into()))))
+                        .map(|h| {
+                            h.join()
+                                .unwrap_or_else(|_| Err(ExecError::Internal("a query worker panicked".into())))
+                        })
                         .collect();
                     if let Err(e) = own {
                         results.insert(0, Err(e));
