@@ -372,6 +372,9 @@ impl<'s> Executor<'s> {
                     build_is_left,
                     probe_width: probe_plan.schema().len(),
                     required: vec![true; width],
+                    // Each pair costs its two row numbers and a value per output column.
+                    max_pairs: self.options.memory_limit / (12 + 16 * width.max(1)),
+                    memory_limit: self.options.memory_limit,
                 }));
                 p.width = width;
                 p
