@@ -374,6 +374,11 @@ fn text_predicate_inner(t: &TextArray<'_>, f: &dyn Fn(&str) -> bool) -> Array<'s
 
 /// `x [NOT] IN set` for every row.
 fn membership<'a>(d: Datum<'a>, set: &ValueSet, negated: bool, n: usize) -> Datum<'a> {
+    // Nothing is in an empty set, not even NULL: `x IN (empty)` is false and `x NOT IN (empty)` true
+    // for every row.
+    if set.is_empty() && !set.has_null {
+        return Datum::Scalar(Value::Bool(negated));
+    }
     // Found: true; not found: false, or NULL if the set holds a NULL.
     let result = |found: bool| -> (bool, bool) {
         if found {

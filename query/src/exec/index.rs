@@ -63,8 +63,15 @@ fn truth(seg: &Segment, p: &IndexPredicate, want: bool, sq: &dyn Subqueries) -> 
     Ok(match p {
         IndexPredicate::In { column, values } => {
             let (matching, unknown_if_missing) = lookup(seg, *column, values, sq)?;
+            let empty_subquery = match values {
+                IndexValues::Subquery(i) => sq.set(*i).is_ok_and(|s| s.is_empty() && !s.has_null),
+                IndexValues::List(_) => false,
+            };
             if want {
                 matching
+            } else if empty_subquery {
+                // Nothing is in an empty result, not even NULL: every row is "not in" it.
+                full(n)
             } else if unknown_if_missing {
                 // `x IN (…, NULL)` is NULL, never FALSE, where x is not found.
                 RoaringBitmap::new()

@@ -15,6 +15,8 @@ pub trait SubqueryValues {
     /// Whether `v` is in the result of `IN` subquery `i`: `Some(true)`, `Some(false)`, or `None`
     /// (unknown: not found, but the result holds a NULL).
     fn contains(&self, i: usize, v: &Value) -> Result<Option<bool>, ExecError>;
+    /// Whether `IN` subquery `i` returned no rows at all.
+    fn is_empty(&self, i: usize) -> Result<bool, ExecError>;
 }
 
 /// No subqueries (constant folding at plan time).
@@ -25,6 +27,9 @@ impl SubqueryValues for NoSubqueries {
         Err(ExecError::Internal("subquery result not available".into()))
     }
     fn contains(&self, _: usize, _: &Value) -> Result<Option<bool>, ExecError> {
+        Err(ExecError::Internal("subquery result not available".into()))
+    }
+    fn is_empty(&self, _: usize) -> Result<bool, ExecError> {
         Err(ExecError::Internal("subquery result not available".into()))
     }
 }
@@ -106,6 +111,10 @@ pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn SubqueryV
             negated,
         } => {
             let v = ev(expr)?;
+            if sq.is_empty(*subquery)? {
+                // Nothing is in an empty result, not even NULL.
+                return Ok(Value::Bool(*negated));
+            }
             if v.is_null() {
                 return Ok(Value::Null);
             }
