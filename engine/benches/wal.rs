@@ -1,74 +1,25 @@
 //! WAL benchmarks: the batch codec alone, and durable appends (real fsync in a temp dir) of 10k-row batches
 //! from 1 and 4 concurrent writers, reported in rows per second.
 
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::District;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use engine::wal::codec::{check_encodable, decode_batch, encode_batch};
 use engine::wal::{Wal, WalOptions};
-use engine::{col, BatchBuilder, EventBatch, ValueRef};
+use engine::EventBatch;
 
 const ROWS: usize = 10_000;
 
-const APPS: [(&str, &str); 10] = [
-    ("Teams", "VisitTeamChannel"),
-    ("Teams", "PostChannelMessage"),
-    ("Teams", "JoinMeeting"),
-    ("Assignments", "SubmitAssignment"),
-    ("Assignments", "ViewAssignment"),
-    ("OneNote", "EditClassNotebook"),
-    ("Reading Progress", "ReadingProgressAttempt"),
-    ("Reflect", "ReflectCheckIn"),
-    ("Word", "EditDocument"),
-    ("Insights", "ViewDashboard"),
-];
-
-/// A deterministic pseudo-random stream, so every run encodes the same bytes.
-fn mix(x: u64) -> u64 {
-    let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
-/// `rows` events shaped like the real export: 36-char signal ids, 32-hex student ids, ~10 apps/signals,
-/// class and school on most rows, a grade or meeting length on some.
-fn realistic_batch(rows: usize, salt: u64) -> EventBatch {
-    let mut builder = BatchBuilder::new();
-    let classes: Vec<String> = (0..40)
-        .map(|c| format!("{:032x}", mix(c + 1_000) as u128 * 7))
-        .collect();
-    for i in 0..rows {
-        let r = mix(salt * 1_000_003 + i as u64);
-        let h = mix(r) as u128;
-        let signal_id = format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            h >> 96,
-            (h >> 80) & 0xffff,
-            (h >> 64) & 0xffff,
-            (h >> 48) & 0xffff,
-            h & 0xffff_ffff_ffff
-        );
-        let student = format!("{:032x}", mix(r % 5_000) as u128 * 0x9e37_79b9);
-        let (app, signal) = APPS[(r % APPS.len() as u64) as usize];
-        let mut row = vec![ValueRef::Null; col::COUNT];
-        row[col::TIME] = ValueRef::Int(1_700_000_000_000_000 + (salt * ROWS as u64 + i as u64) as i64 * 1_000);
-        row[col::SIGNAL_ID] = ValueRef::Text(&signal_id);
-        row[col::SIGNAL] = ValueRef::Text(signal);
-        row[col::APP] = ValueRef::Text(app);
-        row[col::STUDENT] = ValueRef::Text(&student);
-        if !r.is_multiple_of(10) {
-            row[col::CLASS] = ValueRef::Text(&classes[(r % 40) as usize]);
-            row[col::SCHOOL] = ValueRef::Text("Contoso High School");
-        }
-        if signal == "SubmitAssignment" {
-            row[col::GRADE] = ValueRef::Double((r % 100) as f64);
-        }
-        if signal == "JoinMeeting" {
-            row[col::MEETING_SECONDS] = ValueRef::Int((r % 3_600) as i64);
-        }
-        builder.push_row(&row).expect("benchmark rows match the schema");
-    }
-    builder.finish()
+/// Ten thousand rows of the shared realistic stream (see `common`), batch `k` of 64.
+fn realistic_batch(rows: usize, k: u64) -> EventBatch {
+    static DISTRICT: std::sync::OnceLock<District> = std::sync::OnceLock::new();
+    DISTRICT
+        .get_or_init(District::standard)
+        .batch(k * rows as u64, rows, 64 * rows as u64, 34)
 }
 
 fn codec(c: &mut Criterion) {

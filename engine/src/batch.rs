@@ -51,6 +51,11 @@ impl StringVec {
         self.offsets.push(self.bytes.len() as u32);
     }
 
+    /// The bytes of value `i`, without UTF-8 validation. Panics if `i` is out of range.
+    pub fn get_bytes(&self, i: usize) -> &[u8] {
+        &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
     /// Value `i`. Panics if `i` is out of range (an internal invariant, never user input).
     pub fn get(&self, i: usize) -> &str {
         let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);

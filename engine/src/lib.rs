@@ -6,10 +6,12 @@ pub mod catalog;
 pub mod db;
 pub mod directory;
 pub mod error;
+pub(crate) mod fxhash;
 pub mod partition;
 pub mod roster;
 pub mod schema;
 pub mod segment;
+pub(crate) mod uuid;
 pub mod wal;
 
 pub use batch::{BatchBuilder, Column, ColumnData, EventBatch, StringVec, ValueRef};

@@ -96,6 +96,41 @@ fn a_column_null_in_every_row_of_a_segment() {
         csv(&e, "SELECT student FROM events WHERE student NOT IN (SELECT student FROM events WHERE class IS NOT NULL) ORDER BY 1"),
         "student\ns2\ns4\n"
     );
+    // Nothing is in an empty subquery result, not even NULL: NOT IN keeps every row, NULL classes too,
+    // through the bitmap path (indexed column) and the row path (NOT over a function) alike.
+    let empty = "(SELECT class FROM events WHERE student = 'nobody')";
+    assert_eq!(
+        csv(
+            &e,
+            &format!("SELECT count(*) AS n FROM events WHERE class NOT IN {empty}")
+        ),
+        "n\n5\n"
+    );
+    assert_eq!(
+        csv(
+            &e,
+            &format!("SELECT count(*) AS n FROM events WHERE NOT (class IN {empty})")
+        ),
+        "n\n5\n"
+    );
+    assert_eq!(
+        csv(
+            &e,
+            &format!("SELECT count(*) AS n FROM events WHERE upper(class) NOT IN {empty}")
+        ),
+        "n\n5\n"
+    );
+    assert_eq!(
+        csv(&e, &format!("SELECT count(*) AS n FROM events WHERE class IN {empty}")),
+        "n\n0\n"
+    );
+    assert_eq!(
+        csv(
+            &e,
+            &format!("SELECT count(*) FILTER (WHERE class NOT IN {empty}) AS n FROM events")
+        ),
+        "n\n5\n"
+    );
 }
 
 #[test]

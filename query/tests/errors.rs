@@ -142,6 +142,12 @@ fn a_query_over_its_memory_limit_fails_cleanly_and_the_engine_keeps_working() {
     );
     let m = err(&small, "SELECT * FROM events ORDER BY time");
     assert!(m.contains("memory limit"), "{m}");
+    // A join without an equality between two big inputs is stopped, not left to exhaust memory.
+    let m = err(
+        &small,
+        "SELECT count(*) FROM events a JOIN events b ON a.grade < b.grade",
+    );
+    assert!(m.contains("memory limit"), "{m}");
     // The same engine still answers small queries, and a roomier one answers the big one.
     assert_eq!(
         small.query("SELECT count(*) FROM events").map(|r| r.rows.len()).ok(),

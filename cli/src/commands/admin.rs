@@ -3,6 +3,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use engine::schema::{col, EVENT_COLUMNS};
+use engine::segment::SegmentComponent;
+
 use crate::args::AdminTask;
 
 use super::{open_store, CliResult};
@@ -11,22 +14,7 @@ use super::{open_store, CliResult};
 pub fn run(data: &Path, task: AdminTask) -> CliResult {
     let db = open_store(data)?;
     match task {
-        AdminTask::Stats => {
-            let snap = db.snapshot()?;
-            let segments = snap.segments(None, None);
-            let partitions: BTreeSet<i64> = segments.iter().map(|s| s.meta().partition_start).collect();
-            let bytes: usize = segments.iter().map(|s| s.size_bytes()).sum();
-            let rows = snap.rows();
-            println!(
-                "{rows} events in {} segments over {} partitions; {bytes} bytes of segments ({:.1} bytes/event); {} buffered rows; {} roster classes; {} assignments",
-                segments.len(),
-                partitions.len(),
-                bytes as f64 / rows.max(1) as f64,
-                db.buffered_rows(),
-                snap.roster().classes.len(),
-                snap.assignments().len()
-            );
-        }
+        AdminTask::Stats => print_stats(&db)?,
         AdminTask::Compact => {
             db.flush()?;
             let stats = db.compact()?;
@@ -48,5 +36,59 @@ pub fn run(data: &Path, task: AdminTask) -> CliResult {
         }
     }
     db.close()?;
+    Ok(())
+}
+
+/// Prints the store's shape and what it costs on disk: bytes per event in total, without `signal_id`,
+/// and per column (values, dictionary, NULL set and index blocks; file headers and footers are "other").
+fn print_stats(db: &engine::Db) -> CliResult {
+    let snap = db.snapshot()?;
+    let segments: Vec<_> = snap
+        .segments(None, None)
+        .into_iter()
+        .filter(|s| s.meta().id != 0)
+        .collect();
+    let partitions: BTreeSet<i64> = segments.iter().map(|s| s.meta().partition_start).collect();
+    let bytes: usize = segments.iter().map(|s| s.size_bytes()).sum();
+    let rows: u64 = segments.iter().map(|s| s.num_rows() as u64).sum();
+    let per_event = |b: u64| b as f64 / rows.max(1) as f64;
+    let mut by_column = vec![[0u64; SegmentComponent::ALL.len()]; EVENT_COLUMNS.len()];
+    for block in segments.iter().flat_map(|s| s.blocks()) {
+        let kind = SegmentComponent::ALL.iter().position(|&k| k == block.kind).unwrap_or(0);
+        by_column[block.column as usize][kind] += block.len;
+    }
+    let in_blocks: u64 = by_column.iter().flatten().sum();
+    let signal_id: u64 = by_column[col::SIGNAL_ID].iter().sum();
+    println!(
+        "{rows} events in {} segments over {} partitions; {} buffered rows; {} roster classes; {} assignments",
+        segments.len(),
+        partitions.len(),
+        db.buffered_rows(),
+        snap.roster().classes.len(),
+        snap.assignments().len()
+    );
+    println!(
+        "{bytes} bytes of segments: {:.2} bytes/event, {:.2} bytes/event without signal_id ({:.2})",
+        per_event(bytes as u64),
+        per_event(bytes as u64 - signal_id),
+        per_event(signal_id)
+    );
+    println!(
+        "{:<26} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "bytes/event", "total", "values", "dictionary", "nulls", "index"
+    );
+    for (def, kinds) in EVENT_COLUMNS.iter().zip(&by_column) {
+        let total: u64 = kinds.iter().sum();
+        print!("{:<26} {:>10.3}", def.name, per_event(total));
+        for k in kinds {
+            print!(" {:>10.3}", per_event(*k));
+        }
+        println!();
+    }
+    println!(
+        "{:<26} {:>10.3}",
+        "(headers and footers)",
+        per_event(bytes as u64 - in_blocks)
+    );
     Ok(())
 }

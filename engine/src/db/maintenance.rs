@@ -7,10 +7,7 @@
 //! a snapshot keep their (memory-mapped) segments until they drop them.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Weak};
-use std::thread::JoinHandle;
-
-use crossbeam::channel::{bounded, Sender};
+use std::sync::Arc;
 
 use super::{concat, lock_poisoned, replace_text_column, Db};
 use crate::catalog::Catalog;
@@ -60,9 +57,34 @@ fn swap_segments(db: &Db, added: Vec<Arc<Segment>>, removed: &[u64]) -> Result<(
     Ok(())
 }
 
+/// Background compaction merges a partition once it has this many segments, whatever their sizes.
+const MAX_SEGMENTS_PER_PARTITION: usize = 8;
+
+/// Whether background compaction should merge a partition whose segments have these row counts:
+/// when the smaller ones together reach half the largest (so a row is rewritten only after its
+/// partition grew by half, which keeps total rewriting within a small multiple of the data), or when
+/// there are too many segments to read.
+fn worth_merging(rows: &[u32]) -> bool {
+    let largest = rows.iter().copied().max().unwrap_or(0) as u64;
+    let others = rows.iter().map(|&r| r as u64).sum::<u64>() - largest;
+    rows.len() > 1 && (2 * others >= largest || rows.len() >= MAX_SEGMENTS_PER_PARTITION)
+}
+
 impl Db {
     /// Merges the segments of every partition that has more than one into a single segment.
     pub fn compact(&self) -> Result<CompactionStats> {
+        self.compact_where(|group| group.len() > 1)
+    }
+
+    /// What the background compactor runs after flushes: merges only the partitions where it pays
+    /// (see [`worth_merging`]), so a partition that keeps receiving small flushes is not rewritten
+    /// whole each time.
+    pub(super) fn compact_background(&self) -> Result<()> {
+        self.compact_where(|group| worth_merging(&group.iter().map(|s| s.meta().rows).collect::<Vec<_>>()))
+            .map(|_| ())
+    }
+
+    fn compact_where(&self, merge: impl Fn(&[Arc<Segment>]) -> bool) -> Result<CompactionStats> {
         let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
         let segments = self.state.read().map_err(|_| lock_poisoned())?.segments.clone();
         let mut by_partition: BTreeMap<i64, Vec<Arc<Segment>>> = BTreeMap::new();
@@ -73,7 +95,7 @@ impl Db {
                 .push(s.clone());
         }
         let mut stats = CompactionStats::default();
-        for (start, group) in by_partition.into_iter().filter(|(_, g)| g.len() > 1) {
+        for (start, group) in by_partition.into_iter().filter(|(_, g)| merge(g)) {
             let batches = group.iter().map(|s| s.to_batch()).collect::<Result<Vec<_>>>()?;
             let merged = concat(batches.iter());
             let max_seq = group.iter().map(|s| s.meta().max_seq).max().unwrap_or(0);
@@ -172,45 +194,16 @@ impl Db {
     }
 }
 
-/// The background compaction thread: woken after each flush, it merges small segments.
-pub(super) struct Compactor {
-    wake: Option<Sender<()>>,
-    handle: Option<JoinHandle<()>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::worth_merging;
 
-impl Compactor {
-    pub(super) fn start(db: Weak<Db>) -> Compactor {
-        let (tx, rx) = bounded::<()>(1);
-        let handle = std::thread::Builder::new()
-            .name("engagedb-compactor".into())
-            .spawn(move || {
-                while rx.recv().is_ok() {
-                    let Some(db) = db.upgrade() else { break };
-                    if let Err(e) = db.compact() {
-                        tracing::error!(error = %e, "background compaction failed; will retry after the next flush");
-                    }
-                }
-            })
-            .ok();
-        Compactor { wake: Some(tx), handle }
-    }
-
-    /// Asks for a compaction run (coalesced if one is already pending).
-    pub(super) fn notify(&self) {
-        if let Some(tx) = &self.wake {
-            let _ = tx.try_send(());
-        }
-    }
-}
-
-impl Drop for Compactor {
-    fn drop(&mut self) {
-        self.wake.take();
-        if let Some(h) = self.handle.take() {
-            // The compactor thread may hold the last Arc<Db> and be dropping it: never join ourselves.
-            if h.thread().id() != std::thread::current().id() {
-                let _ = h.join();
-            }
-        }
+    #[test]
+    fn background_merges_once_the_small_segments_add_up_or_there_are_too_many() {
+        assert!(!worth_merging(&[100]));
+        assert!(worth_merging(&[100, 100]));
+        assert!(!worth_merging(&[1_000, 100, 100]));
+        assert!(worth_merging(&[1_000, 300, 200]));
+        assert!(worth_merging(&[1_000, 1, 1, 1, 1, 1, 1, 1]));
     }
 }

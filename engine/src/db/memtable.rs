@@ -32,6 +32,11 @@ impl Memtable {
         self.version
     }
 
+    /// All buffered batches with their WAL sequences, in sequence order.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, &Arc<EventBatch>)> {
+        self.batches.iter().map(|(s, b)| (*s, b))
+    }
+
     /// All buffered batches in sequence order.
     pub fn batches(&self) -> impl Iterator<Item = &Arc<EventBatch>> {
         self.batches.iter().map(|(_, b)| b)

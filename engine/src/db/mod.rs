@@ -5,12 +5,13 @@ mod maintenance;
 mod memtable;
 mod options;
 mod snapshot;
+mod worker;
 
 pub use maintenance::{CompactionStats, RosterUpdate};
 pub use options::DbOptions;
 pub use snapshot::{IndexFilter, ScanRequest, ScanUnit, Snapshot};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,17 +20,23 @@ use crate::batch::{ColumnData, EventBatch};
 use crate::catalog::{Catalog, SledCatalog};
 use crate::directory::{Directory, MmapDirectory};
 use crate::error::{Result, StorageError};
+use crate::partition::Granularity;
 use crate::roster::{Assignment, Roster};
 use crate::schema::col;
-use crate::segment::{encode_segment, parse_segment_file_name, Segment, SegmentMeta};
+use crate::segment::{encode_segment, encode_segment_rows, parse_segment_file_name, Segment, SegmentMeta};
 use crate::wal::{Wal, WalOptions};
 use memtable::Memtable;
+use worker::Worker;
 
 /// What readers and the writer share, swapped under a lock as a whole.
 struct State {
     segments: Arc<Vec<Arc<Segment>>>,
     memtable: Memtable,
-    buffered_cache: Option<(u64, Option<Arc<Segment>>)>,
+    /// The buffered segments of the last snapshot, and the memtable version they show.
+    buffered_cache: Option<(u64, Arc<Vec<Arc<Segment>>>)>,
+    /// Encoded runs of memtable batches that reached [`SNAPSHOT_CHUNK_ROWS`], by (first seq, last seq,
+    /// batch count), so snapshots encode each buffered row about once.
+    chunk_cache: HashMap<(u64, u64, usize), Arc<Segment>>,
     roster: Arc<Roster>,
     assignments: Arc<Vec<Assignment>>,
     flushed_seq: u64,
@@ -46,8 +53,14 @@ pub struct Db {
     /// Serialises flushes, compactions and rewrites (anything that changes the segment list).
     maintenance: Mutex<()>,
     next_segment_id: AtomicU64,
-    compactor: Mutex<Option<maintenance::Compactor>>,
+    /// Merges segments after flushes (if `background_compaction`).
+    compactor: Mutex<Option<Worker>>,
+    /// Flushes the memtable once it holds `memtable_rows`, while appends continue.
+    flusher: Mutex<Option<Worker>>,
 }
+
+/// Buffered rows are shown to snapshots in in-memory segments of at least this many rows.
+pub const SNAPSHOT_CHUNK_ROWS: usize = 1 << 16;
 
 fn now_micros() -> i64 {
     std::time::SystemTime::now()
@@ -117,6 +130,7 @@ impl Db {
             segments: Arc::new(segments),
             memtable,
             buffered_cache: None,
+            chunk_cache: HashMap::new(),
             roster,
             assignments,
             flushed_seq,
@@ -131,11 +145,14 @@ impl Db {
             maintenance: Mutex::new(()),
             next_segment_id: AtomicU64::new(next_id),
             compactor: Mutex::new(None),
+            flusher: Mutex::new(None),
         });
         if db.options.background_compaction {
-            let compactor = maintenance::Compactor::start(Arc::downgrade(&db));
+            let compactor = Worker::start("compactor", Arc::downgrade(&db), Db::compact_background);
             *db.compactor.lock().map_err(|_| lock_poisoned())? = Some(compactor);
         }
+        let flusher = Worker::start("flusher", Arc::downgrade(&db), Db::flush);
+        *db.flusher.lock().map_err(|_| lock_poisoned())? = Some(flusher);
         Ok(db)
     }
 
@@ -151,7 +168,10 @@ impl Db {
 
     /// Durably appends `batch`: returns its WAL sequence once it is fsynced (group commit shares one
     /// fsync between concurrent callers). The rows are visible to snapshots taken after it returns.
-    /// Flushes the memtable to segments when it has grown past `memtable_rows`.
+    ///
+    /// Once the memtable holds `memtable_rows` rows a background thread flushes it to segments while
+    /// appends go on. If it grows to twice that (flushing cannot keep up), the appender flushes itself,
+    /// which bounds the memory held and slows appends to the speed of flushing.
     pub fn append(&self, batch: EventBatch) -> Result<u64> {
         batch.validate()?;
         if batch.is_empty() {
@@ -163,46 +183,84 @@ impl Db {
             st.memtable.insert(seq, Arc::new(batch));
             st.memtable.rows()
         };
-        if rows >= self.options.memtable_rows {
+        if rows >= 2 * self.options.memtable_rows {
             self.flush()?;
+        } else if rows >= self.options.memtable_rows {
+            notify(&self.flusher);
         }
         Ok(seq)
     }
 
-    /// A consistent view for readers.
+    /// A consistent view for readers: the segments and the memtable at one instant. Buffered rows are
+    /// shown as in-memory segments, one per run of consecutive batches of at least
+    /// [`SNAPSHOT_CHUNK_ROWS`] rows (encoded once and cached) plus one for the rest; the encoding happens
+    /// outside the database lock, so appends are not held up by readers.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        {
+        let (version, entries, segments, roster, assignments, cache) = {
             let st = self.state.read().map_err(|_| lock_poisoned())?;
-            if let Some((v, seg)) = &st.buffered_cache {
+            if let Some((v, buffered)) = &st.buffered_cache {
                 if *v == st.memtable.version() {
                     return Ok(Snapshot {
                         segments: st.segments.clone(),
-                        buffered: seg.clone(),
+                        buffered: buffered.clone(),
                         roster: st.roster.clone(),
                         assignments: st.assignments.clone(),
                     });
                 }
             }
-        }
-        let mut st = self.state.write().map_err(|_| lock_poisoned())?;
-        let version = st.memtable.version();
-        let buffered = if st.memtable.rows() == 0 {
-            None
-        } else {
-            let batch = concat(st.memtable.batches().map(|b| b.as_ref()));
-            let start = self
-                .options
-                .granularity
-                .start_of(batch.times().iter().copied().min().unwrap_or(0));
-            let meta = SegmentMeta::for_batch(0, start, 0, now_micros(), &batch);
-            Some(Arc::new(Segment::from_batch(&batch, &meta)?))
+            let entries: Vec<(u64, Arc<EventBatch>)> = st.memtable.entries().map(|(s, b)| (s, b.clone())).collect();
+            (
+                st.memtable.version(),
+                entries,
+                st.segments.clone(),
+                st.roster.clone(),
+                st.assignments.clone(),
+                st.chunk_cache.clone(),
+            )
         };
-        st.buffered_cache = Some((version, buffered.clone()));
+        let mut chunks: Vec<&[(u64, Arc<EventBatch>)]> = Vec::new();
+        let (mut start, mut rows) = (0, 0);
+        for (i, (_, batch)) in entries.iter().enumerate() {
+            rows += batch.len();
+            if rows >= SNAPSHOT_CHUNK_ROWS || i + 1 == entries.len() {
+                chunks.push(&entries[start..=i]);
+                (start, rows) = (i + 1, 0);
+            }
+        }
+        let mut buffered = Vec::with_capacity(chunks.len());
+        let mut sealed = HashMap::new();
+        for chunk in chunks {
+            let key = (chunk[0].0, chunk[chunk.len() - 1].0, chunk.len());
+            let segment = match cache.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    let batch = concat(chunk.iter().map(|(_, b)| b.as_ref()));
+                    let start = self
+                        .options
+                        .granularity
+                        .start_of(batch.times().iter().copied().min().unwrap_or(0));
+                    let meta = SegmentMeta::for_batch(0, start, 0, now_micros(), &batch);
+                    Arc::new(Segment::from_batch(&batch, &meta)?)
+                }
+            };
+            if chunk.iter().map(|(_, b)| b.len()).sum::<usize>() >= SNAPSHOT_CHUNK_ROWS {
+                sealed.insert(key, segment.clone());
+            }
+            buffered.push(segment);
+        }
+        let buffered = Arc::new(buffered);
+        {
+            let mut st = self.state.write().map_err(|_| lock_poisoned())?;
+            if st.memtable.version() == version {
+                st.buffered_cache = Some((version, buffered.clone()));
+                st.chunk_cache = sealed;
+            }
+        }
         Ok(Snapshot {
-            segments: st.segments.clone(),
+            segments,
             buffered,
-            roster: st.roster.clone(),
-            assignments: st.assignments.clone(),
+            roster,
+            assignments,
         })
     }
 
@@ -220,8 +278,8 @@ impl Db {
         }
         let all = concat(batches.iter().map(|b| b.as_ref()));
         let mut new_segments = Vec::new();
-        for (start, part) in split_by_partition(&all, |t| self.options.granularity.start_of(t)) {
-            new_segments.push(self.write_segment(&part, start, upto)?);
+        for (start, rows) in rows_by_partition(&all, self.options.granularity) {
+            new_segments.push(self.write_segment_rows(&all, &rows, start, upto)?);
         }
         let metas: Vec<SegmentMeta> = new_segments.iter().map(|s| s.meta().clone()).collect();
         self.catalog.commit_segments(&metas, &[], Some(upto))?;
@@ -235,11 +293,7 @@ impl Db {
         }
         self.wal.remove_through(upto)?;
         tracing::debug!(rows = all.len(), from_seq = after + 1, upto, "flushed memtable");
-        if let Ok(guard) = self.compactor.lock() {
-            if let Some(c) = guard.as_ref() {
-                c.notify();
-            }
-        }
+        notify(&self.compactor);
         Ok(())
     }
 
@@ -247,7 +301,34 @@ impl Db {
     fn write_segment(&self, batch: &EventBatch, partition_start: i64, max_seq: u64) -> Result<Arc<Segment>> {
         let id = self.next_segment_id.fetch_add(1, Ordering::SeqCst);
         let meta = SegmentMeta::for_batch(id, partition_start, max_seq, now_micros(), batch);
-        let bytes = encode_segment(batch, &meta)?;
+        self.store_segment(&meta, encode_segment(batch, &meta)?)
+    }
+
+    /// Like [`Db::write_segment`] for the rows `rows` of `batch`.
+    fn write_segment_rows(
+        &self,
+        batch: &EventBatch,
+        rows: &[u32],
+        partition_start: i64,
+        max_seq: u64,
+    ) -> Result<Arc<Segment>> {
+        let id = self.next_segment_id.fetch_add(1, Ordering::SeqCst);
+        let times = batch.times();
+        let picked = || rows.iter().map(|&r| times[r as usize]);
+        let meta = SegmentMeta {
+            id,
+            partition_start,
+            min_time: picked().min().unwrap_or(0),
+            max_time: picked().max().unwrap_or(0),
+            rows: rows.len() as u32,
+            max_seq,
+            created_at: now_micros(),
+        };
+        self.store_segment(&meta, encode_segment_rows(batch, rows, &meta)?)
+    }
+
+    /// Atomically writes an encoded segment and opens it through mmap.
+    fn store_segment(&self, meta: &SegmentMeta, bytes: Vec<u8>) -> Result<Arc<Segment>> {
         let name = meta.file_name();
         self.segment_dir.atomic_write(&name, &bytes)?;
         let path = self.dir.join("segments").join(&name);
@@ -321,11 +402,14 @@ impl Db {
         self.state.read().map(|s| s.memtable.rows()).unwrap_or(0)
     }
 
-    /// Flushes and stops the background compactor. Dropping a `Db` without `close` loses nothing
-    /// (acknowledged rows are in the WAL) but leaves them to be replayed on the next open.
+    /// Stops the background flusher and compactor (after the runs in progress) and flushes. Dropping a
+    /// `Db` without `close` loses nothing (acknowledged rows are in the WAL) but leaves them to be
+    /// replayed on the next open.
     pub fn close(&self) -> Result<()> {
-        if let Ok(mut guard) = self.compactor.lock() {
-            guard.take();
+        for worker in [&self.flusher, &self.compactor] {
+            if let Ok(mut guard) = worker.lock() {
+                guard.take();
+            }
         }
         self.flush()
     }
@@ -343,21 +427,28 @@ pub(crate) fn concat<'a>(mut batches: impl Iterator<Item = &'a EventBatch>) -> E
     out
 }
 
-/// Splits `batch` into one batch per partition start, in ascending order.
-pub(crate) fn split_by_partition(batch: &EventBatch, start_of: impl Fn(i64) -> i64) -> Vec<(i64, EventBatch)> {
-    let mut groups: std::collections::BTreeMap<i64, Vec<usize>> = std::collections::BTreeMap::new();
+/// The rows of `batch` grouped by partition, partitions ascending, rows in batch order.
+pub(crate) fn rows_by_partition(batch: &EventBatch, granularity: Granularity) -> Vec<(i64, Vec<u32>)> {
+    let mut groups: std::collections::BTreeMap<i64, Vec<u32>> = std::collections::BTreeMap::new();
+    // Rows usually arrive in time order: remember the previous row's partition to skip the arithmetic.
+    let mut current = (0i64, 0i64);
     for (i, &t) in batch.times().iter().enumerate() {
-        groups.entry(start_of(t)).or_default().push(i);
+        if !(current.0..current.1).contains(&t) {
+            let start = granularity.start_of(t);
+            current = (start, granularity.end_of(start));
+        }
+        groups.entry(current.0).or_default().push(i as u32);
     }
-    if groups.len() == 1 {
-        if let Some((start, _)) = groups.iter().next() {
-            return vec![(*start, batch.clone())];
+    groups.into_iter().collect()
+}
+
+/// Wakes a background worker, if it runs.
+fn notify(worker: &Mutex<Option<Worker>>) {
+    if let Ok(guard) = worker.lock() {
+        if let Some(w) = guard.as_ref() {
+            w.notify();
         }
     }
-    groups
-        .into_iter()
-        .map(|(start, rows)| (start, batch.take(&rows)))
-        .collect()
 }
 
 /// Replaces one text column of `batch` (used when re-resolving schools).

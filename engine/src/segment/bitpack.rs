@@ -49,26 +49,50 @@ pub fn unpack(bytes: &[u8], count: usize, width: u8) -> Result<Vec<u64>, Malform
     if width == 0 {
         return Ok(vec![0; count]);
     }
-    // Copy into aligned words with one word of padding so every read below is in bounds.
+    let w = width as usize;
+    let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+    let mut out = Vec::with_capacity(count);
+    if w <= 56 {
+        // Each value lies within the 8 bytes starting at its first byte (shift ≤ 7, 7 + 56 ≤ 64): one
+        // unaligned load per value while 8 bytes remain, then the tail from a zero-padded copy.
+        // The values i with ⌊i·w/8⌋ + 8 ≤ len, i.e. i·w ≤ 8·(len − 8) + 7.
+        let fast = match bytes.len().checked_sub(8) {
+            Some(room) => count.min((room * 8 + 7) / w + 1),
+            None => 0,
+        };
+        for i in 0..fast {
+            let bit = i * w;
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes[bit / 8..bit / 8 + 8]);
+            out.push((u64::from_le_bytes(word) >> (bit % 8)) & mask);
+        }
+        let mut tail = bytes[(fast * w) / 8..].to_vec();
+        tail.resize(tail.len() + 8, 0);
+        let base = (fast * w) / 8 * 8;
+        for i in fast..count {
+            let bit = i * w - base;
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&tail[bit / 8..bit / 8 + 8]);
+            out.push((u64::from_le_bytes(word) >> (bit % 8)) & mask);
+        }
+        return Ok(out);
+    }
+    // Wide values: copy into aligned words with one word of padding so every read below is in bounds.
     let mut words = vec![0u64; bytes.len().div_ceil(8) + 1];
     for (w, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
         let mut buf = [0u8; 8];
         buf[..chunk.len()].copy_from_slice(chunk);
         *w = u64::from_le_bytes(buf);
     }
-    let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
-    let w = width as usize;
-    let out = (0..count)
-        .map(|i| {
-            let bit = i * w;
-            let (idx, shift) = (bit / 64, bit % 64);
-            let mut v = words[idx] >> shift;
-            if shift + w > 64 {
-                v |= words[idx + 1] << (64 - shift);
-            }
-            v & mask
-        })
-        .collect();
+    out.extend((0..count).map(|i| {
+        let bit = i * w;
+        let (idx, shift) = (bit / 64, bit % 64);
+        let mut v = words[idx] >> shift;
+        if shift + w > 64 {
+            v |= words[idx + 1] << (64 - shift);
+        }
+        v & mask
+    }));
     Ok(out)
 }
 

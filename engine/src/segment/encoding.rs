@@ -3,6 +3,7 @@
 
 use super::bitmap;
 use super::bitpack::{bits_needed, pack, packed_len, unpack};
+use super::dictionary::SortedDict;
 use roaring::RoaringBitmap;
 
 /// A decoding failure at byte `at` of the block being decoded; the reader adds file and block offset.
@@ -64,7 +65,8 @@ impl<'a> ByteReader<'a> {
         Ok(s)
     }
 
-    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Malformed> {
+    /// The next `N` bytes as an array.
+    pub fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Malformed> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N, what)?);
         Ok(a)
@@ -110,8 +112,50 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// Appends `values` as: count u32, min i64, gcd u64, width u8, then `(v - min) / gcd` packed at `width` bits.
+/// The width byte that marks the run-length form of packed integers (real widths are 0..=64).
+const RUNS: u8 = 0x80;
+
+/// Appends `values` as packed integers, in whichever form is smaller:
+/// - frame of reference: count u32, min i64, gcd u64, width u8 (0..=64), then `(v - min) / gcd` packed at
+///   `width` bits;
+/// - runs (format version 2, for sorted columns such as school and class): count u32, min i64 = 0, gcd
+///   u64 = 0, width u8 = 0x80, run count u32, the run values and then the run lengths minus one, each as
+///   frame-of-reference packed integers.
 pub fn encode_ints(values: &[i64], out: &mut Vec<u8>) {
+    let runs = 1 + values.windows(2).filter(|w| w[0] != w[1]).count();
+    if values.len() >= 16 && runs * 4 <= values.len() {
+        let mut run_values = Vec::with_capacity(runs);
+        let mut run_lengths: Vec<i64> = Vec::with_capacity(runs);
+        for &v in values {
+            match (run_values.last(), run_lengths.last_mut()) {
+                (Some(&last), Some(len)) if last == v => *len += 1,
+                _ => {
+                    run_values.push(v);
+                    run_lengths.push(0);
+                }
+            }
+        }
+        let mut as_runs = Vec::new();
+        as_runs.extend_from_slice(&(values.len() as u32).to_le_bytes());
+        as_runs.extend_from_slice(&0i64.to_le_bytes());
+        as_runs.extend_from_slice(&0u64.to_le_bytes());
+        as_runs.push(RUNS);
+        as_runs.extend_from_slice(&(runs as u32).to_le_bytes());
+        encode_for(&run_values, &mut as_runs);
+        encode_for(&run_lengths, &mut as_runs);
+        let start = out.len();
+        encode_for(values, out);
+        if as_runs.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&as_runs);
+        }
+        return;
+    }
+    encode_for(values, out);
+}
+
+/// The frame-of-reference form of [`encode_ints`].
+fn encode_for(values: &[i64], out: &mut Vec<u8>) {
     let min = values.iter().copied().min().unwrap_or(0);
     let mut divisor = 0u64;
     let mut max_delta = 0u64;
@@ -148,13 +192,40 @@ fn read_count(r: &mut ByteReader<'_>, expected: usize) -> Result<usize, Malforme
     Ok(count)
 }
 
-/// Reads what [`encode_ints`] wrote; the count must equal `expected`.
+/// Reads what [`encode_ints`] wrote (either form); the count must equal `expected`.
 pub fn decode_ints(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<i64>, Malformed> {
+    decode_packed(r, expected, true)
+}
+
+fn decode_packed(r: &mut ByteReader<'_>, expected: usize, runs_allowed: bool) -> Result<Vec<i64>, Malformed> {
     let start = r.pos();
     let count = read_count(r, expected)?;
     let min = r.i64("frame of reference")?;
     let divisor = r.u64("common divisor")?;
     let width = r.u8("bit width")?;
+    if width == RUNS && runs_allowed {
+        if min != 0 || divisor != 0 {
+            return Err(Malformed::at(start, "run-length integers with a frame of reference"));
+        }
+        let at = r.pos();
+        let runs = r.u32("run count")? as usize;
+        if runs > count || (runs == 0) != (count == 0) {
+            return Err(Malformed::at(at, format!("{runs} runs cannot hold {count} values")));
+        }
+        let values = decode_packed(r, runs, false)?;
+        let lengths = decode_packed(r, runs, false)?;
+        let total = lengths.iter().try_fold(0usize, |acc, &l| {
+            usize::try_from(l).ok().and_then(|l| acc.checked_add(l)?.checked_add(1))
+        });
+        if total != Some(count) {
+            return Err(Malformed::at(at, format!("run lengths do not add up to {count}")));
+        }
+        let mut out = Vec::with_capacity(count);
+        for (&v, &l) in values.iter().zip(&lengths) {
+            out.extend(std::iter::repeat_n(v, l as usize + 1));
+        }
+        return Ok(out);
+    }
     let len = packed_len(count, width).ok_or_else(|| Malformed::at(start, "packed length overflows"))?;
     let at = r.pos();
     let packed = r.take(len, "packed values")?;
@@ -165,97 +236,130 @@ pub fn decode_ints(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<i64>, 
         .collect())
 }
 
-/// Appends `values` as count u32 then little-endian `f64`s.
+/// Double forms (format version 2): raw IEEE-754, or decimals stored as scaled integers.
+const DOUBLES_RAW: u8 = 0;
+const DOUBLES_DECIMAL: u8 = 1;
+/// Largest decimal scale tried (values with up to this many decimal digits).
+const MAX_SCALE: u8 = 4;
+
+/// The smallest scale `k` such that every value is exactly `n / 10^k` for an integer `n` below 2^53
+/// (checked bit for bit, so the decoder's division gives back the very same doubles).
+fn decimal_scale(values: &[f64]) -> Option<u8> {
+    (0..=MAX_SCALE).find(|&k| {
+        let p = 10f64.powi(k as i32);
+        values.iter().all(|&v| {
+            let n = (v * p).round();
+            n.abs() < 9_007_199_254_740_992.0 && ((n as i64) as f64 / p).to_bits() == v.to_bits()
+        })
+    })
+}
+
+/// Appends `values` (format version 2): count u32, form u8, then either count × f64 LE (raw) or a scale
+/// u8 `k` and the integers `v × 10^k` as packed integers (decimal; grades such as 87.5 take a few bits).
 pub fn encode_doubles(values: &[f64], out: &mut Vec<u8>) {
     out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    if let Some(k) = decimal_scale(values).filter(|_| !values.is_empty()) {
+        let p = 10f64.powi(k as i32);
+        out.push(DOUBLES_DECIMAL);
+        out.push(k);
+        let scaled: Vec<i64> = values.iter().map(|&v| (v * p).round() as i64).collect();
+        encode_ints(&scaled, out);
+        return;
+    }
+    out.push(DOUBLES_RAW);
     for v in values {
         out.extend_from_slice(&v.to_le_bytes());
     }
 }
 
-/// Reads what [`encode_doubles`] wrote; the count must equal `expected`.
-pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<f64>, Malformed> {
+/// Reads what [`encode_doubles`] wrote in a segment of format `version` (1: count then raw f64s only);
+/// the count must equal `expected`.
+pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize, version: u32) -> Result<Vec<f64>, Malformed> {
     let start = r.pos();
     let count = read_count(r, expected)?;
-    let bytes = r.take(
-        count
-            .checked_mul(8)
-            .ok_or_else(|| Malformed::at(start, "length overflows"))?,
-        "doubles",
-    )?;
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-        .collect())
+    let form = if version >= 2 {
+        r.u8("double form")?
+    } else {
+        DOUBLES_RAW
+    };
+    match form {
+        DOUBLES_RAW => {
+            let bytes = r.take(
+                count
+                    .checked_mul(8)
+                    .ok_or_else(|| Malformed::at(start, "length overflows"))?,
+                "doubles",
+            )?;
+            Ok(bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect())
+        }
+        DOUBLES_DECIMAL => {
+            let k = r.u8("decimal scale")?;
+            if k > MAX_SCALE {
+                return Err(Malformed::at(
+                    r.pos() - 1,
+                    format!("decimal scale {k} exceeds {MAX_SCALE}"),
+                ));
+            }
+            let p = 10f64.powi(k as i32);
+            Ok(decode_ints(r, count)?.into_iter().map(|n| n as f64 / p).collect())
+        }
+        other => Err(Malformed::at(start + 4, format!("unknown double form {other}"))),
+    }
 }
 
 /// Dictionary layouts: plain strings, or canonical hyphenated UUIDs packed into 16 bytes each.
 const DICT_PLAIN: u8 = 0;
 const DICT_UUID_LOWER: u8 = 1;
 const DICT_UUID_UPPER: u8 = 2;
-const UUID_LEN: usize = 36;
-const UUID_HYPHENS: [usize; 4] = [8, 13, 18, 23];
 
-/// Whether `s` is a hyphenated UUID whose hex digits all come from `alphabet`.
-fn is_uuid(s: &str, alphabet: &[u8; 16]) -> bool {
-    s.len() == UUID_LEN
-        && s.bytes().enumerate().all(|(i, b)| {
-            if UUID_HYPHENS.contains(&i) {
-                b == b'-'
-            } else {
-                alphabet.contains(&b)
-            }
-        })
+use crate::uuid::{LOWER_HEX, UPPER_HEX};
+
+/// Appends a sorted dictionary of strings, choosing the UUID layout when every value is a canonical UUID
+/// written in one case (see [`encode_sorted_dict`]). The writer builds [`SortedDict`]s directly; this is
+/// for tests of the format.
+#[cfg(test)]
+pub fn encode_dictionary(dict: &[&str], out: &mut Vec<u8>) {
+    use crate::uuid::parse_uuid;
+    let parsed: Option<Vec<(u128, u8)>> = dict.iter().map(|s| parse_uuid(s.as_bytes())).collect();
+    let cases = parsed.as_ref().map(|p| p.iter().fold(0, |acc, (_, c)| acc | c));
+    match (parsed, cases) {
+        (Some(p), Some(cases)) if !p.is_empty() && cases != 0x30 => encode_sorted_dict(
+            &SortedDict::Uuid {
+                values: p.into_iter().map(|(bits, _)| bits).collect(),
+                upper: cases == 0x20,
+            },
+            out,
+        ),
+        _ => encode_sorted_dict(&SortedDict::Plain(dict.to_vec()), out),
+    }
 }
-
-const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
-const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Appends a sorted dictionary: layout u8, size u32, then either the byte lengths as [`encode_ints`]
-/// followed by the UTF-8 bytes (plain), or 16 bytes per value (when every value is a UUID of one case;
-/// hex order equals string order, so the dictionary stays sorted).
-pub fn encode_dictionary(dict: &[&str], out: &mut Vec<u8>) {
-    let uuid_layout = [(DICT_UUID_LOWER, LOWER_HEX), (DICT_UUID_UPPER, UPPER_HEX)]
-        .into_iter()
-        .find(|(_, alphabet)| !dict.is_empty() && dict.iter().all(|s| is_uuid(s, alphabet)));
-    out.push(uuid_layout.map_or(DICT_PLAIN, |(layout, _)| layout));
-    out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
-    if uuid_layout.is_some() {
-        for s in dict {
-            let digits: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
-            out.extend(
-                digits
-                    .chunks_exact(2)
-                    .map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1])),
-            );
+/// followed by the UTF-8 bytes (plain), or 16 big-endian bytes per value (UUIDs of one case; hex order
+/// equals string order, so the dictionary stays sorted).
+pub fn encode_sorted_dict(dict: &SortedDict<'_>, out: &mut Vec<u8>) {
+    match dict {
+        SortedDict::Uuid { values, upper } => {
+            out.push(if *upper { DICT_UUID_UPPER } else { DICT_UUID_LOWER });
+            out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+            out.reserve(16 * values.len());
+            for v in values {
+                out.extend_from_slice(&v.to_be_bytes());
+            }
         }
-        return;
-    }
-    let lengths: Vec<i64> = dict.iter().map(|s| s.len() as i64).collect();
-    encode_ints(&lengths, out);
-    for s in dict {
-        out.extend_from_slice(s.as_bytes());
-    }
-}
-
-fn nibble(hex: u8) -> u8 {
-    match hex {
-        b'0'..=b'9' => hex - b'0',
-        b'a'..=b'f' => hex - b'a' + 10,
-        _ => hex - b'A' + 10,
-    }
-}
-
-fn format_uuid(bytes: &[u8], alphabet: &[u8; 16]) -> String {
-    let mut s = String::with_capacity(UUID_LEN);
-    for (i, b) in bytes.iter().enumerate() {
-        if [4, 6, 8, 10].contains(&i) {
-            s.push('-');
+        SortedDict::Plain(values) => {
+            out.push(DICT_PLAIN);
+            out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+            let lengths: Vec<i64> = values.iter().map(|s| s.len() as i64).collect();
+            encode_ints(&lengths, out);
+            for s in values {
+                out.extend_from_slice(s.as_bytes());
+            }
         }
-        s.push(alphabet[(b >> 4) as usize] as char);
-        s.push(alphabet[(b & 15) as usize] as char);
     }
-    s
 }
 
 /// Reads what [`encode_dictionary`] wrote; checks UTF-8 and strictly ascending order.
@@ -295,7 +399,7 @@ pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malforme
             };
             for _ in 0..count {
                 let at = r.pos();
-                push(at, format_uuid(r.take(16, "packed UUID")?, alphabet))?;
+                push(at, crate::uuid::format_uuid(r.array("packed UUID")?, alphabet))?;
             }
         }
         other => return Err(Malformed::at(0, format!("unknown dictionary layout {other}"))),
@@ -303,24 +407,114 @@ pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malforme
     Ok(dict)
 }
 
+/// Where each value of a dictionary block lies, for looking values up without decoding the
+/// dictionary into strings (index lookups on a column not otherwise read).
+#[derive(Debug)]
+pub enum DictionaryIndex {
+    /// UUID layout: `count` 16-byte big-endian values from absolute offset `start`.
+    Uuid {
+        /// Absolute file offset of the first value.
+        start: usize,
+        /// Number of values.
+        count: usize,
+        /// Whether the hex letters are upper case.
+        upper: bool,
+    },
+    /// Plain layout: value `i` is the bytes at absolute offsets `starts[i]..starts[i + 1]`.
+    Plain {
+        /// `count + 1` absolute offsets.
+        starts: Vec<usize>,
+    },
+}
+
+impl DictionaryIndex {
+    /// Reads the layout of a dictionary block (consuming it all); `base` is the block's file offset.
+    pub fn read(r: &mut ByteReader<'_>, base: usize) -> Result<DictionaryIndex, Malformed> {
+        let layout = r.u8("dictionary layout")?;
+        let count = r.u32("dictionary size")? as usize;
+        if count > r.remaining() {
+            return Err(Malformed::at(1, format!("dictionary size {count} exceeds the block")));
+        }
+        match layout {
+            DICT_UUID_LOWER | DICT_UUID_UPPER => {
+                let start = base + r.pos();
+                r.take(16 * count, "packed UUIDs")?;
+                Ok(DictionaryIndex::Uuid {
+                    start,
+                    count,
+                    upper: layout == DICT_UUID_UPPER,
+                })
+            }
+            DICT_PLAIN => {
+                let lengths = decode_ints(r, count)?;
+                let mut starts = Vec::with_capacity(count + 1);
+                let mut at = base + r.pos();
+                starts.push(at);
+                for len in lengths {
+                    let len = usize::try_from(len).map_err(|_| Malformed::at(r.pos(), "negative string length"))?;
+                    at += len;
+                    starts.push(at);
+                }
+                r.take(at - starts[0], "dictionary strings")?;
+                Ok(DictionaryIndex::Plain { starts })
+            }
+            other => Err(Malformed::at(0, format!("unknown dictionary layout {other}"))),
+        }
+    }
+
+    /// The id of `value` by binary search over the (checksummed, ascending) dictionary in `file`.
+    pub fn lookup(&self, file: &[u8], value: &str) -> Option<u32> {
+        match self {
+            DictionaryIndex::Uuid { start, count, upper } => {
+                let (bits, cases) = crate::uuid::parse_uuid(value.as_bytes())?;
+                let wrong_case = if *upper { 0x10 } else { 0x20 };
+                if cases & wrong_case != 0 {
+                    return None;
+                }
+                let at = |i: usize| {
+                    let b = &file[start + 16 * i..start + 16 * i + 16];
+                    u128::from_be_bytes(b.try_into().unwrap_or([0; 16]))
+                };
+                binary_search(*count, |i| at(i).cmp(&bits))
+            }
+            DictionaryIndex::Plain { starts } => binary_search(starts.len() - 1, |i| {
+                file[starts[i]..starts[i + 1]].cmp(value.as_bytes())
+            }),
+        }
+    }
+}
+
+/// The index in `0..len` where `probe` says Equal, for a `probe` ascending in its index.
+fn binary_search(len: usize, probe: impl Fn(usize) -> std::cmp::Ordering) -> Option<u32> {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match probe(mid) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid as u32),
+        }
+    }
+    None
+}
+
 /// How a null block stores its set: the NULL rows themselves, or (when smaller) the non-NULL rows.
 const NULLS_LISTED: u8 = 0;
 const PRESENT_LISTED: u8 = 1;
 
-/// Appends the NULL rows of a `rows`-row column, choosing whichever of the NULL set or its complement
-/// serializes smaller: polarity u8 then a portable roaring bitmap.
-pub fn encode_nulls(nulls: &RoaringBitmap, rows: u32, out: &mut Vec<u8>) {
-    let mut present = RoaringBitmap::new();
-    present.insert_range(0..rows);
-    present -= nulls;
-    let (a, b) = (bitmap::serialize(nulls), bitmap::serialize(&present));
-    if a.len() <= b.len() {
-        out.push(NULLS_LISTED);
-        out.extend_from_slice(&a);
-    } else {
-        out.push(PRESENT_LISTED);
-        out.extend_from_slice(&b);
-    }
+/// Appends the NULL rows of a column whose row `i` is present when `valid[i]`: polarity u8 then a
+/// portable roaring bitmap of whichever of the NULL rows or the present rows is the smaller set (their
+/// run counts differ by at most one, so the smaller set also serializes smaller, give or take a run).
+pub fn encode_nulls(valid: &[bool], out: &mut Vec<u8>) {
+    let present = valid.iter().filter(|&&v| v).count();
+    let list_present = present < valid.len() - present;
+    out.push(if list_present { PRESENT_LISTED } else { NULLS_LISTED });
+    let listed = valid
+        .iter()
+        .enumerate()
+        .filter(|&(_, &v)| v == list_present)
+        .map(|(i, _)| i as u32);
+    bitmap::serialize_sorted(listed, out);
 }
 
 /// Reads what [`encode_nulls`] wrote: the NULL rows, all `< rows`.
@@ -350,6 +544,17 @@ pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32) -> Result<RoaringBitmap, 
 /// `fill` at the NULL rows.
 pub fn scatter<T: Copy>(present: Vec<T>, nulls: Option<&RoaringBitmap>, rows: usize, fill: T) -> Vec<T> {
     let Some(nulls) = nulls else { return present };
+    if nulls.len() as usize > rows / 2 {
+        // Mostly NULL: start from `fill` everywhere and place the few values.
+        let mut out = vec![fill; rows];
+        let mut present_rows = RoaringBitmap::new();
+        present_rows.insert_range(0..rows as u32);
+        present_rows -= nulls;
+        for (row, v) in present_rows.iter().zip(present) {
+            out[row as usize] = v;
+        }
+        return out;
+    }
     let mut out = Vec::with_capacity(rows);
     let mut values = present.into_iter();
     let mut next = 0usize;
@@ -375,6 +580,52 @@ mod tests {
         assert_eq!(out.len(), 22);
         assert_eq!(decode_ints(&mut ByteReader::new(&out), 4).unwrap(), values);
         assert!(decode_ints(&mut ByteReader::new(&out), 5).is_err());
+    }
+
+    #[test]
+    fn sorted_ints_use_runs_when_smaller_and_runs_are_checked() {
+        let values: Vec<i64> = (0..1000).map(|i| i / 100 * 7).collect();
+        let mut out = Vec::new();
+        encode_ints(&values, &mut out);
+        assert_eq!(out[20], RUNS);
+        assert_eq!(
+            out.len(),
+            21 + 4 + (21 + 5) + 21,
+            "10 runs of 100: values 0..63 step 7, lengths all 99"
+        );
+        assert_eq!(decode_ints(&mut ByteReader::new(&out), 1000).unwrap(), values);
+        // Lengths that do not add up are malformed, not a short or long column.
+        let mut bad = out.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0x01;
+        assert!(decode_ints(&mut ByteReader::new(&bad), 1000).is_err());
+        let distinct: Vec<i64> = (0..1000).collect();
+        out.clear();
+        encode_ints(&distinct, &mut out);
+        assert_ne!(out[20], RUNS);
+    }
+
+    #[test]
+    fn decimal_doubles_round_trip_bit_for_bit_and_others_stay_raw() {
+        for (values, decimal) in [
+            (vec![87.5, 100.0, 0.0, 3.25, 1.6], true),
+            (vec![0.1, 0.2, 0.30000000000000004], false),
+            (vec![-0.0, 1.0], false),
+            (vec![f64::NAN], false),
+            (vec![1e300], false),
+        ] {
+            let mut out = Vec::new();
+            encode_doubles(&values, &mut out);
+            assert_eq!(out[4] == DOUBLES_DECIMAL, decimal, "{values:?}");
+            let back = decode_doubles(&mut ByteReader::new(&out), values.len(), 2).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&back), bits(&values));
+        }
+        // Version 1 blocks hold raw doubles right after the count.
+        let mut v1 = 2u32.to_le_bytes().to_vec();
+        v1.extend_from_slice(&1.5f64.to_le_bytes());
+        v1.extend_from_slice(&2.5f64.to_le_bytes());
+        assert_eq!(decode_doubles(&mut ByteReader::new(&v1), 2, 1).unwrap(), [1.5, 2.5]);
     }
 
     #[test]
@@ -430,12 +681,16 @@ mod tests {
             RoaringBitmap::from_iter([1u32, 4]),
             RoaringBitmap::from_iter([0u32, 1, 2, 3]),
         ] {
+            let valid: Vec<bool> = (0..5).map(|r| !nulls.contains(r)).collect();
             let mut out = Vec::new();
-            encode_nulls(&nulls, 5, &mut out);
+            encode_nulls(&valid, &mut out);
+            assert_eq!(out[0], if nulls.len() < 3 { NULLS_LISTED } else { PRESENT_LISTED });
             assert_eq!(decode_nulls(&mut ByteReader::new(&out), 5).unwrap(), nulls);
             assert!(decode_nulls(&mut ByteReader::new(&out), 2).is_err());
         }
         let nulls = RoaringBitmap::from_iter([0u32, 2, 4]);
         assert_eq!(scatter(vec![7, 8], Some(&nulls), 5, 0), [0, 7, 0, 8, 0]);
+        let nulls = RoaringBitmap::from_iter([1u32]);
+        assert_eq!(scatter(vec![7, 8, 9], Some(&nulls), 4, 0), [7, 0, 8, 9]);
     }
 }

@@ -8,8 +8,11 @@ use crate::schema::{ColumnType, EVENT_COLUMNS};
 
 /// Magic bytes at the very start and very end of every segment file.
 pub const MAGIC: &[u8; 8] = b"EGDBSEG1";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes. Version 2 added run-length integers and decimal doubles;
+/// this build also reads version 1.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build reads.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Bytes before the first block: the magic.
 pub const HEADER_LEN: usize = MAGIC.len();
 /// Bytes of the trailer: footer offset u64, footer crc u32, magic.
@@ -18,6 +21,8 @@ pub const TRAILER_LEN: usize = 8 + 4 + MAGIC.len();
 /// The decoded footer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Footer {
+    /// The format version the file was written in (the writer always writes [`FORMAT_VERSION`]).
+    pub version: u32,
     /// Segment identity and time range.
     pub meta: SegmentMeta,
     /// Every block in the file.
@@ -77,10 +82,10 @@ impl Footer {
     fn decode(bytes: &[u8], footer_at: usize) -> Result<Footer, Malformed> {
         let mut r = ByteReader::new(bytes);
         let version = r.u32("format version")?;
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(Malformed::at(
                 0,
-                format!("format version {version}, this build reads {FORMAT_VERSION}"),
+                format!("format version {version}, this build reads {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}"),
             ));
         }
         let meta = SegmentMeta::decode(&mut r)?;
@@ -113,6 +118,6 @@ impl Footer {
             blocks.push(b);
         }
         r.finish("block directory")?;
-        Ok(Footer { meta, blocks })
+        Ok(Footer { version, meta, blocks })
     }
 }

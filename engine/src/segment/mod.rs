@@ -5,6 +5,7 @@ mod bitmap;
 mod bitpack;
 mod column;
 mod component;
+mod dictionary;
 mod encoding;
 mod footer;
 mod meta;
@@ -16,7 +17,7 @@ pub use component::{BlockEntry, SegmentComponent};
 pub use footer::{FORMAT_VERSION, MAGIC};
 pub use meta::{parse_segment_file_name, segment_file_name, SegmentMeta};
 pub use reader::Segment;
-pub use writer::encode_segment;
+pub use writer::{encode_segment, encode_segment_rows};
 
 #[cfg(test)]
 mod tests;

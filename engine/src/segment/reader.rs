@@ -2,7 +2,9 @@
 
 use super::column::{DoubleColumn, IntColumn, TextColumn};
 use super::component::{BlockEntry, SegmentComponent};
-use super::encoding::{decode_dictionary, decode_doubles, decode_ints, decode_nulls, scatter, ByteReader, Malformed};
+use super::encoding::{
+    decode_dictionary, decode_doubles, decode_ints, decode_nulls, scatter, ByteReader, DictionaryIndex, Malformed,
+};
 use super::footer::Footer;
 use super::meta::SegmentMeta;
 use super::{bitmap, writer};
@@ -22,11 +24,13 @@ use std::sync::OnceLock;
 pub struct Segment {
     bytes: FileBytes,
     file: PathBuf,
+    version: u32,
     meta: SegmentMeta,
     entries: Vec<BlockEntry>,
     blocks: Vec<ColumnBlocks>,
     columns: Vec<OnceLock<Decoded>>,
     indexes: Vec<OnceLock<IndexOffsets>>,
+    dictionaries: Vec<OnceLock<DictionaryIndex>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -90,11 +94,13 @@ impl Segment {
         Ok(Segment {
             bytes,
             file,
+            version: footer.version,
             meta: footer.meta,
             entries: footer.blocks,
             blocks,
             columns: (0..n).map(|_| OnceLock::new()).collect(),
             indexes: (0..n).map(|_| OnceLock::new()).collect(),
+            dictionaries: (0..n).map(|_| OnceLock::new()).collect(),
         })
     }
 
@@ -164,7 +170,25 @@ impl Segment {
         if !column_def(c)?.indexed {
             return Ok(None);
         }
-        match self.text_column(c)?.lookup(value) {
+        // A decoded column answers from its dictionary; otherwise search the dictionary block in place,
+        // which needs neither the column's ids nor a String per value.
+        let id = match self.columns[c].get() {
+            Some(Decoded::Text(col)) => col.lookup(value),
+            _ => {
+                let dict = match self.dictionaries[c].get() {
+                    Some(d) => d,
+                    None => {
+                        let entry = self.blocks[c]
+                            .dictionary
+                            .ok_or_else(|| StorageError::Internal(format!("text column {c} without dictionary")))?;
+                        let d = self.load_dictionary_index(entry)?;
+                        self.dictionaries[c].get_or_init(|| d)
+                    }
+                };
+                dict.lookup(&self.bytes, value)
+            }
+        };
+        match id {
             Some(id) => self.index_bitmap(c, id),
             None => Ok(Some(RoaringBitmap::new())),
         }
@@ -193,7 +217,13 @@ impl Segment {
             )));
         }
         let (start, end) = (offsets.starts[id], offsets.starts[id + 1]);
-        let bm = bitmap::deserialize(&self.bytes[start..end]).map_err(|m| self.corrupt(start, m))?;
+        let entry = &self.bytes[start..end];
+        let bm = if self.version >= 2 {
+            bitmap::deserialize_any(entry)
+        } else {
+            bitmap::deserialize(entry)
+        }
+        .map_err(|m| self.corrupt(start, m))?;
         if bm.max().is_some_and(|m| m >= self.meta.rows) {
             return Err(self.corrupt(
                 start,
@@ -288,7 +318,7 @@ impl Segment {
                 })
             }
             ColumnType::Double => {
-                let v = self.decode_block(values, |r| decode_doubles(r, present))?;
+                let v = self.decode_block(values, |r| decode_doubles(r, present, self.version))?;
                 Decoded::Double(DoubleColumn {
                     values: scatter(v, nulls.as_ref(), rows, 0.0),
                     nulls,
@@ -312,17 +342,32 @@ impl Segment {
         })
     }
 
+    fn load_dictionary_index(&self, entry: BlockEntry) -> Result<DictionaryIndex> {
+        let base = entry.offset as usize;
+        self.decode_block(entry, |r| DictionaryIndex::read(r, base))
+    }
+
     fn load_index(&self, entry: BlockEntry) -> Result<IndexOffsets> {
         let base = entry.offset as usize;
         self.decode_block(entry, |r| {
             let count = r.u32("index size")? as usize;
-            if count >= r.remaining() / 4 {
-                return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
-            }
-            let mut rel = Vec::with_capacity(count + 1);
-            for _ in 0..=count {
-                rel.push(r.u32("bitmap offset")? as usize);
-            }
+            let rel: Vec<usize> = if self.version >= 2 {
+                // Packed offsets: the count check inside bounds the allocation by the block size.
+                if count >= r.remaining() * 8 {
+                    return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+                }
+                decode_ints(r, count + 1)?
+                    .into_iter()
+                    .map(|o| usize::try_from(o).map_err(|_| Malformed::at(4, "negative index offset")))
+                    .collect::<Result<_, _>>()?
+            } else {
+                if count >= r.remaining() / 4 {
+                    return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+                }
+                (0..=count)
+                    .map(|_| r.u32("bitmap offset").map(|o| o as usize))
+                    .collect::<Result<_, _>>()?
+            };
             let area_at = r.pos();
             let area_len = r.remaining();
             let ascending = rel.first() == Some(&0) && rel.windows(2).all(|w| w[0] <= w[1]);

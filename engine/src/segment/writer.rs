@@ -2,14 +2,13 @@
 
 use super::bitmap;
 use super::component::{BlockEntry, SegmentComponent};
-use super::encoding::{encode_dictionary, encode_doubles, encode_ints, encode_nulls};
+use super::dictionary;
+use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_sorted_dict};
 use super::footer::{Footer, MAGIC};
 use super::meta::SegmentMeta;
-use crate::batch::{Column, ColumnData, EventBatch, StringVec};
+use crate::batch::{ColumnData, EventBatch};
 use crate::error::{Result, StorageError};
 use crate::schema::{col, EVENT_COLUMNS};
-use roaring::RoaringBitmap;
-use std::collections::HashMap;
 
 /// Encodes `batch` as a complete segment file. Rows are first sorted by (school, class, student, time),
 /// NULLs first, ties kept in batch order; the stored row order is that sorted order.
@@ -19,16 +18,85 @@ use std::collections::HashMap;
 pub fn encode_segment(batch: &EventBatch, meta: &SegmentMeta) -> Result<Vec<u8>> {
     batch.validate()?;
     meta.check_matches(batch)?;
-    let sorted = batch.take(&sort_order(batch));
+    let rows: Vec<u32> = (0..batch.len() as u32).collect();
+    encode_rows(batch, &rows, meta)
+}
+
+/// Encodes the rows `rows` of `batch` (indexes, each at most once) as a segment, like [`encode_segment`]
+/// of the batch holding just those rows, without copying them out first. `meta` must describe them.
+pub fn encode_segment_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<Vec<u8>> {
+    batch.validate()?;
+    if rows.iter().any(|&r| r as usize >= batch.len()) {
+        return Err(StorageError::InvalidInput("row index past the end of the batch".into()));
+    }
+    let times = batch.times();
+    let picked = || rows.iter().map(|&r| times[r as usize]);
+    let expected = SegmentMeta {
+        rows: rows.len() as u32,
+        min_time: picked().min().unwrap_or(0),
+        max_time: picked().max().unwrap_or(0),
+        ..meta.clone()
+    };
+    if rows.len() > u32::MAX as usize || *meta != expected {
+        return Err(StorageError::InvalidInput(format!(
+            "segment meta {meta:?} does not describe the {} rows given",
+            rows.len()
+        )));
+    }
+    encode_rows(batch, rows, meta)
+}
+
+fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<Vec<u8>> {
+    // Dictionary-encode every text column once, on the rows in batch order; sorting then permutes ids.
+    let mut dicts: Vec<Option<dictionary::Encoded<'_>>> = Vec::with_capacity(batch.columns.len());
+    for column in &batch.columns {
+        dicts.push(match &column.data {
+            ColumnData::Text(values) => Some(dictionary::encode(values, rows, |r| !column.is_null(r))?),
+            _ => None,
+        });
+    }
+    let order = sort_order(batch, rows, &dicts);
     let mut w = BlockWriter {
         out: MAGIC.to_vec(),
         blocks: Vec::new(),
     };
-    for (c, column) in sorted.columns.iter().enumerate() {
-        w.column(c, column, meta.rows)?;
+    // The batch rows in stored order.
+    let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
+    for (c, (column, dict)) in batch.columns.iter().zip(&dicts).enumerate() {
+        let valid: Option<Vec<bool>> = column
+            .validity
+            .as_ref()
+            .map(|v| stored.iter().map(|&r| v[r as usize]).collect());
+        w.nulls(c, valid.as_deref());
+        let is_valid = |i: usize| valid.as_ref().is_none_or(|v| v[i]);
+        let mut values = Vec::new();
+        match (&column.data, dict) {
+            (ColumnData::Int(v), _) => encode_ints(&present(&stored, is_valid, |r| v[r]), &mut values),
+            (ColumnData::Double(v), _) => encode_doubles(&present(&stored, is_valid, |r| v[r]), &mut values),
+            (ColumnData::Text(_), Some(enc)) => {
+                let ids: Vec<u32> = order.iter().map(|&p| enc.ids[p as usize]).collect();
+                let mut buf = Vec::new();
+                encode_sorted_dict(&enc.dict, &mut buf);
+                w.block(SegmentComponent::Dictionary, c, &buf);
+                let wide: Vec<i64> = (0..ids.len())
+                    .filter(|&i| is_valid(i))
+                    .map(|i| i64::from(ids[i]))
+                    .collect();
+                encode_ints(&wide, &mut values);
+                if EVENT_COLUMNS[c].indexed {
+                    let index = encode_index(enc.dict.len(), &ids, is_valid);
+                    w.block(SegmentComponent::Index, c, &index);
+                }
+            }
+            (ColumnData::Text(_), None) => {
+                return Err(StorageError::Internal("text column without a dictionary".into()));
+            }
+        }
+        w.block(SegmentComponent::Values, c, &values);
     }
     let BlockWriter { mut out, blocks } = w;
     Footer {
+        version: super::FORMAT_VERSION,
         meta: meta.clone(),
         blocks,
     }
@@ -36,54 +104,42 @@ pub fn encode_segment(batch: &EventBatch, meta: &SegmentMeta) -> Result<Vec<u8>>
     Ok(out)
 }
 
-/// Row permutation sorting by (school, class, student, time) with NULLs first; stable.
-fn sort_order(batch: &EventBatch) -> Vec<usize> {
+/// Positions into `rows` in stored order: sorted by (school, class, student, time) with NULLs first,
+/// ties in batch order. Dictionary ids compare like the strings, so the sort uses them.
+fn sort_order(batch: &EventBatch, rows: &[u32], dicts: &[Option<dictionary::Encoded<'_>>]) -> Vec<u32> {
     let rank = |c: usize| -> Vec<u32> {
         let column = &batch.columns[c];
-        match &column.data {
-            ColumnData::Text(values) => {
-                let (_, ids) = dictionary_encode(values, column.validity.as_deref());
-                // Shift by one so NULL (rank 0) sorts before every value.
-                ids.iter()
-                    .enumerate()
-                    .map(|(i, &id)| if column.is_null(i) { 0 } else { id + 1 })
-                    .collect()
-            }
-            _ => vec![0; batch.len()],
+        match &dicts[c] {
+            // Shift by one so NULL (rank 0) sorts before every value.
+            Some(enc) => rows
+                .iter()
+                .zip(&enc.ids)
+                .map(|(&r, &id)| if column.is_null(r as usize) { 0 } else { id + 1 })
+                .collect(),
+            None => vec![0; rows.len()],
         }
     };
     let (school, class, student) = (rank(col::SCHOOL), rank(col::CLASS), rank(col::STUDENT));
     let times = batch.times();
-    let mut order: Vec<usize> = (0..batch.len()).collect();
-    order.sort_by_key(|&i| (school[i], class[i], student[i], times[i]));
-    order
-}
-
-/// The sorted distinct non-NULL values and, per row, the value's position in them (0 for NULL rows).
-fn dictionary_encode<'a>(values: &'a StringVec, validity: Option<&[bool]>) -> (Vec<&'a str>, Vec<u32>) {
-    let is_valid = |i: usize| validity.is_none_or(|v| v[i]);
-    let mut first_seen: HashMap<&str, u32> = HashMap::new();
-    let mut ids: Vec<u32> = (0..values.len())
-        .map(|i| {
-            if !is_valid(i) {
-                return 0;
-            }
-            let next = first_seen.len() as u32;
-            *first_seen.entry(values.get(i)).or_insert(next)
-        })
-        .collect();
-    let mut distinct: Vec<(&str, u32)> = first_seen.into_iter().collect();
-    distinct.sort_unstable();
-    let mut remap = vec![0u32; distinct.len()];
-    for (sorted_id, &(_, seen_id)) in distinct.iter().enumerate() {
-        remap[seen_id as usize] = sorted_id as u32;
+    let widest = school.iter().chain(&class).chain(&student).copied().max().unwrap_or(0);
+    if widest < 1 << 21 {
+        // Pack the three ranks into one word: one cheap comparison instead of three.
+        let mut keyed: Vec<(u64, i64, u32)> = (0..rows.len())
+            .map(|p| {
+                let group = u64::from(school[p]) << 42 | u64::from(class[p]) << 21 | u64::from(student[p]);
+                (group, times[rows[p] as usize], p as u32)
+            })
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, _, p)| p).collect()
+    } else {
+        let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+        order.sort_by_key(|&p| {
+            let p = p as usize;
+            (school[p], class[p], student[p], times[rows[p] as usize])
+        });
+        order
     }
-    for (i, id) in ids.iter_mut().enumerate() {
-        if is_valid(i) {
-            *id = remap[*id as usize];
-        }
-    }
-    (distinct.into_iter().map(|(s, _)| s).collect(), ids)
 }
 
 struct BlockWriter {
@@ -103,72 +159,61 @@ impl BlockWriter {
         self.out.extend_from_slice(bytes);
     }
 
-    fn column(&mut self, c: usize, column: &Column, rows: u32) -> Result<()> {
-        let def = &EVENT_COLUMNS[c];
-        let validity = column.validity.as_deref();
-        let is_valid = |i: usize| validity.is_none_or(|v| v[i]);
-        let nulls = RoaringBitmap::from_sorted_iter((0..rows).filter(|&i| !is_valid(i as usize)))
-            .map_err(|e| StorageError::Internal(format!("null rows not ascending: {e}")))?;
-        if !nulls.is_empty() {
-            let mut buf = Vec::new();
-            encode_nulls(&nulls, rows, &mut buf);
-            self.block(SegmentComponent::Nulls, c, &buf);
+    /// The column's Nulls block, if it has NULLs (`valid` in stored order).
+    fn nulls(&mut self, c: usize, valid: Option<&[bool]>) {
+        let Some(valid) = valid else { return };
+        if valid.iter().all(|&v| v) {
+            return;
         }
-        let mut values = Vec::new();
-        match &column.data {
-            ColumnData::Int(v) => encode_ints(&non_null(v, is_valid), &mut values),
-            ColumnData::Double(v) => encode_doubles(&non_null(v, is_valid), &mut values),
-            ColumnData::Text(v) => {
-                let (dict, ids) = dictionary_encode(v, validity);
-                let mut buf = Vec::new();
-                encode_dictionary(&dict, &mut buf);
-                self.block(SegmentComponent::Dictionary, c, &buf);
-                let ids_wide: Vec<i64> = non_null(&ids, is_valid).into_iter().map(i64::from).collect();
-                encode_ints(&ids_wide, &mut values);
-                if def.indexed {
-                    let index = encode_index(dict.len(), &ids, is_valid);
-                    self.block(SegmentComponent::Index, c, &index);
-                }
-            }
-        }
-        self.block(SegmentComponent::Values, c, &values);
-        Ok(())
+        let mut buf = Vec::new();
+        encode_nulls(valid, &mut buf);
+        self.block(SegmentComponent::Nulls, c, &buf);
     }
 }
 
-/// The values at the rows where `is_valid` holds, in row order.
-fn non_null<T: Copy>(values: &[T], is_valid: impl Fn(usize) -> bool) -> Vec<T> {
-    values
+/// `value(row)` for the stored rows that are not NULL, in stored order.
+fn present<T>(stored: &[u32], is_valid: impl Fn(usize) -> bool, value: impl Fn(usize) -> T) -> Vec<T> {
+    stored
         .iter()
         .enumerate()
         .filter(|&(i, _)| is_valid(i))
-        .map(|(_, &x)| x)
+        .map(|(_, &r)| value(r as usize))
         .collect()
 }
 
-/// Index block: count u32, `count + 1` u32 offsets (relative to the bitmap area), then one portable
-/// roaring bitmap per dictionary id listing the non-NULL rows holding that value.
+/// Index block (format version 2): count u32, the `count + 1` offsets of the entries relative to the entry
+/// area as packed integers, then one entry per dictionary id listing the non-NULL rows holding that value,
+/// as a run list or a portable roaring bitmap, whichever is smaller. Rows are grouped by id with a counting
+/// sort, so each entry is serialized straight from an ascending slice.
 fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) -> Vec<u8> {
-    let mut rows_of: Vec<Vec<u32>> = vec![Vec::new(); dict_len];
+    let mut starts = vec![0u32; dict_len + 1];
     for (row, &id) in ids.iter().enumerate() {
         if is_valid(row) {
-            rows_of[id as usize].push(row as u32);
+            starts[id as usize + 1] += 1;
+        }
+    }
+    for i in 0..dict_len {
+        starts[i + 1] += starts[i];
+    }
+    let mut fill = starts.clone();
+    let mut grouped = vec![0u32; starts[dict_len] as usize];
+    for (row, &id) in ids.iter().enumerate() {
+        if is_valid(row) {
+            grouped[fill[id as usize] as usize] = row as u32;
+            fill[id as usize] += 1;
         }
     }
     let mut area = Vec::new();
     let mut offsets = Vec::with_capacity(dict_len + 1);
-    for rows in rows_of {
+    for w in starts.windows(2) {
         offsets.push(area.len() as u32);
-        // Rows were pushed in ascending order, so this cannot fail; an empty bitmap is a safe fallback.
-        let bm = RoaringBitmap::from_sorted_iter(rows).unwrap_or_default();
-        area.extend_from_slice(&bitmap::serialize(&bm));
+        bitmap::serialize_smallest(&grouped[w[0] as usize..w[1] as usize], &mut area);
     }
     offsets.push(area.len() as u32);
     let mut out = Vec::with_capacity(4 + 4 * offsets.len() + area.len());
     out.extend_from_slice(&(dict_len as u32).to_le_bytes());
-    for o in offsets {
-        out.extend_from_slice(&o.to_le_bytes());
-    }
+    let offsets: Vec<i64> = offsets.into_iter().map(i64::from).collect();
+    encode_ints(&offsets, &mut out);
     out.extend_from_slice(&area);
     out
 }

@@ -1,4 +1,7 @@
-//! The WAL payload codec: one [`EventBatch`] as raw little-endian columns, validated on decode.
+//! The WAL payload codec: one [`EventBatch`], validated on decode. Compact, because every byte is
+//! written and fsynced before an append is acknowledged: NULLs cost a bit, only non-NULL values are
+//! stored, and text columns use the layouts of [`super::text_codec`] (UUIDs in 16 bytes, repeated
+//! values through a per-batch dictionary).
 //!
 //! Layout (all integers little-endian):
 //!
@@ -6,74 +9,72 @@
 //! rows: u32, columns: u32
 //! per column, in EVENT_COLUMNS order:
 //!   type tag: u8 (ColumnType::tag)
-//!   validity flag: u8 (0 = no NULLs, 1 = `rows` validity bytes follow, each 0 = NULL or 1 = present,
-//!                      2 = every row is NULL and no values follow: the column ends here)
-//!   Timestamp/Int: rows × i64     Double: rows × f64 (IEEE-754 bits)
-//!   Text: (rows + 1) × u32 offsets (first 0, non-decreasing), then offsets[rows] UTF-8 bytes
+//!   null flag: u8  0 = no NULLs: every row has a value
+//!                  1 = ⌈rows/8⌉ bytes of presence bits follow (bit r%8 of byte r/8 set = row r has a value;
+//!                      unused high bits 0), then values for the present rows only
+//!                  2 = every row is NULL: nothing else follows for this column (nullable columns only)
+//!   values of the present rows, in row order:
+//!     Timestamp/Int: i64 each     Double: f64 each (IEEE-754 bits)     Text: see text_codec
 //! ```
 //!
-//! Encoding is a handful of bulk copies per column and never allocates per row. `time` comes first and may not
-//! be NULL, so the row count is backed by `rows × 8` input bytes before any all-NULL column is expanded.
+//! `time` comes first and may not be NULL, so the row count is backed by `rows × 8` input bytes before
+//! any other column is expanded.
 
 use crate::batch::{Column, ColumnData, EventBatch, StringVec};
 use crate::schema::{ColumnType, EVENT_COLUMNS};
 
-const NO_VALIDITY: u8 = 0;
-const HAS_VALIDITY: u8 = 1;
+use super::text_codec::{self, Take};
+
+const NO_NULLS: u8 = 0;
+const PRESENCE_BITS: u8 = 1;
 const ALL_NULL: u8 = 2;
 
 /// Appends the encoding of `batch` to `out`. The batch should have passed [`check_encodable`];
 /// anything that fails it would be rejected by [`decode_batch`].
 pub fn encode_batch(batch: &EventBatch, out: &mut Vec<u8>) {
     let rows = batch.len();
-    out.reserve(encoded_len_hint(batch));
     out.extend_from_slice(&(rows as u32).to_le_bytes());
     out.extend_from_slice(&(batch.columns.len() as u32).to_le_bytes());
+    let all_rows: Vec<u32> = (0..rows as u32).collect();
+    let mut some_rows = Vec::new();
     for (def, column) in EVENT_COLUMNS.iter().zip(&batch.columns) {
         out.push(def.ty.tag());
-        match &column.validity {
-            None => out.push(NO_VALIDITY),
-            Some(valid) if rows > 0 && valid.iter().all(|&present| !present) => {
-                out.push(ALL_NULL);
-                continue;
+        let present: &[u32] = match &column.validity {
+            Some(valid) if valid.iter().any(|&v| !v) => {
+                if rows > 0 && !valid.iter().any(|&v| v) {
+                    out.push(ALL_NULL);
+                    continue;
+                }
+                out.push(PRESENCE_BITS);
+                let start = out.len();
+                out.resize(start + rows.div_ceil(8), 0);
+                some_rows.clear();
+                for (r, _) in valid.iter().enumerate().filter(|(_, &v)| v) {
+                    out[start + r / 8] |= 1 << (r % 8);
+                    some_rows.push(r as u32);
+                }
+                &some_rows
             }
-            Some(valid) => {
-                out.push(HAS_VALIDITY);
-                out.extend(valid.iter().map(|&present| present as u8));
+            _ => {
+                out.push(NO_NULLS);
+                &all_rows
             }
-        }
-        match &column.data {
-            ColumnData::Int(values) => put_le(out, values, |v| v.to_le_bytes()),
-            ColumnData::Double(values) => put_le(out, values, |v| v.to_le_bytes()),
-            ColumnData::Text(strings) => {
-                put_le(out, &strings.offsets, |o| o.to_le_bytes());
-                out.extend_from_slice(&strings.bytes);
-            }
-        }
-    }
-}
-
-/// Appends `values` as fixed-width little-endian bytes: one resize, then a loop the compiler turns into a copy.
-fn put_le<T: Copy, const N: usize>(out: &mut Vec<u8>, values: &[T], to_le: impl Fn(T) -> [u8; N]) {
-    let start = out.len();
-    out.resize(start + values.len() * N, 0);
-    for (dst, &v) in out[start..].chunks_exact_mut(N).zip(values) {
-        dst.copy_from_slice(&to_le(v));
-    }
-}
-
-/// Upper bound of the encoded size, so [`encode_batch`] reserves once.
-fn encoded_len_hint(batch: &EventBatch) -> usize {
-    let rows = batch.len();
-    let per_column = |c: &Column| {
-        let validity = c.validity.as_ref().map_or(0, Vec::len);
-        let data = match &c.data {
-            ColumnData::Int(_) | ColumnData::Double(_) => rows * 8,
-            ColumnData::Text(s) => s.offsets.len() * 4 + s.bytes.len(),
         };
-        2 + validity + data
-    };
-    8 + batch.columns.iter().map(per_column).sum::<usize>()
+        match &column.data {
+            ColumnData::Int(values) => put_le(out, present, |r| values[r].to_le_bytes()),
+            ColumnData::Double(values) => put_le(out, present, |r| values[r].to_le_bytes()),
+            ColumnData::Text(strings) => text_codec::encode(strings, present, out),
+        }
+    }
+}
+
+/// Appends `value(r)` for each row in `rows` as fixed-width little-endian bytes.
+fn put_le<const N: usize>(out: &mut Vec<u8>, rows: &[u32], value: impl Fn(usize) -> [u8; N]) {
+    let start = out.len();
+    out.resize(start + rows.len() * N, 0);
+    for (dst, &r) in out[start..].chunks_exact_mut(N).zip(rows) {
+        dst.copy_from_slice(&value(r as usize));
+    }
 }
 
 /// Checks everything [`decode_batch`] will check that [`EventBatch::validate`] does not: that every text
@@ -90,7 +91,7 @@ pub fn check_encodable(batch: &EventBatch) -> Result<(), String> {
 }
 
 /// Validates the offsets/bytes pair of one text column.
-fn check_strings(offsets: &[u32], bytes: &[u8]) -> Result<(), String> {
+pub(super) fn check_strings(offsets: &[u32], bytes: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("text is not UTF-8: {e}"))?;
     if offsets.first() != Some(&0) {
         return Err("text offsets do not start at 0".into());
@@ -114,9 +115,9 @@ fn check_strings(offsets: &[u32], bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Decodes a payload written by [`encode_batch`]. Every length, tag, offset and UTF-8 sequence is checked,
-/// and the result passes [`EventBatch::validate`]; malformed input yields a message saying what and where,
-/// never a panic, and never allocates more than the input size justifies.
+/// Decodes a payload written by [`encode_batch`]. Every length, tag, flag, offset, id and UTF-8 sequence is
+/// checked, and the result passes [`EventBatch::validate`]; malformed input yields a message saying what and
+/// where, never a panic, and never allocates more than the input size justifies.
 pub fn decode_batch(bytes: &[u8]) -> Result<EventBatch, String> {
     let mut input = Input { bytes, pos: 0 };
     let rows = input.u32("row count")? as usize;
@@ -137,9 +138,9 @@ pub fn decode_batch(bytes: &[u8]) -> Result<EventBatch, String> {
                 def.name, def.ty
             ));
         }
-        let validity = match input.take(1, "validity flag")?[0] {
-            NO_VALIDITY => None,
-            HAS_VALIDITY => Some(input.validity(rows, def.name)?),
+        let validity = match input.take(1, "null flag")?[0] {
+            NO_NULLS => None,
+            PRESENCE_BITS => Some(input.presence(rows, def.name)?),
             ALL_NULL if def.nullable && !columns.is_empty() => {
                 columns.push(Column {
                     data: all_null_data(def.ty, rows),
@@ -149,18 +150,31 @@ pub fn decode_batch(bytes: &[u8]) -> Result<EventBatch, String> {
             }
             flag => {
                 return Err(format!(
-                    "column {}: bad validity flag {flag} at byte {}",
+                    "column {}: bad null flag {flag} at byte {}",
                     def.name,
                     input.pos - 1
                 ))
             }
         };
+        let present: Vec<usize> = match &validity {
+            Some(v) => v.iter().enumerate().filter(|(_, &p)| p).map(|(r, _)| r).collect(),
+            None => Vec::new(),
+        };
+        let n = validity.as_ref().map_or(rows, |_| present.len());
+        let mut present_rows: Box<dyn Iterator<Item = usize>> = match &validity {
+            Some(_) => Box::new(present.iter().copied()),
+            None => Box::new(0..rows),
+        };
         let data = match def.ty {
             ColumnType::Timestamp | ColumnType::Int => {
-                ColumnData::Int(input.words(rows, def.name)?.map(|w| w as i64).collect())
+                let words: Vec<i64> = input.words(n, def.name)?.map(|w| w as i64).collect();
+                ColumnData::Int(scatter(words, &mut present_rows, rows, 0))
             }
-            ColumnType::Double => ColumnData::Double(input.words(rows, def.name)?.map(f64::from_bits).collect()),
-            ColumnType::Text => ColumnData::Text(input.strings(rows, def.name)?),
+            ColumnType::Double => {
+                let words: Vec<f64> = input.words(n, def.name)?.map(f64::from_bits).collect();
+                ColumnData::Double(scatter(words, &mut present_rows, rows, 0.0))
+            }
+            ColumnType::Text => ColumnData::Text(text_codec::decode(&mut input, &mut present_rows, n, rows, def.name)?),
         };
         columns.push(Column { data, validity });
     }
@@ -173,6 +187,18 @@ pub fn decode_batch(bytes: &[u8]) -> Result<EventBatch, String> {
     let batch = EventBatch { columns };
     batch.validate().map_err(|e| e.to_string())?;
     Ok(batch)
+}
+
+/// `values` placed at the rows `present_rows` yields, `fill` elsewhere.
+fn scatter<T: Copy>(values: Vec<T>, present_rows: &mut dyn Iterator<Item = usize>, rows: usize, fill: T) -> Vec<T> {
+    if values.len() == rows {
+        return values;
+    }
+    let mut out = vec![fill; rows];
+    for (r, v) in present_rows.zip(values) {
+        out[r] = v;
+    }
+    out
 }
 
 /// The values of a column whose rows are all NULL: zeros, or empty strings.
@@ -193,8 +219,7 @@ struct Input<'a> {
     pos: usize,
 }
 
-impl<'a> Input<'a> {
-    /// The next `len` bytes, or an error naming `what` was being read.
+impl<'a> Take<'a> for Input<'a> {
     fn take(&mut self, len: usize, what: &str) -> Result<&'a [u8], String> {
         let end = self
             .pos
@@ -204,18 +229,16 @@ impl<'a> Input<'a> {
                 format!(
                     "payload ends while reading {what}: need {len} bytes at byte {}, have {}",
                     self.pos,
-                    self.remaining()
+                    self.bytes.len() - self.pos
                 )
             })?;
         let slice = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(slice)
     }
+}
 
-    fn remaining(&self) -> usize {
-        self.bytes.len() - self.pos
-    }
-
+impl<'a> Input<'a> {
     fn u32(&mut self, what: &str) -> Result<u32, String> {
         let b = self.take(4, what)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -229,39 +252,25 @@ impl<'a> Input<'a> {
         self.take(len, what)
     }
 
-    fn validity(&mut self, rows: usize, column: &str) -> Result<Vec<bool>, String> {
+    /// Presence bits of `rows` rows; unused bits of the last byte must be 0.
+    fn presence(&mut self, rows: usize, column: &str) -> Result<Vec<bool>, String> {
         let start = self.pos;
-        let raw = self.array(rows, 1, &format!("validity of column {column}"))?;
-        if let Some(bad) = raw.iter().position(|&b| b > 1) {
-            let (byte, at) = (raw[bad], start + bad);
+        let raw = self.array(rows.div_ceil(8), 1, &format!("presence bits of column {column}"))?;
+        if rows % 8 != 0 && raw.last().is_some_and(|&b| b >> (rows % 8) != 0) {
             return Err(format!(
-                "column {column}: validity byte {byte} at byte {at} is neither 0 nor 1"
+                "column {column}: presence bits past the last row set at byte {}",
+                start + raw.len() - 1
             ));
         }
-        Ok(raw.iter().map(|&b| b == 1).collect())
+        Ok((0..rows).map(|r| raw[r / 8] & (1 << (r % 8)) != 0).collect())
     }
 
-    /// `rows` little-endian 8-byte words.
-    fn words(&mut self, rows: usize, column: &str) -> Result<impl Iterator<Item = u64> + 'a, String> {
-        let raw = self.array(rows, 8, &format!("values of column {column}"))?;
+    /// `n` little-endian 8-byte words.
+    fn words(&mut self, n: usize, column: &str) -> Result<impl Iterator<Item = u64> + 'a, String> {
+        let raw = self.array(n, 8, &format!("values of column {column}"))?;
         Ok(raw
             .chunks_exact(8)
             .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])))
-    }
-
-    fn strings(&mut self, rows: usize, column: &str) -> Result<StringVec, String> {
-        let count = rows
-            .checked_add(1)
-            .ok_or_else(|| format!("column {column}: too many rows"))?;
-        let raw = self.array(count, 4, &format!("text offsets of column {column}"))?;
-        let offsets: Vec<u32> = raw
-            .chunks_exact(4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-            .collect();
-        let byte_len = offsets.last().copied().unwrap_or(0) as usize;
-        let bytes = self.take(byte_len, &format!("text bytes of column {column}"))?.to_vec();
-        check_strings(&offsets, &bytes).map_err(|e| format!("column {column}: {e}"))?;
-        Ok(StringVec { offsets, bytes })
     }
 }
 
@@ -272,7 +281,13 @@ mod tests {
     use crate::schema::col;
     use proptest::prelude::*;
 
-    /// A batch touching every column type, with and without NULLs and with multi-byte text.
+    const UUIDS: [&str; 3] = [
+        "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+        "5ca2485d-59cb-4207-8359-4056c7704656",
+        "99999999-9999-4999-8999-999999999999",
+    ];
+
+    /// A batch touching every column type and text layout, with and without NULLs and with multi-byte text.
     fn sample_batch(rows: usize) -> EventBatch {
         let mut builder = BatchBuilder::new();
         for i in 0..rows {
@@ -291,6 +306,14 @@ mod tests {
             };
             row[col::MEETING_SECONDS] = ValueRef::Int(-(i as i64));
             row[col::READING_LANGUAGE] = ValueRef::Text("日本語");
+            // UUID layouts: a repeating lower-case id (dictionary), distinct upper-case ids, mixed case.
+            let submission = format!("{:08X}-59CB-4207-8359-4056C7704656", i * 7_919);
+            let meeting = format!("{:08x}-59CB-4207-8359-4056c7704656", i);
+            row[col::ASSIGNMENT] = ValueRef::Text(UUIDS[i % 3]);
+            if i % 4 != 1 {
+                row[col::SUBMISSION] = ValueRef::Text(&submission);
+            }
+            row[col::MEETING] = ValueRef::Text(&meeting);
             builder.push_row(&row).unwrap();
         }
         builder.finish()
@@ -363,13 +386,28 @@ mod tests {
         };
         assert_eq!(
             with_class_values.len() - bytes.len(),
-            3 + 4 * 4,
-            "validity bytes and offsets are skipped"
+            1 + 1 + 2 * 4,
+            "presence bits, text layout and offsets are skipped"
         );
         let mut bad = bytes.clone();
         let signal_id_flag = 8 + 2 + 3 * 8 + 1;
         bad[signal_id_flag] = ALL_NULL;
-        assert!(decode_batch(&bad).unwrap_err().contains("bad validity flag"));
+        assert!(decode_batch(&bad).unwrap_err().contains("bad null flag"));
+    }
+
+    #[test]
+    fn uuids_take_16_bytes_or_a_dictionary_id_and_keep_their_case() {
+        let batch = sample_batch(40);
+        let bytes = encode(&batch);
+        assert_eq!(decode_batch(&bytes).unwrap(), batch);
+        let mut plain = batch.clone();
+        for c in [col::ASSIGNMENT, col::SUBMISSION] {
+            plain.columns[c].validity = Some(vec![false; 40]);
+        }
+        // Assignment: layout byte, dictionary size, 3 × 16 bytes, width byte, 40 one-byte ids.
+        // Submission: 5 presence bytes, layout byte, 30 present distinct ids at 16 bytes each.
+        let saved = bytes.len() - encode(&plain).len();
+        assert_eq!(saved, (1 + 4 + 3 * 16 + 1 + 40) + (5 + 1 + 30 * 16));
     }
 
     #[test]

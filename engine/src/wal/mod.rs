@@ -7,6 +7,7 @@
 pub mod codec;
 pub mod record;
 mod replay;
+mod text_codec;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -76,7 +77,12 @@ impl Wal {
             max_file_bytes: opts.max_file_bytes,
             sync: opts.sync,
         };
-        let log = LogWriter::open(config, recovered.last_seq, recovered.last_file_len, Arc::clone(&shared))?;
+        let mut last_file_len = recovered.last_file_len;
+        if recovered.last_file_legacy {
+            writer::retire_legacy_last_file(&opts.dir, recovered.last_seq, &shared, opts.sync)?;
+            last_file_len = record::FILE_HEADER_LEN;
+        }
+        let log = LogWriter::open(config, recovered.last_seq, last_file_len, Arc::clone(&shared))?;
         let (requests, receiver) = channel::unbounded();
         let writer = std::thread::Builder::new()
             .name("engagedb-wal".into())
@@ -193,6 +199,9 @@ pub(crate) mod test_support {
         builder.finish()
     }
 
+    /// A `max_file_bytes` that holds a few of the 5-row test batches per file.
+    pub const SMALL_FILE: u64 = 600;
+
     /// Options for a test WAL in `dir` with fsync off unless `sync`.
     pub fn options(dir: &Path, max_file_bytes: u64) -> WalOptions {
         WalOptions {
@@ -296,13 +305,13 @@ mod tests {
     #[test]
     fn rolls_across_files_and_replays_them_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 2_000, 20));
+        drop(wal_with_batches(dir.path(), SMALL_FILE, 20));
         let files = wal_files(dir.path());
         assert!(files.len() > 3, "expected several files, got {files:?}");
         for file in &files[..files.len() - 1] {
-            assert!(std::fs::metadata(file).unwrap().len() <= 2_000);
+            assert!(std::fs::metadata(file).unwrap().len() <= SMALL_FILE);
         }
-        let (_, replayed) = open_collect(options(dir.path(), 2_000), 0).unwrap();
+        let (_, replayed) = open_collect(options(dir.path(), SMALL_FILE), 0).unwrap();
         let expected: Vec<(u64, EventBatch)> = (0..20)
             .map(|b| (b as u64 + 1, marked_batch(&format!("b{b}"), 5)))
             .collect();
@@ -312,7 +321,7 @@ mod tests {
     #[test]
     fn remove_through_deletes_only_fully_flushed_files_and_never_the_current_one() {
         let dir = tempfile::tempdir().unwrap();
-        let wal = wal_with_batches(dir.path(), 2_000, 20);
+        let wal = wal_with_batches(dir.path(), SMALL_FILE, 20);
         let first_seqs = file_first_seqs(dir.path());
         // Flushed through the middle of the second file: only the first file may go.
         wal.remove_through(first_seqs[2] - 2).unwrap();
@@ -322,17 +331,17 @@ mod tests {
         let last = wal.last_seq();
         assert_eq!(wal.append(&marked_batch("more", 1)).unwrap(), last + 1);
         drop(wal);
-        let (_, replayed) = open_collect(options(dir.path(), 2_000), last).unwrap();
+        let (_, replayed) = open_collect(options(dir.path(), SMALL_FILE), last).unwrap();
         assert_eq!(replayed.len(), 1);
     }
 
     #[test]
     fn replay_from_an_older_seq_than_the_oldest_file_is_corruption() {
         let dir = tempfile::tempdir().unwrap();
-        let wal = wal_with_batches(dir.path(), 2_000, 20);
+        let wal = wal_with_batches(dir.path(), SMALL_FILE, 20);
         wal.remove_through(10).unwrap();
         drop(wal);
-        let err = open_collect(options(dir.path(), 2_000), 0).unwrap_err();
+        let err = open_collect(options(dir.path(), SMALL_FILE), 0).unwrap_err();
         assert!(
             matches!(&err, StorageError::Corruption { detail, .. } if detail.contains("missing")),
             "{err}"

@@ -7,7 +7,12 @@
 use std::path::{Path, PathBuf};
 
 /// The eight bytes every WAL file starts with.
-pub const FILE_MAGIC: &[u8; 8] = b"EGDBWAL1";
+pub const FILE_MAGIC: &[u8; 8] = b"EGDBWAL2";
+
+/// The magic of version-1 files (raw-column payloads). Their records are still framed the same way, so
+/// recovery can walk them, but their payloads are not decoded: such a file is accepted only when every
+/// record in it was already flushed, and appending then continues in a new file.
+pub const LEGACY_FILE_MAGIC: &[u8; 8] = b"EGDBWAL1";
 
 /// Length of [`FILE_MAGIC`].
 pub const FILE_HEADER_LEN: u64 = FILE_MAGIC.len() as u64;

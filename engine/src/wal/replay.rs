@@ -5,7 +5,7 @@ use std::fs::{self, OpenOptions};
 use std::path::Path;
 
 use super::codec::decode_batch;
-use super::record::{self, RecordHeader, FILE_HEADER_LEN, FILE_MAGIC, MAX_PAYLOAD_LEN};
+use super::record::{self, RecordHeader, FILE_HEADER_LEN, FILE_MAGIC, LEGACY_FILE_MAGIC, MAX_PAYLOAD_LEN};
 use super::writer::{sync_dir, write_file_header};
 use crate::batch::EventBatch;
 use crate::error::{Result, StorageError};
@@ -19,6 +19,8 @@ pub(super) struct Recovered {
     pub last_seq: u64,
     /// Length in bytes of the last file after any torn tail was cut off (0 if there is no file).
     pub last_file_len: u64,
+    /// Whether the last file is a version-1 file (all flushed): appends must go to a new file.
+    pub last_file_legacy: bool,
 }
 
 /// Replays the WAL in `dir`: calls `on_record` for every record with seq > `after_seq`, in order.
@@ -39,6 +41,7 @@ pub(super) fn replay(
             files,
             last_seq: after_seq,
             last_file_len: 0,
+            last_file_legacy: false,
         });
     };
     // A file is wholly obsolete when the next one starts at or before after_seq + 1: skip it unread.
@@ -66,6 +69,7 @@ pub(super) fn replay(
     }
     let mut next_seq = start;
     let mut last_file_len = 0;
+    let mut last_file_legacy = false;
     for &first_seq in &files[first_needed..] {
         let path = record::file_path(dir, first_seq);
         if first_seq != next_seq {
@@ -84,7 +88,8 @@ pub(super) fn replay(
             is_last,
             after_seq,
         };
-        let (end, records) = scan.run(on_record)?;
+        let (end, records, legacy) = scan.run(on_record)?;
+        last_file_legacy = legacy;
         if end < bytes.len() as u64 || end < FILE_HEADER_LEN {
             truncate_torn_tail(&path, end, bytes.len() as u64, sync)?;
         }
@@ -101,6 +106,7 @@ pub(super) fn replay(
         files,
         last_seq,
         last_file_len,
+        last_file_legacy,
     })
 }
 
@@ -177,19 +183,22 @@ struct FileScan<'a> {
 
 impl FileScan<'_> {
     /// Checks every record, replays those after `after_seq`, and returns the byte length of the valid prefix
-    /// (shorter than the file only for a torn tail of the last file) and the number of records in it.
-    fn run(&self, on_record: &mut dyn FnMut(u64, EventBatch) -> Result<()>) -> Result<(u64, u64)> {
+    /// (shorter than the file only for a torn tail of the last file), the number of records in it, and
+    /// whether it is a version-1 file.
+    fn run(&self, on_record: &mut dyn FnMut(u64, EventBatch) -> Result<()>) -> Result<(u64, u64, bool)> {
         let len = self.bytes.len();
         let header_len = FILE_HEADER_LEN as usize;
         if len < header_len {
             if self.is_last && FILE_MAGIC.starts_with(self.bytes) {
-                return Ok((0, 0));
+                return Ok((0, 0, false));
             }
             return Err(self.corruption(0, format!("file header is {len} bytes, expected 8")));
         }
-        if &self.bytes[..header_len] != FILE_MAGIC {
+        let legacy = &self.bytes[..header_len] == LEGACY_FILE_MAGIC;
+        if &self.bytes[..header_len] != FILE_MAGIC && !legacy {
             let found = String::from_utf8_lossy(&self.bytes[..header_len]);
-            return Err(self.corruption(0, format!("bad file header {found:?}, expected \"EGDBWAL1\"")));
+            let expected = String::from_utf8_lossy(FILE_MAGIC);
+            return Err(self.corruption(0, format!("bad file header {found:?}, expected {expected:?}")));
         }
         let mut pos = header_len;
         let mut expected_seq = self.first_seq;
@@ -201,7 +210,7 @@ impl FileScan<'_> {
             let header = match checked {
                 Ok(header) => header,
                 Err(_) if self.is_torn_tail(rest, expected_seq) => {
-                    return Ok((pos as u64, expected_seq - self.first_seq))
+                    return Ok((pos as u64, expected_seq - self.first_seq, legacy))
                 }
                 Err(problem) => return Err(self.corruption(pos, problem)),
             };
@@ -210,6 +219,14 @@ impl FileScan<'_> {
                 return Err(self.corruption(pos, detail));
             }
             let record_end = pos + header.record_len() as usize;
+            if header.seq > self.after_seq && legacy {
+                let detail = format!(
+                    "record seq {} is in a version-1 WAL file and was never flushed: open the data directory \
+                     with the engagedb that wrote it and close it (which flushes), then upgrade",
+                    header.seq
+                );
+                return Err(self.corruption(pos, detail));
+            }
             if header.seq > self.after_seq {
                 let payload = &self.bytes[pos + record::RECORD_HEADER_LEN..record_end];
                 let batch = decode_batch(payload)
@@ -219,7 +236,7 @@ impl FileScan<'_> {
             expected_seq += 1;
             pos = record_end;
         }
-        Ok((len as u64, expected_seq - self.first_seq))
+        Ok((len as u64, expected_seq - self.first_seq, legacy))
     }
 
     /// Checks the length and checksum of the record at the start of `rest`.
@@ -398,7 +415,7 @@ mod tests {
     #[test]
     fn damage_at_the_end_of_a_non_last_file_is_corruption() {
         let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 2_000, 10));
+        drop(wal_with_batches(dir.path(), SMALL_FILE, 10));
         let first = wal_files(dir.path()).remove(0);
         let bytes = std::fs::read(&first).unwrap();
         std::fs::write(&first, &bytes[..bytes.len() - 3]).unwrap();
@@ -411,7 +428,7 @@ mod tests {
     #[test]
     fn missing_middle_file_is_a_sequence_gap() {
         let dir = tempfile::tempdir().unwrap();
-        drop(wal_with_batches(dir.path(), 2_000, 10));
+        drop(wal_with_batches(dir.path(), SMALL_FILE, 10));
         let files = wal_files(dir.path());
         assert!(files.len() >= 3);
         std::fs::remove_file(&files[1]).unwrap();
@@ -439,6 +456,35 @@ mod tests {
         drop(wal_with_batches(dir.path(), 64 << 20, 2));
         let (_, _, detail) = expect_corruption(dir.path(), 5);
         assert!(detail.contains("ends at seq 2"), "{detail}");
+    }
+
+    #[test]
+    fn flushed_version_1_file_is_retired_and_unflushed_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(record::file_name(1));
+        let mut bytes = record::LEGACY_FILE_MAGIC.to_vec();
+        for seq in 1..=2 {
+            let payload = b"a version-1 payload, never decoded";
+            bytes.extend_from_slice(&record::encode_header(seq, payload));
+            bytes.extend_from_slice(payload);
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, _, detail) = expect_corruption(dir.path(), 1);
+        assert!(detail.contains("version-1") && detail.contains("seq 2"), "{detail}");
+
+        let (wal, replayed) = open_collect(options(dir.path(), 64 << 20), 2).unwrap();
+        assert!(replayed.is_empty());
+        assert_eq!(wal.append(&marked_batch("v2", 3)).unwrap(), 3);
+        assert_eq!(
+            file_first_seqs(dir.path()),
+            vec![1, 3],
+            "appends go to a new version-2 file"
+        );
+        drop(wal);
+        let (wal, replayed) = open_collect(options(dir.path(), 64 << 20), 2).unwrap();
+        assert_eq!(replayed, vec![(3, marked_batch("v2", 3))]);
+        wal.remove_through(3).unwrap();
+        assert_eq!(file_first_seqs(dir.path()), vec![3], "the old file goes once flushed");
     }
 
     #[test]

@@ -255,6 +255,23 @@ pub(super) fn create_file(dir: &Path, first_seq: u64, sync: bool) -> Result<File
     Ok(file)
 }
 
+/// Makes a version-1 last file (all of whose records are flushed) stop being the file appended to: an empty
+/// one is deleted, otherwise a new file starting at `last_seq + 1` is created after it. The old file is then
+/// deleted by `Wal::remove_through` like any other once it is no longer the last.
+pub(super) fn retire_legacy_last_file(dir: &Path, last_seq: u64, shared: &Shared, sync: bool) -> Result<()> {
+    let mut files = shared.files();
+    let Some(&first_seq) = files.last() else { return Ok(()) };
+    if first_seq > last_seq {
+        let path = record::file_path(dir, first_seq);
+        std::fs::remove_file(&path)
+            .map_err(|e| StorageError::io(format!("removing empty version-1 WAL file {}", path.display()), e))?;
+        files.pop();
+    }
+    drop(create_file(dir, last_seq + 1, sync)?);
+    files.push(last_seq + 1);
+    Ok(())
+}
+
 /// Writes the file magic at the current position of an empty WAL file.
 pub(super) fn write_file_header(file: &mut File) -> io::Result<()> {
     file.write_all(FILE_MAGIC)

@@ -144,13 +144,18 @@ impl SingleKeySlots {
     }
 }
 
-/// A set of value codes: a roaring bitmap for text codes (dense interner ids); for other values a few
-/// codes inline, growing into a hash set.
+/// A set of value codes. Text codes (dense interner ids) live in a roaring bitmap that becomes a plain
+/// bitset once it holds many codes (then an insert is one bit); other values sit inline while few,
+/// then in a hash set.
 enum DistinctSet {
     Bitmap(RoaringBitmap),
+    Dense { words: Vec<u64>, len: usize },
     Inline { len: u8, codes: [u64; 4] },
     Hash(FxHashSet<u64>),
 }
+
+/// A bitmap set holding more codes than this turns dense.
+const DENSE_AFTER: u64 = 4096;
 
 impl DistinctSet {
     fn new(bitmap: bool) -> DistinctSet {
@@ -165,7 +170,24 @@ impl DistinctSet {
     #[inline]
     fn insert(&mut self, code: u64) -> bool {
         match self {
-            DistinctSet::Bitmap(b) => b.insert(code as u32),
+            DistinctSet::Bitmap(b) => {
+                let new = b.insert(code as u32);
+                if new && b.len() > DENSE_AFTER {
+                    self.densify();
+                }
+                new
+            }
+            DistinctSet::Dense { words, len } => {
+                let w = (code / 64) as usize;
+                if w >= words.len() {
+                    words.resize((w + 1).next_power_of_two(), 0);
+                }
+                let bit = 1u64 << (code % 64);
+                let new = words[w] & bit == 0;
+                words[w] |= bit;
+                *len += usize::from(new);
+                new
+            }
             DistinctSet::Hash(h) => h.insert(code),
             DistinctSet::Inline { len, codes } => {
                 let n = *len as usize;
@@ -185,9 +207,30 @@ impl DistinctSet {
         }
     }
 
+    /// Turns a bitmap set into a bitset.
+    fn densify(&mut self) {
+        if let DistinctSet::Bitmap(b) = self {
+            let mut words = vec![0u64; (b.max().unwrap_or(0) as usize / 64 + 1).next_power_of_two()];
+            b.iter().for_each(|c| words[c as usize / 64] |= 1 << (c % 64));
+            let len = b.len() as usize;
+            *self = DistinctSet::Dense { words, len };
+        }
+    }
+
     fn codes(&self) -> Vec<u64> {
         match self {
             DistinctSet::Bitmap(b) => b.iter().map(u64::from).collect(),
+            DistinctSet::Dense { words, .. } => {
+                let mut out = Vec::new();
+                for (w, &word) in words.iter().enumerate() {
+                    let mut word = word;
+                    while word != 0 {
+                        out.push(w as u64 * 64 + word.trailing_zeros() as u64);
+                        word &= word - 1;
+                    }
+                }
+                out
+            }
             DistinctSet::Hash(h) => h.iter().copied().collect(),
             DistinctSet::Inline { len, codes } => codes[..*len as usize].to_vec(),
         }
@@ -196,6 +239,7 @@ impl DistinctSet {
     fn len(&self) -> usize {
         match self {
             DistinctSet::Bitmap(b) => b.len() as usize,
+            DistinctSet::Dense { len, .. } => *len,
             DistinctSet::Hash(h) => h.len(),
             DistinctSet::Inline { len, .. } => *len as usize,
         }
@@ -204,8 +248,25 @@ impl DistinctSet {
     /// Adds every code of `other`; returns how many were new.
     fn union(&mut self, other: &DistinctSet) -> usize {
         let before = self.len();
+        if matches!(other, DistinctSet::Dense { .. }) {
+            self.densify();
+        }
         match (&mut *self, other) {
-            (DistinctSet::Bitmap(a), DistinctSet::Bitmap(b)) => *a |= b,
+            (DistinctSet::Bitmap(a), DistinctSet::Bitmap(b)) => {
+                *a |= b;
+                if a.len() > DENSE_AFTER {
+                    self.densify();
+                }
+            }
+            (DistinctSet::Dense { words: a, len }, DistinctSet::Dense { words: b, .. }) => {
+                if a.len() < b.len() {
+                    a.resize(b.len(), 0);
+                }
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x |= y;
+                }
+                *len = a.iter().map(|w| w.count_ones() as usize).sum();
+            }
             (a, DistinctSet::Inline { len, codes }) => {
                 for &c in &codes[..*len as usize] {
                     a.insert(c);
@@ -219,6 +280,11 @@ impl DistinctSet {
             (a, DistinctSet::Bitmap(b)) => {
                 for c in b {
                     a.insert(c as u64);
+                }
+            }
+            (a, b) => {
+                for c in b.codes() {
+                    a.insert(c);
                 }
             }
         }
@@ -589,6 +655,11 @@ fn whole_segment_shortcut(
                     *b |= codes.all();
                     *entries += (b.len() - before) as usize;
                 }
+                DistinctSet::Dense { .. } => {
+                    for &c in &codes.codes {
+                        *entries += usize::from(set.insert(c as u64));
+                    }
+                }
                 _ => return Ok(false),
             }
             Ok(true)
@@ -652,43 +723,51 @@ fn distinct_dict(
             counts[l] += 1;
         }
     }
-    let mut found: Vec<u32> = Vec::new();
+    // Walking a group's bits in id order yields codes in ascending order except for values interned
+    // after this dictionary's neighbours (first seen in a later segment): those go in one by one, the
+    // ascending rest in one bulk union.
+    let mut ascending: Vec<u32> = Vec::new();
+    let mut stragglers: Vec<u32> = Vec::new();
     for (l, &g) in groups.iter().enumerate() {
         if counts[l] == 0 {
             continue;
         }
-        let group_bits = &bits[l * words..(l + 1) * words];
-        found.clear();
-        if counts[l] * 16 > dict_len {
-            // Dense: walk the dictionary in code order.
-            for &id in codes.by_code() {
-                if group_bits[id as usize / 64] & (1 << (id % 64)) != 0 {
-                    found.push(codes.codes[id as usize]);
+        ascending.clear();
+        stragglers.clear();
+        for (w, &word) in bits[l * words..(l + 1) * words].iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let code = codes.codes[w * 64 + word.trailing_zeros() as usize];
+                word &= word - 1;
+                if ascending.last().is_none_or(|&last| code > last) {
+                    ascending.push(code);
+                } else {
+                    stragglers.push(code);
                 }
             }
-        } else {
-            for (w, &word) in group_bits.iter().enumerate() {
-                let mut word = word;
-                while word != 0 {
-                    found.push(codes.codes[w * 64 + word.trailing_zeros() as usize]);
-                    word &= word - 1;
-                }
-            }
-            found.sort_unstable();
         }
         let set = &mut sets[g as usize];
-        if let DistinctSet::Bitmap(b) = set {
-            // Codes of distinct ids are distinct and now ascending: one bulk union.
+        if let DistinctSet::Dense { .. } = set {
+            for &c in ascending.iter().chain(&stragglers) {
+                added += usize::from(set.insert(c as u64));
+            }
+        } else if let DistinctSet::Bitmap(b) = set {
             let before = b.len();
-            match RoaringBitmap::from_sorted_iter(found.iter().copied()) {
-                Ok(chunk_set) => *b |= chunk_set,
-                Err(_) => found.iter().for_each(|&c| {
+            match RoaringBitmap::from_sorted_iter(ascending.iter().copied()) {
+                Ok(run) => *b |= run,
+                Err(_) => ascending.iter().for_each(|&c| {
                     b.insert(c);
                 }),
             }
+            stragglers.iter().for_each(|&c| {
+                b.insert(c);
+            });
             added += (b.len() - before) as usize;
+            if b.len() > DENSE_AFTER {
+                set.densify();
+            }
         } else {
-            for &c in &found {
+            for &c in ascending.iter().chain(&stragglers) {
                 added += usize::from(set.insert(c as u64));
             }
         }
@@ -878,20 +957,77 @@ impl<'p> AggregateSink<'p> {
         Ok(Slots::Rows(slots))
     }
 
-    /// Grouping by one dictionary-encoded key with only `count(*)` and `count(DISTINCT constant)`:
-    /// count rows per dictionary id first (a sequential pass), then touch each group once per id
-    /// instead of once per row. Returns whether the chunk was handled this way.
+    /// Grouping by one varying key — dictionary-encoded text, or integers/timestamps within a small
+    /// range — with only `count(*)` and `count(DISTINCT constant)`: count rows per key value first (a
+    /// sequential pass into a small array), then touch each group once per value instead of once per
+    /// row. Returns whether the chunk was handled this way.
     fn preaggregate_by_id(&mut self, chunk: &Chunk<'_>, datums: &[Datum<'_>], n: usize) -> Result<bool, ExecError> {
         let mut varying = datums.iter().enumerate().filter(|(_, d)| matches!(d, Datum::Array(_)));
         let (Some((j, Datum::Array(a))), None) = (varying.next(), varying.next()) else {
             return Ok(false);
         };
-        let Array::Text(TextArray::Dict { ids, dict, valid }) = a.as_ref() else {
-            return Ok(false);
-        };
-        if n * 2 < dict.len() || self.aggs.iter().any(|c| c.filter.is_some()) {
+        if self.aggs.iter().any(|c| c.filter.is_some()) {
             return Ok(false);
         }
+        // (code, is NULL, rows) per distinct value of the varying key.
+        let values: Vec<(u64, bool, u32)> = match a.as_ref() {
+            Array::Text(TextArray::Dict { ids, dict, valid }) if n * 2 >= dict.len() => {
+                let mut counts = vec![0u32; dict.len()];
+                let mut nulls = 0u32;
+                for (i, &id) in ids.iter().enumerate() {
+                    if valid.as_ref().is_some_and(|v| !v[i]) {
+                        nulls += 1;
+                    } else {
+                        counts[id as usize] += 1;
+                    }
+                }
+                let codes = self.encoder.dict_codes(dict)?;
+                let mut out: Vec<(u64, bool, u32)> = counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c > 0)
+                    .map(|(id, &c)| (codes.codes[id] as u64, false, c))
+                    .collect();
+                if nulls > 0 {
+                    out.push((0, true, nulls));
+                }
+                out
+            }
+            Array::Int(v, valid) | Array::Timestamp(v, valid) => {
+                let ok = |i: usize| valid.as_ref().is_none_or(|x| x[i]);
+                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+                for (i, &x) in v.iter().enumerate() {
+                    if ok(i) {
+                        lo = lo.min(x);
+                        hi = hi.max(x);
+                    }
+                }
+                let span = hi.checked_sub(lo).unwrap_or(i64::MAX);
+                if lo <= hi && !(0..1 << 16).contains(&span) {
+                    return Ok(false);
+                }
+                let mut counts = vec![0u32; if lo <= hi { span as usize + 1 } else { 0 }];
+                let mut nulls = 0u32;
+                for (i, &x) in v.iter().enumerate() {
+                    if ok(i) {
+                        counts[(x - lo) as usize] += 1;
+                    } else {
+                        nulls += 1;
+                    }
+                }
+                let mut out: Vec<(u64, bool, u32)> = counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c > 0)
+                    .map(|(d, &c)| ((lo + d as i64) as u64, false, c))
+                    .collect();
+                if nulls > 0 {
+                    out.push((0, true, nulls));
+                }
+                out
+            }
+            _ => return Ok(false),
+        };
         // Each aggregate: None for count(*), Some(code or NULL) for count(DISTINCT constant).
         let mut plan: Vec<Option<Option<u64>>> = Vec::with_capacity(self.aggs.len());
         for call in self.aggs {
@@ -914,30 +1050,12 @@ impl<'p> AggregateSink<'p> {
                 Datum::Array(_) => {}
             }
         }
-        let mut counts = vec![0u32; dict.len()];
-        let mut nulls = 0u32;
-        for (i, &id) in ids.iter().enumerate() {
-            if valid.as_ref().is_some_and(|v| !v[i]) {
-                nulls += 1;
-            } else {
-                counts[id as usize] += 1;
-            }
-        }
-        let codes = self.encoder.dict_codes(dict)?;
         let prefix: Box<[u64]> = key.clone().into();
         let mut table = self.groups.single.remove(&prefix).unwrap_or_default();
-        let mut touched: Vec<(u32, u32)> = Vec::new();
-        for (id, &c) in counts.iter().enumerate() {
-            if c > 0 {
-                touched.push((
-                    table.get(&mut self.groups, &mut key, j, codes.codes[id] as u64, false),
-                    c,
-                ));
-            }
-        }
-        if nulls > 0 {
-            touched.push((table.get(&mut self.groups, &mut key, j, 0, true), nulls));
-        }
+        let touched: Vec<(u32, u32)> = values
+            .into_iter()
+            .map(|(code, null, c)| (table.get(&mut self.groups, &mut key, j, code, null), c))
+            .collect();
         self.groups.single.insert(prefix, table);
         let groups = self.groups.count as usize;
         for (acc, how) in self.accs.iter_mut().zip(plan) {

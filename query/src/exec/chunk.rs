@@ -70,7 +70,7 @@ impl<'a> Chunk<'a> {
         let rows = if rows.len() as usize == n {
             Rows::All(n)
         } else {
-            Rows::Selected(Rc::new(rows.iter().collect()), Rc::new(rows.clone()))
+            Rows::Selected(Rc::new(bitmap_to_vec(rows)), Rc::new(rows.clone()))
         };
         let meta = segment.meta();
         Chunk {
@@ -232,11 +232,11 @@ fn validity_of(nulls: &Option<RoaringBitmap>, rows: &Rows) -> Validity {
     Some(match rows {
         Rows::All(n) => {
             let mut v = vec![true; *n];
-            for r in nulls.iter() {
+            nulls.iter().for_each(|r| {
                 if let Some(slot) = v.get_mut(r as usize) {
                     *slot = false;
                 }
-            }
+            });
             v
         }
         Rows::Selected(list, selection) => {
@@ -244,7 +244,7 @@ fn validity_of(nulls: &Option<RoaringBitmap>, rows: &Rows) -> Validity {
             if hits.is_empty() {
                 return None;
             }
-            mark(list, &mut hits.iter())
+            mark(list, &mut bitmap_to_vec(&hits).into_iter())
         }
         Rows::Some(list) => {
             let hits: Vec<u32> = list.iter().copied().filter(|&r| nulls.contains(r)).collect();
@@ -293,4 +293,11 @@ fn gather_segment<'a>(seg: &'a Segment, c: usize, rows: &Rows) -> Result<Array<'
 pub fn segment_dict_id(seg: &Segment, c: usize) -> Option<u64> {
     let id = seg.meta().id;
     (id != 0).then(|| id.wrapping_mul(64).wrapping_add(c as u64))
+}
+
+/// The members of a bitmap, ascending (through `fold`, which roaring implements much faster than `next`).
+pub fn bitmap_to_vec(b: &RoaringBitmap) -> Vec<u32> {
+    let mut out = Vec::with_capacity(b.len() as usize);
+    b.iter().for_each(|r| out.push(r));
+    out
 }

@@ -374,8 +374,9 @@ fn text_predicate_inner(t: &TextArray<'_>, f: &dyn Fn(&str) -> bool) -> Array<'s
 
 /// `x [NOT] IN set` for every row.
 fn membership<'a>(d: Datum<'a>, set: &ValueSet, negated: bool, n: usize) -> Datum<'a> {
+    // Nothing is in an empty set, not even NULL: `x IN (empty)` is false and `x NOT IN (empty)` true
+    // for every row.
     if set.is_empty() && !set.has_null {
-        // `x IN (empty)` is FALSE and `x NOT IN (empty)` TRUE, even for a NULL x.
         return Datum::Scalar(Value::Bool(negated));
     }
     // Found: true; not found: false, or NULL if the set holds a NULL.
@@ -510,6 +511,15 @@ fn time_function<'a>(
                 return Ok(Datum::Scalar(wrap(apply(lo))));
             }
         }
+    }
+    if let (ScalarExpr::Column { index: col::TIME, .. }, Some(seg)) = (arg, chunk.full_segment()) {
+        // Every row of a segment: read its time column in place.
+        let out: Vec<i64> = seg.int_column(col::TIME)?.values.iter().map(|&t| apply(t)).collect();
+        return Ok(Datum::Array(Rc::new(if unit.is_some() {
+            Array::Timestamp(out, None)
+        } else {
+            Array::Int(out, None)
+        })));
     }
     Ok(match eval(arg, chunk, sq)? {
         Datum::Scalar(Value::Timestamp(t)) => Datum::Scalar(wrap(apply(t))),

@@ -37,7 +37,15 @@ pub fn select_rows(seg: &Segment, filter: &EventsFilter, sq: &dyn Subqueries) ->
     let times = &seg.int_column(col::TIME)?.values;
     let in_range = |r: &u32| times.get(*r as usize).is_some_and(|t| (from..to).contains(t));
     Ok(match selection {
-        Some(s) => s.iter().filter(in_range).collect(),
+        Some(s) => {
+            let mut kept = Vec::with_capacity(s.len() as usize);
+            s.iter().for_each(|r| {
+                if in_range(&r) {
+                    kept.push(r);
+                }
+            });
+            RoaringBitmap::from_sorted_iter(kept).unwrap_or_default()
+        }
         None => (0..n).filter(in_range).collect(),
     })
 }
@@ -55,8 +63,15 @@ fn truth(seg: &Segment, p: &IndexPredicate, want: bool, sq: &dyn Subqueries) -> 
     Ok(match p {
         IndexPredicate::In { column, values } => {
             let (matching, unknown_if_missing) = lookup(seg, *column, values, sq)?;
+            let empty_subquery = match values {
+                IndexValues::Subquery(i) => sq.set(*i).is_ok_and(|s| s.is_empty() && !s.has_null),
+                IndexValues::List(_) => false,
+            };
             if want {
                 matching
+            } else if empty_subquery {
+                // Nothing is in an empty result, not even NULL: every row is "not in" it.
+                full(n)
             } else if unknown_if_missing {
                 // `x IN (…, NULL)` is NULL, never FALSE, where x is not found.
                 RoaringBitmap::new()

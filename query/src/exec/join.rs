@@ -124,6 +124,10 @@ pub struct ProbeStep<'p> {
     pub probe_width: usize,
     /// Which output columns later steps read.
     pub required: Vec<bool>,
+    /// Most joined pairs one chunk may produce (from the query's memory limit).
+    pub max_pairs: usize,
+    /// The query's memory limit, for the error.
+    pub memory_limit: usize,
 }
 
 /// A worker's cache of probe lookups for dictionary-encoded keys: dictionary → matching hashed rows
@@ -155,7 +159,14 @@ impl ProbeStep<'_> {
         let mut probe_rows: Vec<u32> = Vec::with_capacity(n);
         let mut build_rows: Vec<Option<u32>> = Vec::with_capacity(n);
         let left_outer = self.kind == JoinKind::Left;
+        let mut overflow = false;
+        let max_pairs = self.max_pairs;
         let mut emit = |i: usize, matches: &[u32]| {
+            if overflow || probe_rows.len() + matches.len() > max_pairs {
+                // The join would outgrow the query's memory: stop collecting pairs.
+                overflow = true;
+                return;
+            }
             if matches.is_empty() {
                 if left_outer {
                     probe_rows.push(i as u32);
@@ -227,6 +238,12 @@ impl ProbeStep<'_> {
             }
         }
 
+        if overflow {
+            return Err(ExecError::ResourcesExhausted {
+                limit: self.memory_limit,
+                what: "JOIN",
+            });
+        }
         let joined = self.assemble(&chunk, &probe_rows, &build_rows, self.residual.is_some())?;
         let Some(residual) = self.residual else {
             return Ok(joined);

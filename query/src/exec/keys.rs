@@ -91,22 +91,12 @@ pub struct DictCodes {
     /// Code of entry `i`.
     pub codes: Vec<u32>,
     all: OnceLock<RoaringBitmap>,
-    by_code: OnceLock<Vec<u32>>,
 }
 
 impl DictCodes {
     /// The set of all the dictionary's codes.
     pub fn all(&self) -> &RoaringBitmap {
         self.all.get_or_init(|| self.codes.iter().copied().collect())
-    }
-
-    /// The entries ordered by code (so walking it yields ascending codes).
-    pub fn by_code(&self) -> &[u32] {
-        self.by_code.get_or_init(|| {
-            let mut order: Vec<u32> = (0..self.codes.len() as u32).collect();
-            order.sort_unstable_by_key(|&i| self.codes[i as usize]);
-            order
-        })
     }
 }
 
@@ -157,7 +147,6 @@ impl CodeCache {
         Ok(Arc::new(DictCodes {
             codes,
             all: OnceLock::new(),
-            by_code: OnceLock::new(),
         }))
     }
 }

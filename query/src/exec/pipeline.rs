@@ -6,6 +6,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use engine::segment::Segment;
 use engine::Snapshot;
@@ -24,6 +25,9 @@ use super::ExecError;
 use crate::ast::JoinKind;
 use crate::plan::{EventsFilter, Plan, ScalarExpr};
 use crate::value::DataType;
+
+/// Estimated remaining work past which the calling thread brings in the other workers.
+const PARALLEL_AFTER: Duration = Duration::from_micros(300);
 
 /// Where a pipeline's rows come from. A sink consumes what the steps make of them.
 pub trait Sink: Send {
@@ -368,6 +372,9 @@ impl<'s> Executor<'s> {
                     build_is_left,
                     probe_width: probe_plan.schema().len(),
                     required: vec![true; width],
+                    // Each pair costs its two row numbers and a value per output column.
+                    max_pairs: self.options.memory_limit / (12 + 16 * width.max(1)),
+                    memory_limit: self.options.memory_limit,
                 }));
                 p.width = width;
                 p
@@ -443,61 +450,79 @@ impl<'s> Executor<'s> {
                         .segments(filter.from, filter.to.map(|t| t.saturating_sub(1)))
                 };
                 let threads = self.options.threads.clamp(1, segments.len().max(1));
-                if threads == 1 {
-                    let mut sink = make();
-                    let mut caches: Vec<ProbeCache> = p.steps.iter().map(|_| ProbeCache::default()).collect();
-                    for (i, seg) in segments.iter().enumerate() {
-                        self.scan_segment(p, filter, seg, i, &mut caches, &mut sink)?;
-                        if sink.satisfied() {
-                            break;
-                        }
-                    }
-                    return Ok(sink);
-                }
                 let next = AtomicUsize::new(0);
                 let stop = AtomicBool::new(false);
+                // One worker's loop: claim segments in order until none are left.
+                let work = |sink: &mut S,
+                            caches: &mut [ProbeCache],
+                            budget: Option<(Instant, usize)>|
+                 -> Result<bool, ExecError> {
+                    let mut done = 0usize;
+                    loop {
+                        if stop.load(Ordering::Relaxed) {
+                            return Ok(false);
+                        }
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(seg) = segments.get(i) else { return Ok(false) };
+                        if let Err(e) = self.scan_segment(p, filter, seg, i, caches, sink) {
+                            stop.store(true, Ordering::Relaxed);
+                            return Err(e);
+                        }
+                        if sink.satisfied() {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        done += 1;
+                        // The calling thread asks for help once the rest looks worth a thread.
+                        if let Some((started, total)) = budget {
+                            let left = total.saturating_sub(next.load(Ordering::Relaxed));
+                            let per_segment = started.elapsed() / done as u32;
+                            if left >= 2 && per_segment * left as u32 >= PARALLEL_AFTER {
+                                return Ok(true);
+                            }
+                        }
+                    }
+                };
+                let new_caches = || -> Vec<ProbeCache> { p.steps.iter().map(|_| ProbeCache::default()).collect() };
+                let mut sink = make();
+                let mut caches = new_caches();
+                // The calling thread starts alone: a query over little data finishes before another
+                // thread would even be scheduled, which matters on a busy machine.
+                let wants_help = work(
+                    &mut sink,
+                    &mut caches,
+                    (threads > 1).then(|| (Instant::now(), segments.len())),
+                )?;
+                if !wants_help {
+                    return Ok(sink);
+                }
                 let results: Vec<Result<S, ExecError>> = std::thread::scope(|scope| {
-                    let handles: Vec<_> = (0..threads)
+                    let handles: Vec<_> = (1..threads)
                         .map(|_| {
                             scope.spawn(|| -> Result<S, ExecError> {
                                 let mut sink = make();
-                                let mut caches: Vec<ProbeCache> =
-                                    p.steps.iter().map(|_| ProbeCache::default()).collect();
-                                loop {
-                                    if stop.load(Ordering::Relaxed) {
-                                        break;
-                                    }
-                                    let i = next.fetch_add(1, Ordering::Relaxed);
-                                    let Some(seg) = segments.get(i) else { break };
-                                    if let Err(e) = self.scan_segment(p, filter, seg, i, &mut caches, &mut sink) {
-                                        stop.store(true, Ordering::Relaxed);
-                                        return Err(e);
-                                    }
-                                    if sink.satisfied() {
-                                        stop.store(true, Ordering::Relaxed);
-                                    }
-                                }
+                                let mut caches = new_caches();
+                                work(&mut sink, &mut caches, None)?;
                                 Ok(sink)
                             })
                         })
                         .collect();
-                    handles
+                    let own = work(&mut sink, &mut caches, None).map(|_| ());
+                    let mut results: Vec<Result<S, ExecError>> = handles
                         .into_iter()
                         .map(|h| {
                             h.join()
                                 .unwrap_or_else(|_| Err(ExecError::Internal("a query worker panicked".into())))
                         })
-                        .collect()
-                });
-                let mut merged: Option<S> = None;
-                for r in results {
-                    let s = r?;
-                    match &mut merged {
-                        None => merged = Some(s),
-                        Some(m) => m.merge(s)?,
+                        .collect();
+                    if let Err(e) = own {
+                        results.insert(0, Err(e));
                     }
+                    results
+                });
+                for r in results {
+                    sink.merge(r?)?;
                 }
-                merged.ok_or_else(|| ExecError::Internal("no query worker ran".into()))
+                Ok(sink)
             }
         }
     }

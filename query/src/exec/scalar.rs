@@ -3,8 +3,6 @@
 
 use std::cmp::Ordering;
 
-use super::eval::Subqueries;
-use super::subquery::ValueSet;
 use super::ExecError;
 use crate::plan::{ArithOp, ScalarExpr, ScalarFunc, TrimSide};
 use crate::time::{add_interval, extract, trunc, Interval};
@@ -17,6 +15,8 @@ pub trait SubqueryValues {
     /// Whether `v` is in the result of `IN` subquery `i`: `Some(true)`, `Some(false)`, or `None`
     /// (unknown: not found, but the result holds a NULL).
     fn contains(&self, i: usize, v: &Value) -> Result<Option<bool>, ExecError>;
+    /// Whether `IN` subquery `i` returned no rows at all.
+    fn is_empty(&self, i: usize) -> Result<bool, ExecError>;
 }
 
 /// No subqueries (constant folding at plan time).
@@ -29,16 +29,13 @@ impl SubqueryValues for NoSubqueries {
     fn contains(&self, _: usize, _: &Value) -> Result<Option<bool>, ExecError> {
         Err(ExecError::Internal("subquery result not available".into()))
     }
-}
-
-impl Subqueries for NoSubqueries {
-    fn set(&self, _: usize) -> Result<&ValueSet, ExecError> {
+    fn is_empty(&self, _: usize) -> Result<bool, ExecError> {
         Err(ExecError::Internal("subquery result not available".into()))
     }
 }
 
 /// Evaluates `e` for one row whose column `i` is `row(i)`.
-pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn Subqueries) -> Result<Value, ExecError> {
+pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn SubqueryValues) -> Result<Value, ExecError> {
     let ev = |x: &ScalarExpr| eval_row(x, row, sq);
     Ok(match e {
         ScalarExpr::Column { index, .. } => row(*index),
@@ -114,10 +111,12 @@ pub fn eval_row(e: &ScalarExpr, row: &dyn Fn(usize) -> Value, sq: &dyn Subquerie
             negated,
         } => {
             let v = ev(expr)?;
+            if sq.is_empty(*subquery)? {
+                // Nothing is in an empty result, not even NULL.
+                return Ok(Value::Bool(*negated));
+            }
             if v.is_null() {
-                // `x IN (empty)` is FALSE and `x NOT IN (empty)` TRUE, even for a NULL x.
-                let set = sq.set(*subquery)?;
-                return Ok(if set.is_empty() && !set.has_null { Value::Bool(*negated) } else { Value::Null });
+                return Ok(Value::Null);
             }
             match sq.contains(*subquery, &v)? {
                 Some(found) => Value::Bool(found != *negated),

@@ -151,6 +151,11 @@ impl SubqueryValues for SubqueryResults {
         }
     }
 
+    fn is_empty(&self, i: usize) -> Result<bool, ExecError> {
+        let set = self.set(i)?;
+        Ok(set.is_empty() && !set.has_null)
+    }
+
     fn contains(&self, i: usize, v: &Value) -> Result<Option<bool>, ExecError> {
         let set = self.set(i)?;
         Ok(if set.contains(v) {

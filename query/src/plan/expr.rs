@@ -324,36 +324,44 @@ impl ScalarExpr {
 
     /// Rewrites every column reference with `f(index)` (used when moving expressions between nodes).
     pub fn map_columns(&self, f: &dyn Fn(usize) -> usize) -> ScalarExpr {
-        let m = |e: &ScalarExpr| Box::new(e.map_columns(f));
         match self {
             ScalarExpr::Column { index, ty } => ScalarExpr::Column {
                 index: f(*index),
                 ty: *ty,
             },
-            ScalarExpr::Literal(..) | ScalarExpr::ScalarSubquery { .. } => self.clone(),
-            ScalarExpr::Not(e) => ScalarExpr::Not(m(e)),
-            ScalarExpr::Neg(e) => ScalarExpr::Neg(m(e)),
-            ScalarExpr::And(v) => ScalarExpr::And(v.iter().map(|e| e.map_columns(f)).collect()),
-            ScalarExpr::Or(v) => ScalarExpr::Or(v.iter().map(|e| e.map_columns(f)).collect()),
+            e => e.map_children(&|c| c.map_columns(f)),
+        }
+    }
+
+    /// The expression with each direct child replaced by `f(child)`.
+    pub fn map_children(&self, f: &dyn Fn(&ScalarExpr) -> ScalarExpr) -> ScalarExpr {
+        let e = self;
+        let b = |x: &ScalarExpr| Box::new(f(x));
+        match e {
+            ScalarExpr::Column { .. } | ScalarExpr::Literal(..) | ScalarExpr::ScalarSubquery { .. } => e.clone(),
+            ScalarExpr::Not(x) => ScalarExpr::Not(b(x)),
+            ScalarExpr::Neg(x) => ScalarExpr::Neg(b(x)),
+            ScalarExpr::And(v) => ScalarExpr::And(v.iter().map(f).collect()),
+            ScalarExpr::Or(v) => ScalarExpr::Or(v.iter().map(f).collect()),
             ScalarExpr::Arith { op, left, right, ty } => ScalarExpr::Arith {
                 op: *op,
-                left: m(left),
-                right: m(right),
+                left: b(left),
+                right: b(right),
                 ty: *ty,
             },
             ScalarExpr::Cmp { op, left, right } => ScalarExpr::Cmp {
                 op: *op,
-                left: m(left),
-                right: m(right),
+                left: b(left),
+                right: b(right),
             },
-            ScalarExpr::Concat(a, b) => ScalarExpr::Concat(m(a), m(b)),
+            ScalarExpr::Concat(x, y) => ScalarExpr::Concat(b(x), b(y)),
             ScalarExpr::IsNull { expr, negated } => ScalarExpr::IsNull {
-                expr: m(expr),
+                expr: b(expr),
                 negated: *negated,
             },
             ScalarExpr::InList { expr, list, negated } => ScalarExpr::InList {
-                expr: m(expr),
-                list: list.iter().map(|e| e.map_columns(f)).collect(),
+                expr: b(expr),
+                list: list.iter().map(f).collect(),
                 negated: *negated,
             },
             ScalarExpr::InSubquery {
@@ -361,7 +369,7 @@ impl ScalarExpr {
                 subquery,
                 negated,
             } => ScalarExpr::InSubquery {
-                expr: m(expr),
+                expr: b(expr),
                 subquery: *subquery,
                 negated: *negated,
             },
@@ -371,27 +379,24 @@ impl ScalarExpr {
                 negated,
                 case_insensitive,
             } => ScalarExpr::Like {
-                expr: m(expr),
-                pattern: m(pattern),
+                expr: b(expr),
+                pattern: b(pattern),
                 negated: *negated,
                 case_insensitive: *case_insensitive,
             },
             ScalarExpr::Function { func, args, ty } => ScalarExpr::Function {
                 func: *func,
-                args: args.iter().map(|e| e.map_columns(f)).collect(),
+                args: args.iter().map(f).collect(),
                 ty: *ty,
             },
-            ScalarExpr::Cast { expr, to } => ScalarExpr::Cast { expr: m(expr), to: *to },
+            ScalarExpr::Cast { expr, to } => ScalarExpr::Cast { expr: b(expr), to: *to },
             ScalarExpr::Case {
                 branches,
                 otherwise,
                 ty,
             } => ScalarExpr::Case {
-                branches: branches
-                    .iter()
-                    .map(|(c, v)| (c.map_columns(f), v.map_columns(f)))
-                    .collect(),
-                otherwise: m(otherwise),
+                branches: branches.iter().map(|(c, v)| (f(c), f(v))).collect(),
+                otherwise: b(otherwise),
                 ty: *ty,
             },
         }

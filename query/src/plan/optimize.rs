@@ -185,78 +185,7 @@ fn filter_over(plan: Plan, terms: Vec<ScalarExpr>) -> Plan {
 fn substitute(e: &ScalarExpr, exprs: &[ScalarExpr]) -> ScalarExpr {
     match e {
         ScalarExpr::Column { index, .. } => exprs[*index].clone(),
-        _ => {
-            // Rebuild through map_columns on a placeholder would lose the expressions; walk instead.
-            rebuild(e, &|c| substitute(c, exprs))
-        }
-    }
-}
-
-/// `e` with each direct child replaced by `f(child)`.
-fn rebuild(e: &ScalarExpr, f: &dyn Fn(&ScalarExpr) -> ScalarExpr) -> ScalarExpr {
-    let b = |x: &ScalarExpr| Box::new(f(x));
-    match e {
-        ScalarExpr::Column { .. } | ScalarExpr::Literal(..) | ScalarExpr::ScalarSubquery { .. } => e.clone(),
-        ScalarExpr::Not(x) => ScalarExpr::Not(b(x)),
-        ScalarExpr::Neg(x) => ScalarExpr::Neg(b(x)),
-        ScalarExpr::And(v) => ScalarExpr::And(v.iter().map(f).collect()),
-        ScalarExpr::Or(v) => ScalarExpr::Or(v.iter().map(f).collect()),
-        ScalarExpr::Arith { op, left, right, ty } => ScalarExpr::Arith {
-            op: *op,
-            left: b(left),
-            right: b(right),
-            ty: *ty,
-        },
-        ScalarExpr::Cmp { op, left, right } => ScalarExpr::Cmp {
-            op: *op,
-            left: b(left),
-            right: b(right),
-        },
-        ScalarExpr::Concat(x, y) => ScalarExpr::Concat(b(x), b(y)),
-        ScalarExpr::IsNull { expr, negated } => ScalarExpr::IsNull {
-            expr: b(expr),
-            negated: *negated,
-        },
-        ScalarExpr::InList { expr, list, negated } => ScalarExpr::InList {
-            expr: b(expr),
-            list: list.iter().map(f).collect(),
-            negated: *negated,
-        },
-        ScalarExpr::InSubquery {
-            expr,
-            subquery,
-            negated,
-        } => ScalarExpr::InSubquery {
-            expr: b(expr),
-            subquery: *subquery,
-            negated: *negated,
-        },
-        ScalarExpr::Like {
-            expr,
-            pattern,
-            negated,
-            case_insensitive,
-        } => ScalarExpr::Like {
-            expr: b(expr),
-            pattern: b(pattern),
-            negated: *negated,
-            case_insensitive: *case_insensitive,
-        },
-        ScalarExpr::Function { func, args, ty } => ScalarExpr::Function {
-            func: *func,
-            args: args.iter().map(f).collect(),
-            ty: *ty,
-        },
-        ScalarExpr::Cast { expr, to } => ScalarExpr::Cast { expr: b(expr), to: *to },
-        ScalarExpr::Case {
-            branches,
-            otherwise,
-            ty,
-        } => ScalarExpr::Case {
-            branches: branches.iter().map(|(c, v)| (f(c), f(v))).collect(),
-            otherwise: b(otherwise),
-            ty: *ty,
-        },
+        _ => e.map_children(&|c| substitute(c, exprs)),
     }
 }
 

@@ -1,0 +1,203 @@
+//! Building a segment's sorted dictionary for one text column: the distinct non-NULL values in byte
+//! order and, per row, the value's position in it. Canonical UUID columns (ids of students, classes,
+//! signals, ...) take a fast path that parses each value into 128 bits and sorts integers; anything else
+//! is de-duplicated with a hash table and only the distinct values are sorted.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::batch::StringVec;
+use crate::error::{Result, StorageError};
+use crate::fxhash::FxBuildHasher;
+use crate::uuid::{parse_uuid, LOWER, UPPER};
+
+/// The distinct values of a text column, sorted ascending (bytewise, which is `str` order).
+#[derive(Debug, PartialEq)]
+pub enum SortedDict<'a> {
+    /// Arbitrary UTF-8 strings.
+    Plain(Vec<&'a str>),
+    /// Canonical UUIDs all written in one case (`upper`), as their 128 bits; hex order is string order.
+    Uuid {
+        /// The values, ascending.
+        values: Vec<u128>,
+        /// Whether the hex letters are upper case.
+        upper: bool,
+    },
+}
+
+impl SortedDict<'_> {
+    /// Number of distinct values.
+    pub fn len(&self) -> usize {
+        match self {
+            SortedDict::Plain(v) => v.len(),
+            SortedDict::Uuid { values, .. } => values.len(),
+        }
+    }
+}
+
+/// A text column's dictionary and per-row ids (0 for NULL rows).
+#[derive(Debug)]
+pub struct Encoded<'a> {
+    /// The sorted distinct non-NULL values.
+    pub dict: SortedDict<'a>,
+    /// For each row of the selection, in selection order, the id of its value in `dict`.
+    pub ids: Vec<u32>,
+}
+
+/// Dictionary-encodes the rows `rows` (indexes into `values`) of a text column; `is_valid(row)` tells
+/// non-NULL rows. `InvalidInput` if a value used is not UTF-8.
+pub fn encode<'a>(values: &'a StringVec, rows: &[u32], is_valid: impl Fn(usize) -> bool) -> Result<Encoded<'a>> {
+    if let Some(encoded) = encode_uuids(values, rows, &is_valid) {
+        return Ok(encoded);
+    }
+    encode_hashed(values, rows, &is_valid)
+}
+
+/// The UUID fast path: `None` unless every non-NULL value is a canonical UUID and they share one case.
+/// Values become 128-bit integers. Mostly-distinct columns (signal ids) are de-duplicated by sorting;
+/// the rest through a hash table, so only the distinct values are sorted.
+fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Option<Encoded<'a>> {
+    let mut cases = 0u8;
+    let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(rows.len());
+    for (pos, &row) in rows.iter().enumerate() {
+        if is_valid(row as usize) {
+            let (bits, c) = parse_uuid(values.get_bytes(row as usize))?;
+            cases |= c;
+            keyed.push((bits, pos as u32));
+        }
+    }
+    if cases == LOWER | UPPER || keyed.is_empty() {
+        return None;
+    }
+    let mut ids = vec![0u32; rows.len()];
+    let sample = &keyed[..keyed.len().min(1024)];
+    let sample_distinct = sample
+        .iter()
+        .map(|&(bits, _)| bits)
+        .collect::<HashSet<u128, FxBuildHasher>>()
+        .len();
+    let dict: Vec<u128> = if sample_distinct * 2 > sample.len() {
+        keyed.sort_unstable();
+        let mut dict: Vec<u128> = Vec::new();
+        for &(bits, pos) in &keyed {
+            if dict.last() != Some(&bits) {
+                dict.push(bits);
+            }
+            ids[pos as usize] = dict.len() as u32 - 1;
+        }
+        dict
+    } else {
+        let mut first_seen: HashMap<u128, u32, FxBuildHasher> = HashMap::default();
+        for &(bits, pos) in &keyed {
+            let next = first_seen.len() as u32;
+            ids[pos as usize] = *first_seen.entry(bits).or_insert(next);
+        }
+        let mut distinct: Vec<(u128, u32)> = first_seen.into_iter().collect();
+        distinct.sort_unstable();
+        remap(&mut ids, rows, is_valid, distinct.iter().map(|&(_, seen)| seen));
+        distinct.into_iter().map(|(bits, _)| bits).collect()
+    };
+    Some(Encoded {
+        dict: SortedDict::Uuid {
+            values: dict,
+            upper: cases == UPPER,
+        },
+        ids,
+    })
+}
+
+/// Rewrites first-seen ids to sorted ids; `seen_in_sorted_order` yields the first-seen id of each
+/// sorted value.
+fn remap(
+    ids: &mut [u32],
+    rows: &[u32],
+    is_valid: &impl Fn(usize) -> bool,
+    seen_in_sorted_order: impl ExactSizeIterator<Item = u32>,
+) {
+    let mut to_sorted = vec![0u32; seen_in_sorted_order.len()];
+    for (sorted_id, seen_id) in seen_in_sorted_order.enumerate() {
+        to_sorted[seen_id as usize] = sorted_id as u32;
+    }
+    for (&row, id) in rows.iter().zip(ids.iter_mut()) {
+        if is_valid(row as usize) {
+            *id = to_sorted[*id as usize];
+        }
+    }
+}
+
+/// The general path: first-seen ids through a hash table, then only the distinct values are sorted.
+fn encode_hashed<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Result<Encoded<'a>> {
+    let mut first_seen: HashMap<&[u8], u32, FxBuildHasher> = HashMap::default();
+    let mut ids: Vec<u32> = rows
+        .iter()
+        .map(|&row| {
+            if !is_valid(row as usize) {
+                return 0;
+            }
+            let next = first_seen.len() as u32;
+            *first_seen.entry(values.get_bytes(row as usize)).or_insert(next)
+        })
+        .collect();
+    let mut distinct: Vec<(&[u8], u32)> = first_seen.into_iter().collect();
+    distinct.sort_unstable();
+    remap(&mut ids, rows, is_valid, distinct.iter().map(|&(_, seen)| seen));
+    let dict = distinct
+        .into_iter()
+        .map(|(bytes, _)| {
+            std::str::from_utf8(bytes).map_err(|e| StorageError::InvalidInput(format!("text value is not UTF-8: {e}")))
+        })
+        .collect::<Result<Vec<&str>>>()?;
+    Ok(Encoded {
+        dict: SortedDict::Plain(dict),
+        ids,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(values: &[&str]) -> StringVec {
+        let mut s = StringVec::new();
+        values.iter().for_each(|v| s.push(v));
+        s
+    }
+
+    #[test]
+    fn uuids_of_one_case_take_the_fast_path_and_sort_like_strings() {
+        let lower = [
+            "5ca2485d-59cb-4207-8359-4056c7704656",
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+        ];
+        let values = strings(&[lower[0], lower[1], lower[0]]);
+        let enc = encode(&values, &[0, 1, 2], |_| true).unwrap();
+        let SortedDict::Uuid { values: dict, upper } = &enc.dict else {
+            panic!("expected the UUID path, got {:?}", enc.dict)
+        };
+        assert!(!upper);
+        assert_eq!(dict.len(), 2);
+        assert_eq!(enc.ids, vec![1, 0, 1]);
+        assert_eq!(parse_uuid(lower[1].as_bytes()).map(|(b, _)| b), Some(dict[0]));
+    }
+
+    #[test]
+    fn mixed_case_or_other_text_takes_the_hash_path() {
+        let values = strings(&[
+            "5CA2485D-59CB-4207-8359-4056C7704656",
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+            "",
+            "b",
+        ]);
+        let enc = encode(&values, &[3, 0, 1, 2], |r| r != 2).unwrap();
+        assert_eq!(
+            enc.dict,
+            SortedDict::Plain(vec![
+                "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+                "5CA2485D-59CB-4207-8359-4056C7704656",
+                "b"
+            ])
+        );
+        assert_eq!(enc.ids, vec![2, 1, 0, 0]);
+        assert_eq!(parse_uuid(b"020ed8ae-8f5f-4127-9ac2-bf214d535a8g"), None);
+        assert_eq!(parse_uuid(b"020ed8ae8f5f-4127-9ac2-bf214d535a86"), None);
+    }
+}

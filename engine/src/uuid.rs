@@ -1,0 +1,117 @@
+//! Canonical hyphenated UUIDs (`8-4-4-4-12` hex digits), the shape of almost every id in the export:
+//! parsing them into 128 bits and formatting them back, so they can be stored in 16 bytes.
+
+/// Length of a canonical hyphenated UUID (`8-4-4-4-12` hex digits).
+pub const UUID_LEN: usize = 36;
+/// `HEX[b]`: the value of hex digit `b` plus [`LOWER`] or [`UPPER`] for letters, or [`BAD`].
+static HEX: [u8; 256] = hex_table();
+/// Flag in [`parse_uuid`]'s result: the UUID has lower-case hex letters.
+pub const LOWER: u8 = 0x10;
+/// Flag in [`parse_uuid`]'s result: the UUID has upper-case hex letters.
+pub const UPPER: u8 = 0x20;
+const BAD: u8 = 0xff;
+
+const fn hex_table() -> [u8; 256] {
+    let mut t = [BAD; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8 | LOWER;
+        t[b'A' as usize + i] = 10 + i as u8 | UPPER;
+        i += 1;
+    }
+    t
+}
+
+/// The 128 bits of a canonical UUID and which letter cases it uses (`LOWER`, `UPPER`, both or none);
+/// `None` if `s` is not a canonical hyphenated UUID.
+#[inline]
+pub fn parse_uuid(s: &[u8]) -> Option<(u128, u8)> {
+    let s: &[u8; UUID_LEN] = s.try_into().ok()?;
+    if s[8] != b'-' || s[13] != b'-' || s[18] != b'-' || s[23] != b'-' {
+        return None;
+    }
+    let w0 = [s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]];
+    let w1 = [s[9], s[10], s[11], s[12], s[14], s[15], s[16], s[17]];
+    let w2 = [s[19], s[20], s[21], s[22], s[24], s[25], s[26], s[27]];
+    let w3 = [s[28], s[29], s[30], s[31], s[32], s[33], s[34], s[35]];
+    // Validation: independent table lookups, OR-ed. Valid digits stay below 0x30; BAD sets the high bits.
+    let mut flags = 0u8;
+    for w in [&w0, &w1, &w2, &w3] {
+        for &b in w {
+            flags |= HEX[b as usize];
+        }
+    }
+    if flags & 0xc0 != 0 {
+        return None;
+    }
+    let hi = u64::from(hex8(w0)) << 32 | u64::from(hex8(w1));
+    let lo = u64::from(hex8(w2)) << 32 | u64::from(hex8(w3));
+    Some((u128::from(hi) << 64 | u128::from(lo), flags & (LOWER | UPPER)))
+}
+
+/// The value of eight (already validated) hex digits, computed on all eight at once.
+#[inline]
+fn hex8(chars: [u8; 8]) -> u32 {
+    let x = u64::from_be_bytes(chars);
+    // Letters ('A'..='F', 'a'..='f') have bit 6 set and low nibble 1..=6: add 9 to get 10..=15.
+    let letters = (x >> 6) & 0x0101_0101_0101_0101;
+    let nibbles = (x & 0x0f0f_0f0f_0f0f_0f0f) + letters * 9;
+    // Squeeze the eight nibbles (one per byte, first digit most significant) into 32 bits.
+    let x = (nibbles | (nibbles >> 4)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x | (x >> 8)) & 0x0000_ffff_0000_ffff;
+    ((x | (x >> 16)) & 0xffff_ffff) as u32
+}
+
+/// Lower-case hex digits.
+pub const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+/// Upper-case hex digits.
+pub const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// The canonical hyphenated text of the 16 big-endian bytes `bytes`, with hex digits from `alphabet`.
+pub fn format_uuid(bytes: [u8; 16], alphabet: &[u8; 16]) -> String {
+    let mut out = Vec::with_capacity(UUID_LEN);
+    push_uuid(u128::from_be_bytes(bytes), alphabet, &mut out);
+    // Hex digits and hyphens are ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the canonical text of `bits` (hex digits from `alphabet`) to `out`.
+pub fn push_uuid(bits: u128, alphabet: &[u8; 16], out: &mut Vec<u8>) {
+    for (i, b) in bits.to_be_bytes().iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push(b'-');
+        }
+        out.push(alphabet[(b >> 4) as usize]);
+        out.push(alphabet[(b & 15) as usize]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_format_round_trip_keeping_case() {
+        for s in [
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+            "5CA2485D-59CB-4207-8359-4056C7704656",
+        ] {
+            let (bits, cases) = parse_uuid(s.as_bytes()).unwrap();
+            let alphabet = if cases == UPPER { UPPER_HEX } else { LOWER_HEX };
+            assert_eq!(format_uuid(bits.to_be_bytes(), alphabet), s);
+            let mut out = Vec::new();
+            push_uuid(bits, alphabet, &mut out);
+            assert_eq!(out, s.as_bytes());
+        }
+        assert_eq!(
+            parse_uuid(b"020ed8ae-8f5f-4127-9aC2-bf214d535a86").map(|(_, c)| c),
+            Some(LOWER | UPPER)
+        );
+        assert_eq!(parse_uuid(b"020ed8ae-8f5f-4127-9ac2-bf214d535a8g"), None);
+    }
+}
