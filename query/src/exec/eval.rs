@@ -595,11 +595,25 @@ mod tests {
             valid: Some(vec![false, false]),
         });
         let chunk = Chunk::from_arrays(vec![Some(Rc::new(column))], 2);
-        let col = || Box::new(ScalarExpr::Column { index: 0, ty: DataType::Text });
+        let col = || {
+            Box::new(ScalarExpr::Column {
+                index: 0,
+                ty: DataType::Text,
+            })
+        };
         let text = |s: &str| ScalarExpr::Literal(Value::Text(s.into()), DataType::Text);
         let sq = SubqueryResults::default();
-        let like = ScalarExpr::Like { expr: col(), pattern: Box::new(text("a%")), negated: false, case_insensitive: false };
-        let in_list = ScalarExpr::InList { expr: col(), list: vec![text("a"), text("b")], negated: true };
+        let like = ScalarExpr::Like {
+            expr: col(),
+            pattern: Box::new(text("a%")),
+            negated: false,
+            case_insensitive: false,
+        };
+        let in_list = ScalarExpr::InList {
+            expr: col(),
+            list: vec![text("a"), text("b")],
+            negated: true,
+        };
         for e in [like, in_list] {
             let a = eval(&e, &chunk, &sq).expect("evaluates").into_array(DataType::Bool, 2);
             assert!(!a.is_valid(0) && !a.is_valid(1), "{e:?} is NULL on NULL rows");
@@ -613,27 +627,48 @@ mod tests {
         use crate::exec::subquery::SubqueryResult;
         let column = Array::Int(vec![0, 7], Some(vec![false, true]));
         let chunk = Chunk::from_arrays(vec![Some(Rc::new(column))], 2);
-        let col = || Box::new(ScalarExpr::Column { index: 0, ty: DataType::Int });
+        let col = || {
+            Box::new(ScalarExpr::Column {
+                index: 0,
+                ty: DataType::Int,
+            })
+        };
         let sq = SubqueryResults {
             results: vec![
                 SubqueryResult::Set(ValueSet::default()),
                 SubqueryResult::Set(ValueSet::from_values([Value::Int(1)])),
             ],
         };
-        for (subquery, negated, want) in [(0, false, [Some(false), Some(false)]), (0, true, [Some(true), Some(true)]), (1, true, [None, Some(true)])] {
-            let in_sub = ScalarExpr::InSubquery { expr: col(), subquery, negated };
+        for (subquery, negated, want) in [
+            (0, false, [Some(false), Some(false)]),
+            (0, true, [Some(true), Some(true)]),
+            (1, true, [None, Some(true)]),
+        ] {
+            let in_sub = ScalarExpr::InSubquery {
+                expr: col(),
+                subquery,
+                negated,
+            };
             // Vectorized, and row at a time (inside a CASE, which has no kernel).
             let case = ScalarExpr::Case {
-                branches: vec![(ScalarExpr::IsNull { expr: Box::new(in_sub.clone()), negated: false }, ScalarExpr::lit(Value::Null))],
+                branches: vec![(
+                    ScalarExpr::IsNull {
+                        expr: Box::new(in_sub.clone()),
+                        negated: false,
+                    },
+                    ScalarExpr::lit(Value::Null),
+                )],
                 otherwise: Box::new(in_sub.clone()),
                 ty: DataType::Bool,
             };
             for e in [in_sub, case] {
                 let a = eval(&e, &chunk, &sq).expect("evaluates").into_array(DataType::Bool, 2);
-                let got: Vec<Option<bool>> = (0..2).map(|i| match a.value(i) {
-                    Value::Bool(b) => Some(b),
-                    _ => None,
-                }).collect();
+                let got: Vec<Option<bool>> = (0..2)
+                    .map(|i| match a.value(i) {
+                        Value::Bool(b) => Some(b),
+                        _ => None,
+                    })
+                    .collect();
                 assert_eq!(got, want, "{e:?}");
             }
         }

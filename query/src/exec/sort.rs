@@ -15,56 +15,40 @@ use super::ExecError;
 use crate::plan::SortKey;
 use crate::value::{DataType, Value};
 
+/// The order of two values of which at least one is NULL (`None` if neither is), under `key`'s NULL
+/// placement.
+fn null_order(a_null: bool, b_null: bool, key: &SortKey) -> Option<Ordering> {
+    let first = if key.nulls_first {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    };
+    match (a_null, b_null) {
+        (false, false) => None,
+        (true, true) => Some(Ordering::Equal),
+        (true, false) => Some(first),
+        (false, true) => Some(first.reverse()),
+    }
+}
+
+/// `o` in `key`'s direction.
+fn directed(o: Ordering, key: &SortKey) -> Ordering {
+    if key.desc {
+        o.reverse()
+    } else {
+        o
+    }
+}
+
 /// Orders two values under a sort key's direction and NULL placement.
 pub fn cmp_values(a: &Value, b: &Value, key: &SortKey) -> Ordering {
-    match (a.is_null(), b.is_null()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => {
-            if key.nulls_first {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            }
-        }
-        (false, true) => {
-            if key.nulls_first {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            }
-        }
-        (false, false) => {
-            let o = a.total_cmp(b);
-            if key.desc {
-                o.reverse()
-            } else {
-                o
-            }
-        }
-    }
+    null_order(a.is_null(), b.is_null(), key).unwrap_or_else(|| directed(a.total_cmp(b), key))
 }
 
 /// Orders rows `i` and `j` of one key array without materializing values where possible.
 fn cmp_rows(a: &Array<'_>, i: usize, j: usize, key: &SortKey) -> Ordering {
-    let (vi, vj) = (a.is_valid(i), a.is_valid(j));
-    if !vi || !vj {
-        return match (vi, vj) {
-            (false, false) => Ordering::Equal,
-            (false, true) => {
-                if key.nulls_first {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                }
-            }
-            _ => {
-                if key.nulls_first {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                }
-            }
-        };
+    if let Some(o) = null_order(!a.is_valid(i), !a.is_valid(j), key) {
+        return o;
     }
     let o = match a {
         Array::Int(v, _) | Array::Timestamp(v, _) => v[i].cmp(&v[j]),
@@ -73,11 +57,7 @@ fn cmp_rows(a: &Array<'_>, i: usize, j: usize, key: &SortKey) -> Ordering {
         Array::Text(t) => t.get(i).unwrap_or("").as_bytes().cmp(t.get(j).unwrap_or("").as_bytes()),
         a => a.value(i).total_cmp(&a.value(j)),
     };
-    if key.desc {
-        o.reverse()
-    } else {
-        o
-    }
+    directed(o, key)
 }
 
 /// Sorts a batch by `keys` (expressions over its columns); stable.

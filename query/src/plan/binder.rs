@@ -857,7 +857,10 @@ impl<'s> Binder<'s> {
                     ));
                 }
                 let subquery = self.add_subquery(Subquery { plan, scalar: true });
-                Ok(ScalarExpr::ScalarSubquery { subquery, ty: schema[0].ty })
+                Ok(ScalarExpr::ScalarSubquery {
+                    subquery,
+                    ty: schema[0].ty,
+                })
             }
             AstExpr::Function {
                 name,
