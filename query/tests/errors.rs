@@ -114,6 +114,11 @@ fn errors_while_running_are_clear() {
         err(&e, "SELECT (SELECT student FROM events) AS s"),
         "more than one row returned by a subquery used as an expression"
     );
+    // Only where the value is used, as in PostgreSQL.
+    let r = e
+        .query("SELECT CASE WHEN 1 = 2 THEN (SELECT student FROM events) ELSE 'none' END AS s")
+        .map(|r| r.rows);
+    assert_eq!(r.ok(), Some(vec![vec![query::Value::Text("none".into())]]));
     assert_eq!(
         err(
             &e,

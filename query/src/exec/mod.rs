@@ -106,15 +106,16 @@ pub fn run_query(
         let batch = executor.execute(&sub.plan)?;
         let result = if sub.scalar {
             if batch.rows > 1 {
-                return Err(ExecError::Invalid(
-                    "more than one row returned by a subquery used as an expression".into(),
-                ));
-            }
-            SubqueryResult::Scalar(if batch.rows == 1 {
-                batch.columns[0].value(0)
+                // An error only where the value is used, as in PostgreSQL (a CASE branch never taken
+                // does not fail).
+                SubqueryResult::TooManyRows
             } else {
-                crate::value::Value::Null
-            })
+                SubqueryResult::Scalar(if batch.rows == 1 {
+                    batch.columns[0].value(0)
+                } else {
+                    crate::value::Value::Null
+                })
+            }
         } else {
             let column = &batch.columns[0];
             SubqueryResult::Set(ValueSet::from_values((0..batch.rows).map(|i| column.value(i))))

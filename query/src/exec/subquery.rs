@@ -124,6 +124,8 @@ impl ValueSet {
 pub enum SubqueryResult {
     /// A scalar subquery's value (NULL if it returned no row).
     Scalar(Value),
+    /// A scalar subquery that returned several rows: an error wherever its value is read.
+    TooManyRows,
     /// An `IN` subquery's values.
     Set(ValueSet),
 }
@@ -147,6 +149,9 @@ impl SubqueryValues for SubqueryResults {
     fn scalar(&self, i: usize) -> Result<Value, ExecError> {
         match self.get(i)? {
             SubqueryResult::Scalar(v) => Ok(v.clone()),
+            SubqueryResult::TooManyRows => Err(ExecError::Invalid(
+                "more than one row returned by a subquery used as an expression".into(),
+            )),
             SubqueryResult::Set(_) => Err(ExecError::Internal(format!("subquery {i} is not scalar"))),
         }
     }
@@ -172,7 +177,9 @@ impl Subqueries for SubqueryResults {
     fn set(&self, i: usize) -> Result<&ValueSet, ExecError> {
         match self.get(i)? {
             SubqueryResult::Set(s) => Ok(s),
-            SubqueryResult::Scalar(_) => Err(ExecError::Internal(format!("subquery {i} is not an IN set"))),
+            SubqueryResult::Scalar(_) | SubqueryResult::TooManyRows => {
+                Err(ExecError::Internal(format!("subquery {i} is not an IN set")))
+            }
         }
     }
 }
