@@ -12,7 +12,7 @@ use super::scalar::{self, compare, eval_row, SubqueryValues};
 use super::subquery::ValueSet;
 use super::ExecError;
 use crate::plan::{ArithOp, CmpOp, ScalarExpr, ScalarFunc};
-use crate::time::{extract, trunc, ExtractField, TruncUnit};
+use crate::time::{extract, map_times, trunc, ExtractField, TruncUnit};
 use crate::value::{DataType, Value};
 use engine::col;
 
@@ -514,7 +514,7 @@ fn time_function<'a>(
     }
     if let (ScalarExpr::Column { index: col::TIME, .. }, Some(seg)) = (arg, chunk.full_segment()) {
         // Every row of a segment: read its time column in place.
-        let out: Vec<i64> = seg.int_column(col::TIME)?.values.iter().map(|&t| apply(t)).collect();
+        let out = map_times(unit, field, &seg.int_column(col::TIME)?.values);
         return Ok(Datum::Array(Rc::new(if unit.is_some() {
             Array::Timestamp(out, None)
         } else {
@@ -526,7 +526,7 @@ fn time_function<'a>(
         Datum::Scalar(_) => Datum::Scalar(Value::Null),
         Datum::Array(a) => match a.as_ref() {
             Array::Timestamp(v, valid) => {
-                let out: Vec<i64> = v.iter().map(|&t| apply(t)).collect();
+                let out = map_times(unit, field, v);
                 Datum::Array(Rc::new(if unit.is_some() {
                     Array::Timestamp(out, valid.clone())
                 } else {
