@@ -35,6 +35,16 @@ impl StringVec {
         }
     }
 
+    /// An empty vector with room for `values` values of `bytes` bytes in all.
+    pub fn with_capacity(values: usize, bytes: usize) -> StringVec {
+        let mut offsets = Vec::with_capacity(values + 1);
+        offsets.push(0);
+        StringVec {
+            offsets,
+            bytes: Vec::with_capacity(bytes),
+        }
+    }
+
     /// Number of values.
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -214,7 +224,8 @@ impl EventBatch {
                     ColumnData::Int(v) => ColumnData::Int(indices.iter().map(|&i| v[i]).collect()),
                     ColumnData::Double(v) => ColumnData::Double(indices.iter().map(|&i| v[i]).collect()),
                     ColumnData::Text(v) => {
-                        let mut out = StringVec::new();
+                        let bytes = indices.iter().map(|&i| v.get_bytes(i).len()).sum();
+                        let mut out = StringVec::with_capacity(indices.len(), bytes);
                         for &i in indices {
                             out.push(v.get(i));
                         }
@@ -226,6 +237,50 @@ impl EventBatch {
             })
             .collect();
         EventBatch { columns }
+    }
+
+    /// One batch holding the rows of `batches` (same schema) in order. Every column is allocated once
+    /// at its final size, so each row is copied exactly once: growing a batch by repeated
+    /// [`EventBatch::extend`] reallocates and copies its columns again at every doubling.
+    pub fn concat(batches: &[&EventBatch]) -> EventBatch {
+        let Some((first, rest)) = batches.split_first() else {
+            return BatchBuilder::new().finish();
+        };
+        if rest.is_empty() {
+            return (*first).clone();
+        }
+        let rows: usize = batches.iter().map(|b| b.len()).sum();
+        let columns = first
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, column)| {
+                let data = match &column.data {
+                    ColumnData::Int(_) => ColumnData::Int(Vec::with_capacity(rows)),
+                    ColumnData::Double(_) => ColumnData::Double(Vec::with_capacity(rows)),
+                    ColumnData::Text(_) => {
+                        let bytes = batches
+                            .iter()
+                            .map(|b| match &b.columns[c].data {
+                                ColumnData::Text(v) => v.bytes.len(),
+                                _ => 0,
+                            })
+                            .sum();
+                        ColumnData::Text(StringVec::with_capacity(rows, bytes))
+                    }
+                };
+                let any_null = batches.iter().any(|b| b.columns[c].validity.is_some());
+                Column {
+                    data,
+                    validity: any_null.then(|| Vec::with_capacity(rows)),
+                }
+            })
+            .collect();
+        let mut out = EventBatch { columns };
+        for b in batches {
+            out.extend(b);
+        }
+        out
     }
 
     /// Appends all rows of `other` (same schema) to `self`.
@@ -392,6 +447,23 @@ mod tests {
         assert_eq!(ext.len(), 2);
         assert_eq!(ext.columns[col::GRADE].get(1), ValueRef::Null);
         assert_eq!(ext, batch);
+    }
+
+    #[test]
+    fn concat_holds_every_row_in_order_with_its_nulls() {
+        let mut b = BatchBuilder::new();
+        b.push_row(&row(10, "a", "s1", Some(1.5))).unwrap();
+        b.push_row(&row(20, "bb", "s2", None)).unwrap();
+        b.push_row(&row(30, "ccc", "s3", Some(2.5))).unwrap();
+        let whole = b.finish();
+        // A batch without NULLs between two with them, and an empty one.
+        let parts = [whole.take(&[0]), whole.take(&[1]), whole.take(&[]), whole.take(&[2])];
+        let refs: Vec<&EventBatch> = parts.iter().collect();
+        let joined = EventBatch::concat(&refs);
+        joined.validate().unwrap();
+        assert_eq!(joined, whole);
+        assert_eq!(EventBatch::concat(&refs[..1]), parts[0]);
+        assert!(EventBatch::concat(&[]).is_empty());
     }
 
     #[test]

@@ -416,15 +416,8 @@ impl Db {
 }
 
 /// Concatenates batches into one.
-pub(crate) fn concat<'a>(mut batches: impl Iterator<Item = &'a EventBatch>) -> EventBatch {
-    let mut out = match batches.next() {
-        Some(b) => b.clone(),
-        None => crate::batch::BatchBuilder::new().finish(),
-    };
-    for b in batches {
-        out.extend(b);
-    }
-    out
+pub(crate) fn concat<'a>(batches: impl Iterator<Item = &'a EventBatch>) -> EventBatch {
+    EventBatch::concat(&batches.collect::<Vec<_>>())
 }
 
 /// The rows of `batch` grouped by partition, partitions ascending, rows in batch order.

@@ -52,8 +52,10 @@ pub struct Store<'a> {
     path: &'a Path,
     opts: &'a ImportOptions,
     dedup: SignalDedup,
-    /// Accepted rows not appended yet.
-    pending: Option<EventBatch>,
+    /// Accepted rows not appended yet, one batch per piece (concatenated once, when appended).
+    pending: Vec<EventBatch>,
+    /// Rows in `pending`.
+    pending_rows: usize,
     assignments: Vec<Assignment>,
     summary: ImportSummary,
     errors: ErrorList,
@@ -71,7 +73,8 @@ impl<'a> Store<'a> {
             path,
             opts,
             dedup: SignalDedup::new(opts.dedup_partitions_cached),
-            pending: None,
+            pending: Vec::new(),
+            pending_rows: 0,
             assignments: Vec::new(),
             summary: ImportSummary::default(),
             errors: ErrorList::new(opts.max_listed_errors),
@@ -201,11 +204,11 @@ impl<'a> Store<'a> {
         let events = if all_new { events } else { events.take(&keep) };
         self.summary.duplicates_dropped += (guid_ids.len() - events.len()) as u64;
         self.summary.events_stored += events.len() as u64;
-        match &mut self.pending {
-            Some(pending) => pending.extend(&events),
-            None => self.pending = Some(events),
+        if !events.is_empty() {
+            self.pending_rows += events.len();
+            self.pending.push(events);
         }
-        if self.pending.as_ref().is_some_and(|p| p.len() >= self.opts.batch_rows) {
+        if self.pending_rows >= self.opts.batch_rows {
             self.append_pending()?;
         }
         Ok(())
@@ -214,10 +217,15 @@ impl<'a> Store<'a> {
     /// Appends the queued rows; afterwards every accepted id is in the sink, so the de-duplication
     /// cache may drop partitions.
     fn append_pending(&mut self) -> Result<(), ImportError> {
-        if let Some(batch) = self.pending.take() {
-            if !batch.is_empty() {
-                self.sink.append(batch)?;
-            }
+        let pieces = std::mem::take(&mut self.pending);
+        self.pending_rows = 0;
+        let batch = match pieces.len() {
+            0 => None,
+            1 => pieces.into_iter().next(),
+            _ => Some(EventBatch::concat(&pieces.iter().collect::<Vec<_>>())),
+        };
+        if let Some(batch) = batch {
+            self.sink.append(batch)?;
         }
         self.dedup.trim();
         Ok(())
