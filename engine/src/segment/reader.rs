@@ -311,7 +311,7 @@ impl Segment {
         let rows = rows as usize;
         Ok(match def.ty {
             ColumnType::Timestamp | ColumnType::Int => {
-                let v = self.decode_block(values, |r| decode_ints(r, present))?;
+                let v = self.decode_block(values, |r| decode_ints(r, present, self.version))?;
                 Decoded::Int(IntColumn {
                     values: scatter(v, nulls.as_ref(), rows, 0),
                     nulls,
@@ -325,9 +325,11 @@ impl Segment {
                 })
             }
             ColumnType::Text => {
-                let dict = self.decode_block(blocks.dictionary.ok_or_else(internal)?, decode_dictionary)?;
+                let dict = self.decode_block(blocks.dictionary.ok_or_else(internal)?, |r| {
+                    decode_dictionary(r, self.version)
+                })?;
                 let ids = self.decode_block(values, |r| {
-                    let raw = decode_ints(r, present)?;
+                    let raw = decode_ints(r, present, self.version)?;
                     raw.into_iter()
                         .map(|id| u32::try_from(id).ok().filter(|&id| (id as usize) < dict.len()))
                         .collect::<Option<Vec<u32>>>()
@@ -344,7 +346,7 @@ impl Segment {
 
     fn load_dictionary_index(&self, entry: BlockEntry) -> Result<DictionaryIndex> {
         let base = entry.offset as usize;
-        self.decode_block(entry, |r| DictionaryIndex::read(r, base))
+        self.decode_block(entry, |r| DictionaryIndex::read(r, base, self.version))
     }
 
     fn load_index(&self, entry: BlockEntry) -> Result<IndexOffsets> {
@@ -356,7 +358,7 @@ impl Segment {
                 if count >= r.remaining() * 8 {
                     return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
                 }
-                decode_ints(r, count + 1)?
+                decode_ints(r, count + 1, self.version)?
                     .into_iter()
                     .map(|o| usize::try_from(o).map_err(|_| Malformed::at(4, "negative index offset")))
                     .collect::<Result<_, _>>()?

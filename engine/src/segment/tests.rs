@@ -351,3 +351,42 @@ fn uuid_dictionaries_answer_lookups_before_and_after_decoding() {
         assert_eq!(count(&seg, "not a uuid"), 0);
     }
 }
+
+/// `bytes` with the footer's format version replaced by `version` (and the footer crc fixed).
+fn with_version(mut bytes: Vec<u8>, version: u32) -> Vec<u8> {
+    let trailer = bytes.len() - 20;
+    let footer = u64::from_le_bytes(bytes[trailer..trailer + 8].try_into().unwrap()) as usize;
+    bytes[footer..footer + 4].copy_from_slice(&version.to_le_bytes());
+    let crc = crc32fast::hash(&bytes[footer..trailer]);
+    bytes[trailer + 8..trailer + 12].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn older_versions_read_and_patched_integers_need_version_3() {
+    // Whole-second times: no patched block, so the same bytes are a valid version 2 file.
+    let whole = realistic_batch(300);
+    let bytes = encode_segment(&whole, &meta_for(&whole)).unwrap();
+    let v2 = Segment::open(FileBytes::from_vec(with_version(bytes, 2)), "v2.seg").unwrap();
+    assert_eq!(sorted_rows(&v2.to_batch().unwrap()), sorted_rows(&whole));
+    // Every 10th time with a fraction of a second: the time column is patched, which version 2 lacks.
+    let mut b = BatchBuilder::new();
+    for i in 0..whole.len() {
+        let mut row: Vec<ValueRef<'_>> = whole.columns.iter().map(|c| c.get(i)).collect();
+        if let (ValueRef::Int(t), true) = (row[col::TIME], i % 10 == 3) {
+            row[col::TIME] = ValueRef::Int(t + 123_457);
+        }
+        b.push_row(&row).unwrap();
+    }
+    let fractional = b.finish();
+    let bytes = encode_segment(&fractional, &meta_for(&fractional)).unwrap();
+    let v3 = Segment::open(FileBytes::from_vec(bytes.clone()), "v3.seg").unwrap();
+    assert_eq!(sorted_rows(&v3.to_batch().unwrap()), sorted_rows(&fractional));
+    let v2 = Segment::open(FileBytes::from_vec(with_version(bytes, 2)), "v2.seg").unwrap();
+    assert!(matches!(v2.int_column(col::TIME), Err(StorageError::Corruption { .. })));
+    let v4 = with_version(encode_segment(&whole, &meta_for(&whole)).unwrap(), FORMAT_VERSION + 1);
+    assert!(matches!(
+        Segment::open(FileBytes::from_vec(v4), "v4.seg"),
+        Err(StorageError::Corruption { .. })
+    ));
+}
