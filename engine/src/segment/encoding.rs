@@ -514,9 +514,11 @@ fn binary_search(len: usize, probe: impl Fn(usize) -> std::cmp::Ordering) -> Opt
     None
 }
 
-/// How a null block stores its set: the NULL rows themselves, or (when smaller) the non-NULL rows.
+/// How a null block stores its set: the NULL rows themselves, (when smaller) the non-NULL rows, or (format
+/// version 3) by naming an earlier column with the very same NULL rows.
 const NULLS_LISTED: u8 = 0;
 const PRESENT_LISTED: u8 = 1;
+const SAME_AS_COLUMN: u8 = 2;
 
 /// Appends the NULL rows of a column whose row `i` is present when `valid[i]`: polarity u8 then a
 /// portable roaring bitmap of whichever of the NULL rows or the present rows is the smaller set (their
@@ -533,9 +535,30 @@ pub fn encode_nulls(valid: &[bool], out: &mut Vec<u8>) {
     bitmap::serialize_sorted(listed, out);
 }
 
-/// Reads what [`encode_nulls`] wrote: the NULL rows, all `< rows`.
-pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32) -> Result<RoaringBitmap, Malformed> {
+/// Appends a null block that stands for the NULL rows of column `column` (format version 3): polarity 2
+/// then the column u8. Columns that are NULL on the same rows (an assignment's id, due date and action;
+/// a meeting and its seconds; the reading columns) store their set once.
+pub fn encode_nulls_same_as(column: usize, out: &mut Vec<u8>) {
+    out.push(SAME_AS_COLUMN);
+    out.push(column as u8);
+}
+
+/// What a null block holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NullSet {
+    /// The NULL rows.
+    Rows(RoaringBitmap),
+    /// The same NULL rows as this (earlier) column's null block.
+    SameAs(usize),
+}
+
+/// Reads what [`encode_nulls`] or (`version` ≥ 3) [`encode_nulls_same_as`] wrote; the NULL rows are all
+/// `< rows`.
+pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32, version: u32) -> Result<NullSet, Malformed> {
     let polarity = r.u8("null polarity")?;
+    if polarity == SAME_AS_COLUMN && version >= 3 {
+        return Ok(NullSet::SameAs(r.u8("column with the same nulls")? as usize));
+    }
     let at = r.pos();
     let listed = bitmap::deserialize(r.take(r.remaining(), "null bitmap")?).map_err(|m| m.shifted(at))?;
     if listed.max().is_some_and(|m| m >= rows) {
@@ -545,12 +568,12 @@ pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32) -> Result<RoaringBitmap, 
         ));
     }
     match polarity {
-        NULLS_LISTED => Ok(listed),
+        NULLS_LISTED => Ok(NullSet::Rows(listed)),
         PRESENT_LISTED => {
             let mut nulls = RoaringBitmap::new();
             nulls.insert_range(0..rows);
             nulls -= listed;
-            Ok(nulls)
+            Ok(NullSet::Rows(nulls))
         }
         p => Err(Malformed::at(at - 1, format!("unknown null polarity {p}"))),
     }
@@ -720,9 +743,20 @@ mod tests {
             let mut out = Vec::new();
             encode_nulls(&valid, &mut out);
             assert_eq!(out[0], if nulls.len() < 3 { NULLS_LISTED } else { PRESENT_LISTED });
-            assert_eq!(decode_nulls(&mut ByteReader::new(&out), 5).unwrap(), nulls);
-            assert!(decode_nulls(&mut ByteReader::new(&out), 2).is_err());
+            let decoded = decode_nulls(&mut ByteReader::new(&out), 5, FORMAT_VERSION).unwrap();
+            assert_eq!(decoded, NullSet::Rows(nulls));
+            assert!(decode_nulls(&mut ByteReader::new(&out), 2, FORMAT_VERSION).is_err());
         }
+        let mut out = Vec::new();
+        encode_nulls_same_as(7, &mut out);
+        assert_eq!(
+            decode_nulls(&mut ByteReader::new(&out), 5, FORMAT_VERSION).unwrap(),
+            NullSet::SameAs(7)
+        );
+        assert!(
+            decode_nulls(&mut ByteReader::new(&out), 5, 2).is_err(),
+            "version 2 has no shared sets"
+        );
         let nulls = RoaringBitmap::from_iter([0u32, 2, 4]);
         assert_eq!(scatter(vec![7, 8], Some(&nulls), 5, 0), [0, 7, 0, 8, 0]);
         let nulls = RoaringBitmap::from_iter([1u32]);

@@ -4,6 +4,7 @@ use super::column::{DoubleColumn, IntColumn, TextColumn};
 use super::component::{BlockEntry, SegmentComponent};
 use super::encoding::{
     decode_dictionary, decode_doubles, decode_ints, decode_nulls, scatter, ByteReader, DictionaryIndex, Malformed,
+    NullSet,
 };
 use super::footer::Footer;
 use super::meta::SegmentMeta;
@@ -302,10 +303,7 @@ impl Segment {
         let blocks = self.blocks[c];
         let rows = self.meta.rows;
         let internal = || StorageError::Internal(format!("segment opened without required blocks for {}", def.name));
-        let nulls = match blocks.nulls {
-            Some(entry) => Some(self.decode_block(entry, |r| decode_nulls(r, rows))?).filter(|n| !n.is_empty()),
-            None => None,
-        };
+        let nulls = self.nulls(c)?.filter(|n| !n.is_empty());
         let present = rows as usize - nulls.as_ref().map_or(0, |n| n.len() as usize);
         let values = blocks.values.ok_or_else(internal)?;
         let rows = rows as usize;
@@ -342,6 +340,24 @@ impl Segment {
                 })
             }
         })
+    }
+
+    /// The NULL rows of column `c`, following a null block that names an earlier column with the same set.
+    fn nulls(&self, c: usize) -> Result<Option<RoaringBitmap>> {
+        let Some(entry) = self.blocks[c].nulls else {
+            return Ok(None);
+        };
+        match self.decode_block(entry, |r| decode_nulls(r, self.meta.rows, self.version))? {
+            NullSet::Rows(nulls) => Ok(Some(nulls)),
+            NullSet::SameAs(same) if same < c && self.blocks[same].nulls.is_some() => self.nulls(same),
+            NullSet::SameAs(same) => Err(self.corrupt(
+                entry.offset as usize,
+                Malformed::at(
+                    1,
+                    format!("null set refers to column {same}, which has none before {c}"),
+                ),
+            )),
+        }
     }
 
     fn load_dictionary_index(&self, entry: BlockEntry) -> Result<DictionaryIndex> {

@@ -363,30 +363,84 @@ fn with_version(mut bytes: Vec<u8>, version: u32) -> Vec<u8> {
 }
 
 #[test]
-fn older_versions_read_and_patched_integers_need_version_3() {
-    // Whole-second times: no patched block, so the same bytes are a valid version 2 file.
-    let whole = realistic_batch(300);
+fn older_versions_read_and_version_3_forms_need_version_3() {
+    // No NULLs, one value per column and whole-second times: nothing of version 3, so the same bytes are a
+    // valid version 2 file.
+    let rows = |fraction: i64| -> Vec<(i64, Vec<u8>)> {
+        (0..300)
+            .map(|i| {
+                (
+                    i * 1_000_000 + if i % 10 == 3 { fraction } else { 0 },
+                    vec![1; col::COUNT],
+                )
+            })
+            .collect()
+    };
+    let whole = batch_from_codes(&rows(0));
     let bytes = encode_segment(&whole, &meta_for(&whole)).unwrap();
     let v2 = Segment::open(FileBytes::from_vec(with_version(bytes, 2)), "v2.seg").unwrap();
     assert_eq!(sorted_rows(&v2.to_batch().unwrap()), sorted_rows(&whole));
     // Every 10th time with a fraction of a second: the time column is patched, which version 2 lacks.
-    let mut b = BatchBuilder::new();
-    for i in 0..whole.len() {
-        let mut row: Vec<ValueRef<'_>> = whole.columns.iter().map(|c| c.get(i)).collect();
-        if let (ValueRef::Int(t), true) = (row[col::TIME], i % 10 == 3) {
-            row[col::TIME] = ValueRef::Int(t + 123_457);
-        }
-        b.push_row(&row).unwrap();
-    }
-    let fractional = b.finish();
+    let fractional = batch_from_codes(&rows(123_457));
     let bytes = encode_segment(&fractional, &meta_for(&fractional)).unwrap();
     let v3 = Segment::open(FileBytes::from_vec(bytes.clone()), "v3.seg").unwrap();
     assert_eq!(sorted_rows(&v3.to_batch().unwrap()), sorted_rows(&fractional));
     let v2 = Segment::open(FileBytes::from_vec(with_version(bytes, 2)), "v2.seg").unwrap();
     assert!(matches!(v2.int_column(col::TIME), Err(StorageError::Corruption { .. })));
+    // Grades are NULL exactly where meeting seconds are: one shared null set, which version 2 lacks.
+    let shared = realistic_batch(300);
+    let bytes = encode_segment(&shared, &meta_for(&shared)).unwrap();
+    let v3 = Segment::open(FileBytes::from_vec(bytes.clone()), "v3.seg").unwrap();
+    assert_eq!(sorted_rows(&v3.to_batch().unwrap()), sorted_rows(&shared));
+    let v2 = Segment::open(FileBytes::from_vec(with_version(bytes, 2)), "v2.seg").unwrap();
+    assert!(v2.double_column(col::GRADE).is_ok());
+    assert!(matches!(
+        v2.int_column(col::MEETING_SECONDS),
+        Err(StorageError::Corruption { .. })
+    ));
     let v4 = with_version(encode_segment(&whole, &meta_for(&whole)).unwrap(), FORMAT_VERSION + 1);
     assert!(matches!(
         Segment::open(FileBytes::from_vec(v4), "v4.seg"),
         Err(StorageError::Corruption { .. })
     ));
+}
+
+#[test]
+fn a_shared_null_set_must_name_an_earlier_column_with_nulls() {
+    let batch = realistic_batch(300);
+    let bytes = encode_segment(&batch, &meta_for(&batch)).unwrap();
+    let seg = Segment::open(FileBytes::from_vec(bytes.clone()), "s.seg").unwrap();
+    let blocks = seg.blocks().to_vec();
+    let (i, entry) = blocks
+        .iter()
+        .enumerate()
+        .find(|(_, b)| b.kind == SegmentComponent::Nulls && b.column as usize == col::MEETING_SECONDS)
+        .unwrap();
+    let at = entry.offset as usize;
+    assert_eq!(
+        &bytes[at..at + 2],
+        [2, col::GRADE as u8],
+        "the grade column's set, shared"
+    );
+    for (named, valid) in [
+        (col::GRADE, true),
+        (col::MEETING_SECONDS, false),
+        (col::TIME, false),
+        (200, false),
+    ] {
+        let mut bad = bytes.clone();
+        bad[at + 1] = named as u8;
+        // Fix the block's crc in the directory and then the footer's crc.
+        let trailer = bad.len() - 20;
+        let crc_at = trailer - 22 * (blocks.len() - i) + 18;
+        let crc = crc32fast::hash(&bad[at..at + 2]);
+        bad[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+        let bad = with_version(bad, FORMAT_VERSION);
+        let seg = Segment::open(FileBytes::from_vec(bad), "s.seg").unwrap();
+        let read = seg.int_column(col::MEETING_SECONDS);
+        assert_eq!(read.is_ok(), valid, "named {named}: {read:?}");
+        if !valid {
+            assert!(matches!(read, Err(StorageError::Corruption { .. })));
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use super::bitmap;
 use super::component::{BlockEntry, SegmentComponent};
 use super::dictionary;
-use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_sorted_dict};
+use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_nulls_same_as, encode_sorted_dict};
 use super::footer::{Footer, MAGIC};
 use super::meta::SegmentMeta;
 use crate::batch::{ColumnData, EventBatch};
@@ -59,6 +59,7 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
     let mut w = BlockWriter {
         out: MAGIC.to_vec(),
         blocks: Vec::new(),
+        null_sets: Vec::new(),
     };
     // The batch rows in stored order.
     let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
@@ -94,7 +95,7 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
         }
         w.block(SegmentComponent::Values, c, &values);
     }
-    let BlockWriter { mut out, blocks } = w;
+    let BlockWriter { mut out, blocks, .. } = w;
     Footer {
         version: super::FORMAT_VERSION,
         meta: meta.clone(),
@@ -145,6 +146,8 @@ fn sort_order(batch: &EventBatch, rows: &[u32], dicts: &[Option<dictionary::Enco
 struct BlockWriter {
     out: Vec<u8>,
     blocks: Vec<BlockEntry>,
+    /// The null blocks written so far as bitmaps, by column.
+    null_sets: Vec<(usize, Vec<u8>)>,
 }
 
 impl BlockWriter {
@@ -159,7 +162,8 @@ impl BlockWriter {
         self.out.extend_from_slice(bytes);
     }
 
-    /// The column's Nulls block, if it has NULLs (`valid` in stored order).
+    /// The column's Nulls block, if it has NULLs (`valid` in stored order): a reference to the first
+    /// earlier column with the same NULL rows (their encodings are then equal), else the set itself.
     fn nulls(&mut self, c: usize, valid: Option<&[bool]>) {
         let Some(valid) = valid else { return };
         if valid.iter().all(|&v| v) {
@@ -167,7 +171,17 @@ impl BlockWriter {
         }
         let mut buf = Vec::new();
         encode_nulls(valid, &mut buf);
-        self.block(SegmentComponent::Nulls, c, &buf);
+        match self.null_sets.iter().find(|(_, set)| *set == buf) {
+            Some(&(same, _)) => {
+                let mut reference = Vec::new();
+                encode_nulls_same_as(same, &mut reference);
+                self.block(SegmentComponent::Nulls, c, &reference);
+            }
+            None => {
+                self.block(SegmentComponent::Nulls, c, &buf);
+                self.null_sets.push((c, buf));
+            }
+        }
     }
 }
 
