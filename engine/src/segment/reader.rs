@@ -369,11 +369,23 @@ impl Segment {
         let base = entry.offset as usize;
         self.decode_block(entry, |r| {
             let count = r.u32("index size")? as usize;
-            let rel: Vec<usize> = if self.version >= 2 {
-                // Packed offsets: the count check inside bounds the allocation by the block size.
-                if count >= r.remaining() * 8 {
-                    return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+            // Packed offsets or lengths: the count check bounds the allocation by the block size.
+            if self.version >= 2 && count >= r.remaining() * 8 {
+                return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+            }
+            let rel: Vec<usize> = if self.version >= 3 {
+                // Entry lengths: the offsets are their running sums.
+                let mut rel = Vec::with_capacity(count + 1);
+                rel.push(0usize);
+                for len in decode_ints(r, count, self.version)? {
+                    let end = usize::try_from(len)
+                        .ok()
+                        .and_then(|len| rel.last().and_then(|&start| len.checked_add(start)))
+                        .ok_or_else(|| Malformed::at(4, format!("index entry length {len}")))?;
+                    rel.push(end);
                 }
+                rel
+            } else if self.version >= 2 {
                 decode_ints(r, count + 1, self.version)?
                     .into_iter()
                     .map(|o| usize::try_from(o).map_err(|_| Malformed::at(4, "negative index offset")))

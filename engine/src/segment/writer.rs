@@ -195,8 +195,9 @@ fn present<T>(stored: &[u32], is_valid: impl Fn(usize) -> bool, value: impl Fn(u
         .collect()
 }
 
-/// Index block (format version 2): count u32, the `count + 1` offsets of the entries relative to the entry
-/// area as packed integers, then one entry per dictionary id listing the non-NULL rows holding that value,
+/// Index block (format version 3): count u32, the byte lengths of the `count` entries as packed integers
+/// (a few bits each, where version 2's offsets into the entry area took ~18), then one entry per
+/// dictionary id listing the non-NULL rows holding that value,
 /// as a run list or a portable roaring bitmap, whichever is smaller. Rows are grouped by id with a counting
 /// sort, so each entry is serialized straight from an ascending slice.
 fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) -> Vec<u8> {
@@ -218,16 +219,15 @@ fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) 
         }
     }
     let mut area = Vec::new();
-    let mut offsets = Vec::with_capacity(dict_len + 1);
+    let mut lengths = Vec::with_capacity(dict_len);
     for w in starts.windows(2) {
-        offsets.push(area.len() as u32);
+        let start = area.len();
         bitmap::serialize_smallest(&grouped[w[0] as usize..w[1] as usize], &mut area);
+        lengths.push((area.len() - start) as i64);
     }
-    offsets.push(area.len() as u32);
-    let mut out = Vec::with_capacity(4 + 4 * offsets.len() + area.len());
+    let mut out = Vec::with_capacity(4 + 2 * lengths.len() + area.len());
     out.extend_from_slice(&(dict_len as u32).to_le_bytes());
-    let offsets: Vec<i64> = offsets.into_iter().map(i64::from).collect();
-    encode_ints(&offsets, &mut out);
+    encode_ints(&lengths, &mut out);
     out.extend_from_slice(&area);
     out
 }
