@@ -10,8 +10,10 @@ use super::encoding::{decode_ints, encode_for, gcd, ByteReader, Malformed};
 
 /// The width byte that marks the patched form of packed integers (real widths are 0..=64).
 pub(super) const PATCHED: u8 = 0x81;
-/// Divisors tried, each refined to the GCD of the values it divides: µs of a second, of a millisecond.
-const SEEDS: [u64; 2] = [1_000_000, 1_000];
+/// Divisors tried, each refined to the GCD of the values it divides: µs of a second, of a millisecond
+/// (constants, so that the modulo of every value compiles to a multiplication).
+const SECOND: u64 = 1_000_000;
+const MILLISECOND: u64 = 1_000;
 /// Fewer values than this are not worth the extra header.
 const MIN_VALUES: usize = 64;
 /// Values sampled (evenly spread) to reject a divisor that most values do not share before a full pass.
@@ -37,7 +39,10 @@ pub(super) fn encode_patched(values: &[i64]) -> Option<Vec<u8>> {
         return None;
     }
     let min = values.iter().copied().min()?;
-    let mut plans: Vec<Plan> = SEEDS.iter().filter_map(|&seed| plan(values, min, seed)).collect();
+    let mut plans: Vec<Plan> = [plan::<SECOND>(values, min), plan::<MILLISECOND>(values, min)]
+        .into_iter()
+        .flatten()
+        .collect();
     plans.dedup();
     plans
         .into_iter()
@@ -45,10 +50,10 @@ pub(super) fn encode_patched(values: &[i64]) -> Option<Vec<u8>> {
         .min_by_key(|bytes| bytes.len())
 }
 
-/// The residue (of offsets from `min`, modulo `seed`) most values share, if a sample suggests it is a
+/// The residue (of offsets from `min`, modulo `SEED`) most values share, if a sample suggests it is a
 /// majority; then the base below `min` in that residue class, and the GCD of those values' offsets.
-fn plan(values: &[i64], min: i64, seed: u64) -> Option<Plan> {
-    let residue = |v: i64| (v.wrapping_sub(min) as u64) % seed;
+fn plan<const SEED: u64>(values: &[i64], min: i64) -> Option<Plan> {
+    let residue = |v: i64| (v.wrapping_sub(min) as u64) % SEED;
     let step = values.len().div_ceil(SAMPLES);
     let sample = || values.iter().step_by(step).map(|&v| residue(v));
     // Boyer–Moore majority vote: the answer if more than half the sample shares one residue.
@@ -64,15 +69,15 @@ fn plan(values: &[i64], min: i64, seed: u64) -> Option<Plan> {
     if shared * 2 <= sampled {
         return None;
     }
-    // Offsets from `min - shift` put the majority at multiples of `seed`; `divisor` becomes the GCD of
+    // Offsets from `min - shift` put the majority at multiples of `SEED`; `divisor` becomes the GCD of
     // their differences from the first of them, `first`.
-    let shift = (seed - candidate) % seed;
+    let shift = (SEED - candidate) % SEED;
     let (mut first, mut divisor, mut exceptions) = (None, 0u64, 0usize);
     for &v in values {
         let offset = (v.wrapping_sub(min) as u64).checked_add(shift)?;
-        if offset % seed != 0 {
+        if offset % SEED != 0 {
             exceptions += 1;
-        } else if divisor != seed {
+        } else if divisor != SEED {
             let first = *first.get_or_insert(offset);
             divisor = gcd(divisor, offset.abs_diff(first));
         }
@@ -80,9 +85,9 @@ fn plan(values: &[i64], min: i64, seed: u64) -> Option<Plan> {
     if exceptions * 2 >= values.len() {
         return None;
     }
-    // Every majority value is `first` plus a multiple of `divisor` (itself a multiple of `seed`), and
+    // Every majority value is `first` plus a multiple of `divisor` (itself a multiple of `SEED`), and
     // no exception is. The base is the largest number ≤ `min` in the majority's class.
-    let divisor = divisor.max(seed);
+    let divisor = divisor.max(SEED);
     let first = i128::from(min) - i128::from(shift) + i128::from(first?);
     let base = i64::try_from(i128::from(min) - (i128::from(min) - first).rem_euclid(i128::from(divisor))).ok()?;
     let max = values.iter().copied().max()?;

@@ -375,7 +375,12 @@ fn older_versions_read_and_version_3_forms_need_version_3() {
     assert!(v2.size_bytes() > v3.size_bytes());
     let rows = |fraction: i64| -> Vec<(i64, Vec<u8>)> {
         (0..300)
-            .map(|i| (i * 1_000_000 + if i % 10 == 3 { fraction } else { 0 }, vec![1; col::COUNT]))
+            .map(|i| {
+                (
+                    i * 1_000_000 + if i % 10 == 3 { fraction } else { 0 },
+                    vec![1; col::COUNT],
+                )
+            })
             .collect()
     };
     let whole = batch_from_codes(&rows(0));
