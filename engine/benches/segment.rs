@@ -35,7 +35,7 @@ impl Rng {
 }
 
 /// One day of events shaped like Education Insights data: 5 schools, ~90 classes, ~600 students,
-/// 15 signals, 5 apps, whole-second timestamps, UUID signal ids, mostly-NULL optional columns.
+/// 15 signals, 5 apps, timestamps mostly in whole seconds, UUID signal ids, mostly-NULL optional columns.
 fn realistic_batch(rows: usize) -> EventBatch {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let schools: Vec<String> = (0..5).map(|_| rng.uuid()).collect();
@@ -70,7 +70,9 @@ fn realistic_batch(rows: usize) -> EventBatch {
         let signal_id = rng.uuid();
         let signal = rng.below(signals.len() as u64) as usize;
         let mut row = vec![ValueRef::Null; col::COUNT];
-        row[col::TIME] = ValueRef::Int(DAY_START + rng.below(86_400) as i64 * 1_000_000);
+        // Whole seconds, but ~6% with a 7-digit fraction (in µs), as in the real export.
+        let fraction = if rng.below(16) == 0 { rng.below(1_000_000) } else { 0 };
+        row[col::TIME] = ValueRef::Int(DAY_START + rng.below(86_400) as i64 * 1_000_000 + fraction as i64);
         row[col::SIGNAL_ID] = ValueRef::Text(&signal_id);
         row[col::SIGNAL] = ValueRef::Text(signals[signal]);
         row[col::APP] = ValueRef::Text(apps[signal % apps.len()]);

@@ -4,6 +4,7 @@
 use super::bitmap;
 use super::bitpack::{bits_needed, pack, packed_len, unpack};
 use super::dictionary::SortedDict;
+use super::patched::{decode_patched, encode_patched, PATCHED};
 use roaring::RoaringBitmap;
 
 /// A decoding failure at byte `at` of the block being decoded; the reader adds file and block offset.
@@ -105,7 +106,8 @@ impl<'a> ByteReader<'a> {
     }
 }
 
-fn gcd(mut a: u64, mut b: u64) -> u64 {
+/// Greatest common divisor (`gcd(0, b) = b`).
+pub(super) fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
     }
@@ -115,47 +117,55 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// The width byte that marks the run-length form of packed integers (real widths are 0..=64).
 const RUNS: u8 = 0x80;
 
-/// Appends `values` as packed integers, in whichever form is smaller:
+/// Appends `values` as packed integers, in whichever form is smallest:
 /// - frame of reference: count u32, min i64, gcd u64, width u8 (0..=64), then `(v - min) / gcd` packed at
 ///   `width` bits;
 /// - runs (format version 2, for sorted columns such as school and class): count u32, min i64 = 0, gcd
 ///   u64 = 0, width u8 = 0x80, run count u32, the run values and then the run lengths minus one, each as
-///   frame-of-reference packed integers.
+///   frame-of-reference packed integers;
+/// - patched frame of reference (format version 3, for timestamps that are nearly all whole seconds):
+///   see [`encode_patched`].
 pub fn encode_ints(values: &[i64], out: &mut Vec<u8>) {
-    let runs = 1 + values.windows(2).filter(|w| w[0] != w[1]).count();
-    if values.len() >= 16 && runs * 4 <= values.len() {
-        let mut run_values = Vec::with_capacity(runs);
-        let mut run_lengths: Vec<i64> = Vec::with_capacity(runs);
-        for &v in values {
-            match (run_values.last(), run_lengths.last_mut()) {
-                (Some(&last), Some(len)) if last == v => *len += 1,
-                _ => {
-                    run_values.push(v);
-                    run_lengths.push(0);
-                }
-            }
-        }
-        let mut as_runs = Vec::new();
-        as_runs.extend_from_slice(&(values.len() as u32).to_le_bytes());
-        as_runs.extend_from_slice(&0i64.to_le_bytes());
-        as_runs.extend_from_slice(&0u64.to_le_bytes());
-        as_runs.push(RUNS);
-        as_runs.extend_from_slice(&(runs as u32).to_le_bytes());
-        encode_for(&run_values, &mut as_runs);
-        encode_for(&run_lengths, &mut as_runs);
-        let start = out.len();
-        encode_for(values, out);
-        if as_runs.len() < out.len() - start {
-            out.truncate(start);
-            out.extend_from_slice(&as_runs);
-        }
-        return;
-    }
+    let start = out.len();
     encode_for(values, out);
+    for other in [encode_runs(values), encode_patched(values)].into_iter().flatten() {
+        if other.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&other);
+        }
+    }
 }
 
-/// The frame-of-reference form of [`encode_ints`].
-fn encode_for(values: &[i64], out: &mut Vec<u8>) {
+/// The runs form of [`encode_ints`], if the values form runs averaging at least 4.
+fn encode_runs(values: &[i64]) -> Option<Vec<u8>> {
+    let runs = 1 + values.windows(2).filter(|w| w[0] != w[1]).count();
+    if values.len() < 16 || runs * 4 > values.len() {
+        return None;
+    }
+    let mut run_values = Vec::with_capacity(runs);
+    let mut run_lengths: Vec<i64> = Vec::with_capacity(runs);
+    for &v in values {
+        match (run_values.last(), run_lengths.last_mut()) {
+            (Some(&last), Some(len)) if last == v => *len += 1,
+            _ => {
+                run_values.push(v);
+                run_lengths.push(0);
+            }
+        }
+    }
+    let mut as_runs = Vec::new();
+    as_runs.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    as_runs.extend_from_slice(&0i64.to_le_bytes());
+    as_runs.extend_from_slice(&0u64.to_le_bytes());
+    as_runs.push(RUNS);
+    as_runs.extend_from_slice(&(runs as u32).to_le_bytes());
+    encode_for(&run_values, &mut as_runs);
+    encode_for(&run_lengths, &mut as_runs);
+    Some(as_runs)
+}
+
+/// The frame-of-reference form of [`encode_ints`] (the only form of version 1).
+pub(super) fn encode_for(values: &[i64], out: &mut Vec<u8>) {
     let min = values.iter().copied().min().unwrap_or(0);
     let mut divisor = 0u64;
     let mut max_delta = 0u64;
@@ -192,18 +202,19 @@ fn read_count(r: &mut ByteReader<'_>, expected: usize) -> Result<usize, Malforme
     Ok(count)
 }
 
-/// Reads what [`encode_ints`] wrote (either form); the count must equal `expected`.
-pub fn decode_ints(r: &mut ByteReader<'_>, expected: usize) -> Result<Vec<i64>, Malformed> {
-    decode_packed(r, expected, true)
-}
-
-fn decode_packed(r: &mut ByteReader<'_>, expected: usize, runs_allowed: bool) -> Result<Vec<i64>, Malformed> {
+/// Reads what [`encode_ints`] wrote in a segment of format `version` (1: frame of reference only; 2 adds
+/// runs; 3 adds the patched form); the count must equal `expected`. The lists nested inside the runs and
+/// patched forms are frames of reference, read as version 1.
+pub fn decode_ints(r: &mut ByteReader<'_>, expected: usize, version: u32) -> Result<Vec<i64>, Malformed> {
     let start = r.pos();
     let count = read_count(r, expected)?;
     let min = r.i64("frame of reference")?;
     let divisor = r.u64("common divisor")?;
     let width = r.u8("bit width")?;
-    if width == RUNS && runs_allowed {
+    if width == PATCHED && version >= 3 {
+        return decode_patched(r, start, count, min, divisor);
+    }
+    if width == RUNS && version >= 2 {
         if min != 0 || divisor != 0 {
             return Err(Malformed::at(start, "run-length integers with a frame of reference"));
         }
@@ -212,8 +223,8 @@ fn decode_packed(r: &mut ByteReader<'_>, expected: usize, runs_allowed: bool) ->
         if runs > count || (runs == 0) != (count == 0) {
             return Err(Malformed::at(at, format!("{runs} runs cannot hold {count} values")));
         }
-        let values = decode_packed(r, runs, false)?;
-        let lengths = decode_packed(r, runs, false)?;
+        let values = decode_ints(r, runs, 1)?;
+        let lengths = decode_ints(r, runs, 1)?;
         let total = lengths.iter().try_fold(0usize, |acc, &l| {
             usize::try_from(l).ok().and_then(|l| acc.checked_add(l)?.checked_add(1))
         });
@@ -304,7 +315,10 @@ pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize, version: u32) -> 
                 ));
             }
             let p = 10f64.powi(k as i32);
-            Ok(decode_ints(r, count)?.into_iter().map(|n| n as f64 / p).collect())
+            Ok(decode_ints(r, count, version)?
+                .into_iter()
+                .map(|n| n as f64 / p)
+                .collect())
         }
         other => Err(Malformed::at(start + 4, format!("unknown double form {other}"))),
     }
@@ -362,8 +376,9 @@ pub fn encode_sorted_dict(dict: &SortedDict<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// Reads what [`encode_dictionary`] wrote; checks UTF-8 and strictly ascending order.
-pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malformed> {
+/// Reads what [`encode_dictionary`] wrote in a segment of format `version`; checks UTF-8 and strictly
+/// ascending order.
+pub fn decode_dictionary(r: &mut ByteReader<'_>, version: u32) -> Result<Vec<String>, Malformed> {
     let layout = r.u8("dictionary layout")?;
     let count = r.u32("dictionary size")? as usize;
     if count > r.remaining() {
@@ -382,7 +397,7 @@ pub fn decode_dictionary(r: &mut ByteReader<'_>) -> Result<Vec<String>, Malforme
     };
     match layout {
         DICT_PLAIN => {
-            for len in decode_ints(r, count)? {
+            for len in decode_ints(r, count, version)? {
                 let at = r.pos();
                 let len =
                     usize::try_from(len).map_err(|_| Malformed::at(at, format!("negative string length {len}")))?;
@@ -428,8 +443,9 @@ pub enum DictionaryIndex {
 }
 
 impl DictionaryIndex {
-    /// Reads the layout of a dictionary block (consuming it all); `base` is the block's file offset.
-    pub fn read(r: &mut ByteReader<'_>, base: usize) -> Result<DictionaryIndex, Malformed> {
+    /// Reads the layout of a dictionary block (consuming it all) of a segment of format `version`; `base`
+    /// is the block's file offset.
+    pub fn read(r: &mut ByteReader<'_>, base: usize, version: u32) -> Result<DictionaryIndex, Malformed> {
         let layout = r.u8("dictionary layout")?;
         let count = r.u32("dictionary size")? as usize;
         if count > r.remaining() {
@@ -446,7 +462,7 @@ impl DictionaryIndex {
                 })
             }
             DICT_PLAIN => {
-                let lengths = decode_ints(r, count)?;
+                let lengths = decode_ints(r, count, version)?;
                 let mut starts = Vec::with_capacity(count + 1);
                 let mut at = base + r.pos();
                 starts.push(at);
@@ -498,9 +514,11 @@ fn binary_search(len: usize, probe: impl Fn(usize) -> std::cmp::Ordering) -> Opt
     None
 }
 
-/// How a null block stores its set: the NULL rows themselves, or (when smaller) the non-NULL rows.
+/// How a null block stores its set: the NULL rows themselves, (when smaller) the non-NULL rows, or (format
+/// version 3) by naming an earlier column with the very same NULL rows.
 const NULLS_LISTED: u8 = 0;
 const PRESENT_LISTED: u8 = 1;
+const SAME_AS_COLUMN: u8 = 2;
 
 /// Appends the NULL rows of a column whose row `i` is present when `valid[i]`: polarity u8 then a
 /// portable roaring bitmap of whichever of the NULL rows or the present rows is the smaller set (their
@@ -517,9 +535,30 @@ pub fn encode_nulls(valid: &[bool], out: &mut Vec<u8>) {
     bitmap::serialize_sorted(listed, out);
 }
 
-/// Reads what [`encode_nulls`] wrote: the NULL rows, all `< rows`.
-pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32) -> Result<RoaringBitmap, Malformed> {
+/// Appends a null block that stands for the NULL rows of column `column` (format version 3): polarity 2
+/// then the column u8. Columns that are NULL on the same rows (an assignment's id, due date and action;
+/// a meeting and its seconds; the reading columns) store their set once.
+pub fn encode_nulls_same_as(column: usize, out: &mut Vec<u8>) {
+    out.push(SAME_AS_COLUMN);
+    out.push(column as u8);
+}
+
+/// What a null block holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NullSet {
+    /// The NULL rows.
+    Rows(RoaringBitmap),
+    /// The same NULL rows as this (earlier) column's null block.
+    SameAs(usize),
+}
+
+/// Reads what [`encode_nulls`] or (`version` ≥ 3) [`encode_nulls_same_as`] wrote; the NULL rows are all
+/// `< rows`.
+pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32, version: u32) -> Result<NullSet, Malformed> {
     let polarity = r.u8("null polarity")?;
+    if polarity == SAME_AS_COLUMN && version >= 3 {
+        return Ok(NullSet::SameAs(r.u8("column with the same nulls")? as usize));
+    }
     let at = r.pos();
     let listed = bitmap::deserialize(r.take(r.remaining(), "null bitmap")?).map_err(|m| m.shifted(at))?;
     if listed.max().is_some_and(|m| m >= rows) {
@@ -529,12 +568,12 @@ pub fn decode_nulls(r: &mut ByteReader<'_>, rows: u32) -> Result<RoaringBitmap, 
         ));
     }
     match polarity {
-        NULLS_LISTED => Ok(listed),
+        NULLS_LISTED => Ok(NullSet::Rows(listed)),
         PRESENT_LISTED => {
             let mut nulls = RoaringBitmap::new();
             nulls.insert_range(0..rows);
             nulls -= listed;
-            Ok(nulls)
+            Ok(NullSet::Rows(nulls))
         }
         p => Err(Malformed::at(at - 1, format!("unknown null polarity {p}"))),
     }
@@ -570,6 +609,7 @@ pub fn scatter<T: Copy>(present: Vec<T>, nulls: Option<&RoaringBitmap>, rows: us
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::segment::FORMAT_VERSION;
 
     #[test]
     fn ints_use_frame_of_reference_and_gcd() {
@@ -578,8 +618,11 @@ mod tests {
         encode_ints(&values, &mut out);
         // 4 + 8 + 8 + 1 header bytes, then four 2-bit deltas (0, 3, 1, 0) in one byte.
         assert_eq!(out.len(), 22);
-        assert_eq!(decode_ints(&mut ByteReader::new(&out), 4).unwrap(), values);
-        assert!(decode_ints(&mut ByteReader::new(&out), 5).is_err());
+        assert_eq!(
+            decode_ints(&mut ByteReader::new(&out), 4, FORMAT_VERSION).unwrap(),
+            values
+        );
+        assert!(decode_ints(&mut ByteReader::new(&out), 5, FORMAT_VERSION).is_err());
     }
 
     #[test]
@@ -593,12 +636,15 @@ mod tests {
             21 + 4 + (21 + 5) + 21,
             "10 runs of 100: values 0..63 step 7, lengths all 99"
         );
-        assert_eq!(decode_ints(&mut ByteReader::new(&out), 1000).unwrap(), values);
+        assert_eq!(
+            decode_ints(&mut ByteReader::new(&out), 1000, FORMAT_VERSION).unwrap(),
+            values
+        );
         // Lengths that do not add up are malformed, not a short or long column.
         let mut bad = out.clone();
         let last = bad.len() - 1;
         bad[last] ^= 0x01;
-        assert!(decode_ints(&mut ByteReader::new(&bad), 1000).is_err());
+        assert!(decode_ints(&mut ByteReader::new(&bad), 1000, FORMAT_VERSION).is_err());
         let distinct: Vec<i64> = (0..1000).collect();
         out.clear();
         encode_ints(&distinct, &mut out);
@@ -633,7 +679,10 @@ mod tests {
         let values = [i64::MIN, i64::MAX, 0, -1];
         let mut out = Vec::new();
         encode_ints(&values, &mut out);
-        assert_eq!(decode_ints(&mut ByteReader::new(&out), 4).unwrap(), values);
+        assert_eq!(
+            decode_ints(&mut ByteReader::new(&out), 4, FORMAT_VERSION).unwrap(),
+            values
+        );
     }
 
     #[test]
@@ -651,7 +700,10 @@ mod tests {
             let mut out = Vec::new();
             encode_dictionary(&dict, &mut out);
             assert_eq!(out.len(), 1 + 4 + 2 * 16);
-            assert_eq!(decode_dictionary(&mut ByteReader::new(&out)).unwrap(), dict);
+            assert_eq!(
+                decode_dictionary(&mut ByteReader::new(&out), FORMAT_VERSION).unwrap(),
+                dict
+            );
         }
         let mixed = [
             "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
@@ -660,19 +712,25 @@ mod tests {
         let mut out = Vec::new();
         encode_dictionary(&mixed, &mut out);
         assert_eq!(out[0], DICT_PLAIN);
-        assert_eq!(decode_dictionary(&mut ByteReader::new(&out)).unwrap(), mixed);
+        assert_eq!(
+            decode_dictionary(&mut ByteReader::new(&out), FORMAT_VERSION).unwrap(),
+            mixed
+        );
     }
 
     #[test]
     fn dictionary_rejects_unsorted_and_bad_utf8() {
         let mut out = Vec::new();
         encode_dictionary(&["a", "b"], &mut out);
-        assert_eq!(decode_dictionary(&mut ByteReader::new(&out)).unwrap(), ["a", "b"]);
+        assert_eq!(
+            decode_dictionary(&mut ByteReader::new(&out), FORMAT_VERSION).unwrap(),
+            ["a", "b"]
+        );
         let n = out.len();
         out.swap(n - 1, n - 2);
-        assert!(decode_dictionary(&mut ByteReader::new(&out)).is_err());
+        assert!(decode_dictionary(&mut ByteReader::new(&out), FORMAT_VERSION).is_err());
         out[n - 1] = 0xff;
-        assert!(decode_dictionary(&mut ByteReader::new(&out)).is_err());
+        assert!(decode_dictionary(&mut ByteReader::new(&out), FORMAT_VERSION).is_err());
     }
 
     #[test]
@@ -685,9 +743,20 @@ mod tests {
             let mut out = Vec::new();
             encode_nulls(&valid, &mut out);
             assert_eq!(out[0], if nulls.len() < 3 { NULLS_LISTED } else { PRESENT_LISTED });
-            assert_eq!(decode_nulls(&mut ByteReader::new(&out), 5).unwrap(), nulls);
-            assert!(decode_nulls(&mut ByteReader::new(&out), 2).is_err());
+            let decoded = decode_nulls(&mut ByteReader::new(&out), 5, FORMAT_VERSION).unwrap();
+            assert_eq!(decoded, NullSet::Rows(nulls));
+            assert!(decode_nulls(&mut ByteReader::new(&out), 2, FORMAT_VERSION).is_err());
         }
+        let mut out = Vec::new();
+        encode_nulls_same_as(7, &mut out);
+        assert_eq!(
+            decode_nulls(&mut ByteReader::new(&out), 5, FORMAT_VERSION).unwrap(),
+            NullSet::SameAs(7)
+        );
+        assert!(
+            decode_nulls(&mut ByteReader::new(&out), 5, 2).is_err(),
+            "version 2 has no shared sets"
+        );
         let nulls = RoaringBitmap::from_iter([0u32, 2, 4]);
         assert_eq!(scatter(vec![7, 8], Some(&nulls), 5, 0), [0, 7, 0, 8, 0]);
         let nulls = RoaringBitmap::from_iter([1u32]);

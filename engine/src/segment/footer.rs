@@ -8,9 +8,9 @@ use crate::schema::{ColumnType, EVENT_COLUMNS};
 
 /// Magic bytes at the very start and very end of every segment file.
 pub const MAGIC: &[u8; 8] = b"EGDBSEG1";
-/// The format version this build writes. Version 2 added run-length integers and decimal doubles;
-/// this build also reads version 1.
-pub const FORMAT_VERSION: u32 = 2;
+/// The format version this build writes. Version 2 added run-length integers and decimal doubles,
+/// version 3 patched frame-of-reference integers; this build also reads versions 1 and 2.
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Bytes before the first block: the magic.

@@ -9,6 +9,7 @@ mod dictionary;
 mod encoding;
 mod footer;
 mod meta;
+mod patched;
 mod reader;
 mod writer;
 

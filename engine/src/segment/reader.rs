@@ -4,6 +4,7 @@ use super::column::{DoubleColumn, IntColumn, TextColumn};
 use super::component::{BlockEntry, SegmentComponent};
 use super::encoding::{
     decode_dictionary, decode_doubles, decode_ints, decode_nulls, scatter, ByteReader, DictionaryIndex, Malformed,
+    NullSet,
 };
 use super::footer::Footer;
 use super::meta::SegmentMeta;
@@ -302,16 +303,13 @@ impl Segment {
         let blocks = self.blocks[c];
         let rows = self.meta.rows;
         let internal = || StorageError::Internal(format!("segment opened without required blocks for {}", def.name));
-        let nulls = match blocks.nulls {
-            Some(entry) => Some(self.decode_block(entry, |r| decode_nulls(r, rows))?).filter(|n| !n.is_empty()),
-            None => None,
-        };
+        let nulls = self.nulls(c)?.filter(|n| !n.is_empty());
         let present = rows as usize - nulls.as_ref().map_or(0, |n| n.len() as usize);
         let values = blocks.values.ok_or_else(internal)?;
         let rows = rows as usize;
         Ok(match def.ty {
             ColumnType::Timestamp | ColumnType::Int => {
-                let v = self.decode_block(values, |r| decode_ints(r, present))?;
+                let v = self.decode_block(values, |r| decode_ints(r, present, self.version))?;
                 Decoded::Int(IntColumn {
                     values: scatter(v, nulls.as_ref(), rows, 0),
                     nulls,
@@ -325,9 +323,11 @@ impl Segment {
                 })
             }
             ColumnType::Text => {
-                let dict = self.decode_block(blocks.dictionary.ok_or_else(internal)?, decode_dictionary)?;
+                let dict = self.decode_block(blocks.dictionary.ok_or_else(internal)?, |r| {
+                    decode_dictionary(r, self.version)
+                })?;
                 let ids = self.decode_block(values, |r| {
-                    let raw = decode_ints(r, present)?;
+                    let raw = decode_ints(r, present, self.version)?;
                     raw.into_iter()
                         .map(|id| u32::try_from(id).ok().filter(|&id| (id as usize) < dict.len()))
                         .collect::<Option<Vec<u32>>>()
@@ -342,21 +342,51 @@ impl Segment {
         })
     }
 
+    /// The NULL rows of column `c`, following a null block that names an earlier column with the same set.
+    fn nulls(&self, c: usize) -> Result<Option<RoaringBitmap>> {
+        let Some(entry) = self.blocks[c].nulls else {
+            return Ok(None);
+        };
+        match self.decode_block(entry, |r| decode_nulls(r, self.meta.rows, self.version))? {
+            NullSet::Rows(nulls) => Ok(Some(nulls)),
+            NullSet::SameAs(same) if same < c && self.blocks[same].nulls.is_some() => self.nulls(same),
+            NullSet::SameAs(same) => Err(self.corrupt(
+                entry.offset as usize,
+                Malformed::at(
+                    1,
+                    format!("null set refers to column {same}, which has none before {c}"),
+                ),
+            )),
+        }
+    }
+
     fn load_dictionary_index(&self, entry: BlockEntry) -> Result<DictionaryIndex> {
         let base = entry.offset as usize;
-        self.decode_block(entry, |r| DictionaryIndex::read(r, base))
+        self.decode_block(entry, |r| DictionaryIndex::read(r, base, self.version))
     }
 
     fn load_index(&self, entry: BlockEntry) -> Result<IndexOffsets> {
         let base = entry.offset as usize;
         self.decode_block(entry, |r| {
             let count = r.u32("index size")? as usize;
-            let rel: Vec<usize> = if self.version >= 2 {
-                // Packed offsets: the count check inside bounds the allocation by the block size.
-                if count >= r.remaining() * 8 {
-                    return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+            // Packed offsets or lengths: the count check bounds the allocation by the block size.
+            if self.version >= 2 && count >= r.remaining() * 8 {
+                return Err(Malformed::at(0, format!("index size {count} exceeds the block")));
+            }
+            let rel: Vec<usize> = if self.version >= 3 {
+                // Entry lengths: the offsets are their running sums.
+                let mut rel = Vec::with_capacity(count + 1);
+                rel.push(0usize);
+                for len in decode_ints(r, count, self.version)? {
+                    let end = usize::try_from(len)
+                        .ok()
+                        .and_then(|len| rel.last().and_then(|&start| len.checked_add(start)))
+                        .ok_or_else(|| Malformed::at(4, format!("index entry length {len}")))?;
+                    rel.push(end);
                 }
-                decode_ints(r, count + 1)?
+                rel
+            } else if self.version >= 2 {
+                decode_ints(r, count + 1, self.version)?
                     .into_iter()
                     .map(|o| usize::try_from(o).map_err(|_| Malformed::at(4, "negative index offset")))
                     .collect::<Result<_, _>>()?

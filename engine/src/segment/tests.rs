@@ -351,3 +351,96 @@ fn uuid_dictionaries_answer_lookups_before_and_after_decoding() {
         assert_eq!(count(&seg, "not a uuid"), 0);
     }
 }
+
+fn is_corruption<T>(result: Result<T, StorageError>) -> bool {
+    matches!(result, Err(StorageError::Corruption { .. }))
+}
+
+/// `bytes` with the footer's format version replaced by `version` (and the footer crc fixed).
+fn with_version(mut bytes: Vec<u8>, version: u32) -> Vec<u8> {
+    let trailer = bytes.len() - 20;
+    let footer = u64::from_le_bytes(bytes[trailer..trailer + 8].try_into().unwrap()) as usize;
+    bytes[footer..footer + 4].copy_from_slice(&version.to_le_bytes());
+    let crc = crc32fast::hash(&bytes[footer..trailer]);
+    bytes[trailer + 8..trailer + 12].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+/// `realistic_batch(300)` as written by the format 2 writer (commit 57f3452).
+const V2_FILE: &[u8] = include_bytes!("../../tests/data/segment-v2.seg");
+
+#[test]
+fn older_versions_read_and_version_3_forms_need_version_3() {
+    // A version 2 file (this batch, written by the version 2 writer): every value and index entry.
+    let batch = realistic_batch(300);
+    let v2 = Segment::open(FileBytes::from_vec(V2_FILE.to_vec()), "v2.seg").unwrap();
+    let v3 = Segment::from_batch(&batch, &meta_for(&batch)).unwrap();
+    assert_eq!(observe(&v2).unwrap(), observe(&v3).unwrap());
+    assert!(v2.size_bytes() > v3.size_bytes());
+    let rows = |fraction: i64| -> Vec<(i64, Vec<u8>)> {
+        (0..300)
+            .map(|i| {
+                (
+                    i * 1_000_000 + if i % 10 == 3 { fraction } else { 0 },
+                    vec![1; col::COUNT],
+                )
+            })
+            .collect()
+    };
+    let whole = batch_from_codes(&rows(0));
+    // Every 10th time with a fraction of a second: the time column is patched, which version 2 lacks.
+    let fractional = batch_from_codes(&rows(123_457));
+    let bytes = encode_segment(&fractional, &meta_for(&fractional)).unwrap();
+    let v3 = Segment::open(FileBytes::from_vec(bytes.clone()), "v3.seg").unwrap();
+    assert_eq!(sorted_rows(&v3.to_batch().unwrap()), sorted_rows(&fractional));
+    let v2 = Segment::open(FileBytes::from_vec(with_version(bytes, 2)), "v2.seg").unwrap();
+    assert!(is_corruption(v2.int_column(col::TIME)));
+    // Grades are NULL exactly where meeting seconds are: one shared null set, which version 2 lacks.
+    let shared = realistic_batch(300);
+    let bytes = encode_segment(&shared, &meta_for(&shared)).unwrap();
+    let v3 = Segment::open(FileBytes::from_vec(bytes.clone()), "v3.seg").unwrap();
+    assert_eq!(sorted_rows(&v3.to_batch().unwrap()), sorted_rows(&shared));
+    let v2 = Segment::open(FileBytes::from_vec(with_version(bytes, 2)), "v2.seg").unwrap();
+    assert!(v2.double_column(col::GRADE).is_ok());
+    assert!(is_corruption(v2.int_column(col::MEETING_SECONDS)));
+    let v4 = with_version(encode_segment(&whole, &meta_for(&whole)).unwrap(), FORMAT_VERSION + 1);
+    assert!(is_corruption(Segment::open(FileBytes::from_vec(v4), "v4.seg")));
+}
+
+#[test]
+fn a_shared_null_set_must_name_an_earlier_column_with_nulls() {
+    let batch = realistic_batch(300);
+    let bytes = encode_segment(&batch, &meta_for(&batch)).unwrap();
+    let seg = Segment::open(FileBytes::from_vec(bytes.clone()), "s.seg").unwrap();
+    let blocks = seg.blocks().to_vec();
+    let (i, entry) = blocks
+        .iter()
+        .enumerate()
+        .find(|(_, b)| b.kind == SegmentComponent::Nulls && b.column as usize == col::MEETING_SECONDS)
+        .unwrap();
+    let at = entry.offset as usize;
+    assert_eq!(
+        &bytes[at..at + 2],
+        [2, col::GRADE as u8],
+        "the grade column's set, shared"
+    );
+    for (named, valid) in [
+        (col::GRADE, true),
+        (col::MEETING_SECONDS, false),
+        (col::TIME, false),
+        (200, false),
+    ] {
+        let mut bad = bytes.clone();
+        bad[at + 1] = named as u8;
+        // Fix the block's crc in the directory and then the footer's crc.
+        let trailer = bad.len() - 20;
+        let crc_at = trailer - 22 * (blocks.len() - i) + 18;
+        let crc = crc32fast::hash(&bad[at..at + 2]);
+        bad[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+        let bad = with_version(bad, FORMAT_VERSION);
+        let seg = Segment::open(FileBytes::from_vec(bad), "s.seg").unwrap();
+        let read = seg.int_column(col::MEETING_SECONDS);
+        assert_eq!(read.is_ok(), valid, "named {named}: {read:?}");
+        assert!(valid || is_corruption(read));
+    }
+}

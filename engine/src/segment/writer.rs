@@ -3,7 +3,7 @@
 use super::bitmap;
 use super::component::{BlockEntry, SegmentComponent};
 use super::dictionary;
-use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_sorted_dict};
+use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_nulls_same_as, encode_sorted_dict};
 use super::footer::{Footer, MAGIC};
 use super::meta::SegmentMeta;
 use crate::batch::{ColumnData, EventBatch};
@@ -59,6 +59,7 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
     let mut w = BlockWriter {
         out: MAGIC.to_vec(),
         blocks: Vec::new(),
+        null_sets: Vec::new(),
     };
     // The batch rows in stored order.
     let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
@@ -94,7 +95,7 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
         }
         w.block(SegmentComponent::Values, c, &values);
     }
-    let BlockWriter { mut out, blocks } = w;
+    let BlockWriter { mut out, blocks, .. } = w;
     Footer {
         version: super::FORMAT_VERSION,
         meta: meta.clone(),
@@ -145,6 +146,8 @@ fn sort_order(batch: &EventBatch, rows: &[u32], dicts: &[Option<dictionary::Enco
 struct BlockWriter {
     out: Vec<u8>,
     blocks: Vec<BlockEntry>,
+    /// The null blocks written so far as bitmaps, by column.
+    null_sets: Vec<(usize, Vec<u8>)>,
 }
 
 impl BlockWriter {
@@ -159,7 +162,8 @@ impl BlockWriter {
         self.out.extend_from_slice(bytes);
     }
 
-    /// The column's Nulls block, if it has NULLs (`valid` in stored order).
+    /// The column's Nulls block, if it has NULLs (`valid` in stored order): a reference to the first
+    /// earlier column with the same NULL rows (their encodings are then equal), else the set itself.
     fn nulls(&mut self, c: usize, valid: Option<&[bool]>) {
         let Some(valid) = valid else { return };
         if valid.iter().all(|&v| v) {
@@ -167,7 +171,17 @@ impl BlockWriter {
         }
         let mut buf = Vec::new();
         encode_nulls(valid, &mut buf);
-        self.block(SegmentComponent::Nulls, c, &buf);
+        match self.null_sets.iter().find(|(_, set)| *set == buf) {
+            Some(&(same, _)) => {
+                let mut reference = Vec::new();
+                encode_nulls_same_as(same, &mut reference);
+                self.block(SegmentComponent::Nulls, c, &reference);
+            }
+            None => {
+                self.block(SegmentComponent::Nulls, c, &buf);
+                self.null_sets.push((c, buf));
+            }
+        }
     }
 }
 
@@ -181,8 +195,9 @@ fn present<T>(stored: &[u32], is_valid: impl Fn(usize) -> bool, value: impl Fn(u
         .collect()
 }
 
-/// Index block (format version 2): count u32, the `count + 1` offsets of the entries relative to the entry
-/// area as packed integers, then one entry per dictionary id listing the non-NULL rows holding that value,
+/// Index block (format version 3): count u32, the byte lengths of the `count` entries as packed integers
+/// (a few bits each, where version 2's offsets into the entry area took ~18), then one entry per
+/// dictionary id listing the non-NULL rows holding that value,
 /// as a run list or a portable roaring bitmap, whichever is smaller. Rows are grouped by id with a counting
 /// sort, so each entry is serialized straight from an ascending slice.
 fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) -> Vec<u8> {
@@ -204,16 +219,15 @@ fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) 
         }
     }
     let mut area = Vec::new();
-    let mut offsets = Vec::with_capacity(dict_len + 1);
+    let mut lengths = Vec::with_capacity(dict_len);
     for w in starts.windows(2) {
-        offsets.push(area.len() as u32);
+        let start = area.len();
         bitmap::serialize_smallest(&grouped[w[0] as usize..w[1] as usize], &mut area);
+        lengths.push((area.len() - start) as i64);
     }
-    offsets.push(area.len() as u32);
-    let mut out = Vec::with_capacity(4 + 4 * offsets.len() + area.len());
+    let mut out = Vec::with_capacity(4 + 2 * lengths.len() + area.len());
     out.extend_from_slice(&(dict_len as u32).to_le_bytes());
-    let offsets: Vec<i64> = offsets.into_iter().map(i64::from).collect();
-    encode_ints(&offsets, &mut out);
+    encode_ints(&lengths, &mut out);
     out.extend_from_slice(&area);
     out
 }
