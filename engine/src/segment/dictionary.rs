@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::batch::StringVec;
 use crate::error::{Result, StorageError};
 use crate::fxhash::FxBuildHasher;
-use crate::uuid::{parse_uuid, LOWER, UPPER};
+use crate::uuid::{format_uuid, parse_uuid, LOWER, LOWER_HEX, UPPER, UPPER_HEX};
 
 /// The distinct values of a text column, sorted ascending (bytewise, which is `str` order).
 #[derive(Debug, PartialEq)]
@@ -30,6 +30,42 @@ impl SortedDict<'_> {
         match self {
             SortedDict::Plain(v) => v.len(),
             SortedDict::Uuid { values, .. } => values.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every value as a string, in order.
+    pub fn to_strings(&self) -> Vec<String> {
+        match self {
+            SortedDict::Plain(v) => v.iter().map(|s| s.to_string()).collect(),
+            SortedDict::Uuid { values, upper } => {
+                let alphabet = if *upper { UPPER_HEX } else { LOWER_HEX };
+                values.iter().map(|v| format_uuid(v.to_be_bytes(), alphabet)).collect()
+            }
+        }
+    }
+
+    /// Which letter cases ([`LOWER`], [`UPPER`]) the values use as strings: a UUID dictionary whose
+    /// values have no hex letter uses none, so it fits either layout. Plain dictionaries report both
+    /// unless empty (they never merge into a UUID layout).
+    pub fn cases(&self) -> u8 {
+        match self {
+            SortedDict::Plain(v) if v.is_empty() => 0,
+            SortedDict::Plain(_) => LOWER | UPPER,
+            SortedDict::Uuid { values, upper } => {
+                // A nibble is a letter (>= 10) when its bit 3 is set and bit 2 or bit 1 is.
+                const LOW_BITS: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
+                let letters = values.iter().any(|&v| (v >> 3) & ((v >> 2) | (v >> 1)) & LOW_BITS != 0);
+                match (letters, upper) {
+                    (false, _) => 0,
+                    (true, true) => UPPER,
+                    (true, false) => LOWER,
+                }
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::bitmap;
 use super::component::{BlockEntry, SegmentComponent};
-use super::dictionary;
+use super::dictionary::{self, SortedDict};
 use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_sorted_dict};
 use super::footer::{Footer, MAGIC};
 use super::meta::SegmentMeta;
@@ -55,62 +55,9 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
             _ => None,
         });
     }
-    let order = sort_order(batch, rows, &dicts);
-    let mut w = BlockWriter {
-        out: MAGIC.to_vec(),
-        blocks: Vec::new(),
-    };
-    // The batch rows in stored order.
-    let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
-    for (c, (column, dict)) in batch.columns.iter().zip(&dicts).enumerate() {
-        let valid: Option<Vec<bool>> = column
-            .validity
-            .as_ref()
-            .map(|v| stored.iter().map(|&r| v[r as usize]).collect());
-        w.nulls(c, valid.as_deref());
-        let is_valid = |i: usize| valid.as_ref().is_none_or(|v| v[i]);
-        let mut values = Vec::new();
-        match (&column.data, dict) {
-            (ColumnData::Int(v), _) => encode_ints(&present(&stored, is_valid, |r| v[r]), &mut values),
-            (ColumnData::Double(v), _) => encode_doubles(&present(&stored, is_valid, |r| v[r]), &mut values),
-            (ColumnData::Text(_), Some(enc)) => {
-                let ids: Vec<u32> = order.iter().map(|&p| enc.ids[p as usize]).collect();
-                let mut buf = Vec::new();
-                encode_sorted_dict(&enc.dict, &mut buf);
-                w.block(SegmentComponent::Dictionary, c, &buf);
-                let wide: Vec<i64> = (0..ids.len())
-                    .filter(|&i| is_valid(i))
-                    .map(|i| i64::from(ids[i]))
-                    .collect();
-                encode_ints(&wide, &mut values);
-                if EVENT_COLUMNS[c].indexed {
-                    let index = encode_index(enc.dict.len(), &ids, is_valid);
-                    w.block(SegmentComponent::Index, c, &index);
-                }
-            }
-            (ColumnData::Text(_), None) => {
-                return Err(StorageError::Internal("text column without a dictionary".into()));
-            }
-        }
-        w.block(SegmentComponent::Values, c, &values);
-    }
-    let BlockWriter { mut out, blocks } = w;
-    Footer {
-        version: super::FORMAT_VERSION,
-        meta: meta.clone(),
-        blocks,
-    }
-    .write_with_trailer(&mut out);
-    Ok(out)
-}
-
-/// Positions into `rows` in stored order: sorted by (school, class, student, time) with NULLs first,
-/// ties in batch order. Dictionary ids compare like the strings, so the sort uses them.
-fn sort_order(batch: &EventBatch, rows: &[u32], dicts: &[Option<dictionary::Encoded<'_>>]) -> Vec<u32> {
     let rank = |c: usize| -> Vec<u32> {
         let column = &batch.columns[c];
         match &dicts[c] {
-            // Shift by one so NULL (rank 0) sorts before every value.
             Some(enc) => rows
                 .iter()
                 .zip(&enc.ids)
@@ -119,26 +66,136 @@ fn sort_order(batch: &EventBatch, rows: &[u32], dicts: &[Option<dictionary::Enco
             None => vec![0; rows.len()],
         }
     };
-    let (school, class, student) = (rank(col::SCHOOL), rank(col::CLASS), rank(col::STUDENT));
-    let times = batch.times();
-    let widest = school.iter().chain(&class).chain(&student).copied().max().unwrap_or(0);
+    let times: Vec<i64> = rows.iter().map(|&r| batch.times()[r as usize]).collect();
+    let order = stored_order(
+        [&rank(col::SCHOOL), &rank(col::CLASS), &rank(col::STUDENT)],
+        &times,
+        false,
+    );
+    // The batch rows in stored order.
+    let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
+    let mut w = SegmentBuilder::new();
+    for (c, (column, dict)) in batch.columns.iter().zip(dicts).enumerate() {
+        let valid: Option<Vec<bool>> = column
+            .validity
+            .as_ref()
+            .map(|v| stored.iter().map(|&r| v[r as usize]).collect());
+        let data = match (&column.data, dict) {
+            (ColumnData::Int(v), _) => StoredColumn::Int(stored.iter().map(|&r| v[r as usize]).collect()),
+            (ColumnData::Double(v), _) => StoredColumn::Double(stored.iter().map(|&r| v[r as usize]).collect()),
+            (ColumnData::Text(_), Some(enc)) => StoredColumn::Text {
+                ids: order.iter().map(|&p| enc.ids[p as usize]).collect(),
+                dict: enc.dict,
+            },
+            (ColumnData::Text(_), None) => {
+                return Err(StorageError::Internal("text column without a dictionary".into()));
+            }
+        };
+        w.column(c, valid.as_deref(), &data);
+    }
+    Ok(w.finish(meta))
+}
+
+/// The stored row order of a segment's rows: positions sorted by (school, class, student, time), ties by
+/// position. `ranks` are the school, class and student ranks of each position (0 for NULL, else the
+/// sorted dictionary id plus one, so they compare like the strings with NULLs first). `runs` says the
+/// positions already form a few sorted runs (segments being merged): a run-adaptive merge sort is used.
+pub(super) fn stored_order(ranks: [&[u32]; 3], times: &[i64], runs: bool) -> Vec<u32> {
+    let [school, class, student] = ranks;
+    let widest = school.iter().chain(class).chain(student).copied().max().unwrap_or(0);
     if widest < 1 << 21 {
         // Pack the three ranks into one word: one cheap comparison instead of three.
-        let mut keyed: Vec<(u64, i64, u32)> = (0..rows.len())
+        let mut keyed: Vec<(u64, i64, u32)> = (0..times.len())
             .map(|p| {
                 let group = u64::from(school[p]) << 42 | u64::from(class[p]) << 21 | u64::from(student[p]);
-                (group, times[rows[p] as usize], p as u32)
+                (group, times[p], p as u32)
             })
             .collect();
-        keyed.sort_unstable();
+        if runs {
+            keyed.sort();
+        } else {
+            keyed.sort_unstable();
+        }
         keyed.into_iter().map(|(_, _, p)| p).collect()
     } else {
-        let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+        let mut order: Vec<u32> = (0..times.len() as u32).collect();
         order.sort_by_key(|&p| {
             let p = p as usize;
-            (school[p], class[p], student[p], times[rows[p] as usize])
+            (school[p], class[p], student[p], times[p])
         });
         order
+    }
+}
+
+/// One column's data in stored row order, ready to be written.
+pub(super) enum StoredColumn<'a> {
+    /// Timestamp or Int values, one per row (NULL rows hold anything).
+    Int(Vec<i64>),
+    /// Double values, one per row (NULL rows hold anything).
+    Double(Vec<f64>),
+    /// Text: the sorted dictionary and one id per row (NULL rows hold anything below the size).
+    Text {
+        /// The column's sorted distinct values.
+        dict: SortedDict<'a>,
+        /// One dictionary id per row.
+        ids: Vec<u32>,
+    },
+}
+
+/// Writes a segment column by column, in schema order, then the footer.
+pub(super) struct SegmentBuilder {
+    w: BlockWriter,
+}
+
+impl SegmentBuilder {
+    /// A segment holding only the header magic so far.
+    pub(super) fn new() -> SegmentBuilder {
+        SegmentBuilder {
+            w: BlockWriter {
+                out: MAGIC.to_vec(),
+                blocks: Vec::new(),
+            },
+        }
+    }
+
+    /// Writes column `c`'s blocks (Nulls?, Dictionary?, Index?, Values); `valid` marks the non-NULL rows
+    /// (`None`: no NULLs), in stored order like `data`.
+    pub(super) fn column(&mut self, c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) {
+        let w = &mut self.w;
+        w.nulls(c, valid);
+        let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
+        let mut values = Vec::new();
+        match data {
+            StoredColumn::Int(v) => encode_ints(&present(v, is_valid), &mut values),
+            StoredColumn::Double(v) => encode_doubles(&present(v, is_valid), &mut values),
+            StoredColumn::Text { dict, ids } => {
+                let mut buf = Vec::new();
+                encode_sorted_dict(dict, &mut buf);
+                w.block(SegmentComponent::Dictionary, c, &buf);
+                let wide: Vec<i64> = (0..ids.len())
+                    .filter(|&i| is_valid(i))
+                    .map(|i| i64::from(ids[i]))
+                    .collect();
+                encode_ints(&wide, &mut values);
+                if EVENT_COLUMNS[c].indexed {
+                    let index = encode_index(dict.len(), ids, is_valid);
+                    w.block(SegmentComponent::Index, c, &index);
+                }
+            }
+        }
+        w.block(SegmentComponent::Values, c, &values);
+    }
+
+    /// Appends the footer (block directory and `meta`) and trailer; the complete file.
+    pub(super) fn finish(self, meta: &SegmentMeta) -> Vec<u8> {
+        let BlockWriter { mut out, blocks } = self.w;
+        Footer {
+            version: super::FORMAT_VERSION,
+            meta: meta.clone(),
+            blocks,
+        }
+        .write_with_trailer(&mut out);
+        out
     }
 }
 
@@ -171,13 +228,13 @@ impl BlockWriter {
     }
 }
 
-/// `value(row)` for the stored rows that are not NULL, in stored order.
-fn present<T>(stored: &[u32], is_valid: impl Fn(usize) -> bool, value: impl Fn(usize) -> T) -> Vec<T> {
-    stored
+/// The values of the rows that are not NULL, in stored order.
+fn present<T: Copy>(values: &[T], is_valid: impl Fn(usize) -> bool) -> Vec<T> {
+    values
         .iter()
         .enumerate()
         .filter(|&(i, _)| is_valid(i))
-        .map(|(_, &r)| value(r as usize))
+        .map(|(_, &v)| v)
         .collect()
 }
 
