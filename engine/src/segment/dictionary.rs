@@ -1,7 +1,8 @@
 //! Building a segment's sorted dictionary for one text column: the distinct non-NULL values in byte
-//! order and, per row, the value's position in it. Canonical UUID columns (ids of students, classes,
-//! signals, ...) take a fast path that parses each value into 128 bits and sorts integers; anything else
-//! is de-duplicated with a hash table and only the distinct values are sorted.
+//! order and, per row, the value's position in it. Columns whose values mostly repeat (students,
+//! classes, schools, ...) are de-duplicated on their bytes with a hash table and only the distinct values
+//! are sorted, and parsed as UUIDs; mostly-distinct canonical UUID columns (signal ids) take a path that
+//! parses each value into 128 bits and sorts integers.
 
 use std::collections::{HashMap, HashSet};
 
@@ -82,15 +83,57 @@ pub struct Encoded<'a> {
 /// Dictionary-encodes the rows `rows` (indexes into `values`) of a text column; `is_valid(row)` tells
 /// non-NULL rows. `InvalidInput` if a value used is not UTF-8.
 pub fn encode<'a>(values: &'a StringVec, rows: &[u32], is_valid: impl Fn(usize) -> bool) -> Result<Encoded<'a>> {
+    if mostly_repeated(values, rows, &is_valid) {
+        // Hash the bytes: only the distinct values are then parsed as UUIDs (or sorted as strings).
+        return encode_hashed(values, rows, &is_valid).map(uuid_layout_if_possible);
+    }
     if let Some(encoded) = encode_uuids(values, rows, &is_valid) {
         return Ok(encoded);
     }
     encode_hashed(values, rows, &is_valid)
 }
 
-/// The UUID fast path: `None` unless every non-NULL value is a canonical UUID and they share one case.
-/// Values become 128-bit integers. Mostly-distinct columns (signal ids) are de-duplicated by sorting;
-/// the rest through a hash table, so only the distinct values are sorted.
+/// Whether at most half of the first (up to 1024) non-NULL values are distinct.
+fn mostly_repeated(values: &StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> bool {
+    let sample: Vec<&[u8]> = rows
+        .iter()
+        .filter(|&&r| is_valid(r as usize))
+        .take(1024)
+        .map(|&r| values.get_bytes(r as usize))
+        .collect();
+    let distinct = sample.iter().collect::<HashSet<_, FxBuildHasher>>().len();
+    distinct * 2 <= sample.len()
+}
+
+/// A plain dictionary turned into the UUID layout when every value is a canonical UUID and they share
+/// one letter case (for such values 128-bit order is string order, so ids stay valid).
+fn uuid_layout_if_possible(encoded: Encoded<'_>) -> Encoded<'_> {
+    let SortedDict::Plain(strings) = &encoded.dict else {
+        return encoded;
+    };
+    let mut cases = 0;
+    let mut bits = Vec::with_capacity(strings.len());
+    for s in strings {
+        let Some((b, c)) = parse_uuid(s.as_bytes()) else {
+            return encoded;
+        };
+        cases |= c;
+        bits.push(b);
+    }
+    if cases == LOWER | UPPER || bits.is_empty() {
+        return encoded;
+    }
+    Encoded {
+        dict: SortedDict::Uuid {
+            values: bits,
+            upper: cases == UPPER,
+        },
+        ids: encoded.ids,
+    }
+}
+
+/// The UUID fast path for mostly-distinct columns (signal ids): `None` unless every non-NULL value is a
+/// canonical UUID and they share one case. Values become 128-bit integers, de-duplicated by sorting.
 fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Option<Encoded<'a>> {
     let mut cases = 0u8;
     let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(rows.len());
@@ -105,33 +148,14 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
         return None;
     }
     let mut ids = vec![0u32; rows.len()];
-    let sample = &keyed[..keyed.len().min(1024)];
-    let sample_distinct = sample
-        .iter()
-        .map(|&(bits, _)| bits)
-        .collect::<HashSet<u128, FxBuildHasher>>()
-        .len();
-    let dict: Vec<u128> = if sample_distinct * 2 > sample.len() {
-        keyed.sort_unstable();
-        let mut dict: Vec<u128> = Vec::new();
-        for &(bits, pos) in &keyed {
-            if dict.last() != Some(&bits) {
-                dict.push(bits);
-            }
-            ids[pos as usize] = dict.len() as u32 - 1;
+    sort_spread(&mut keyed);
+    let mut dict: Vec<u128> = Vec::new();
+    for &(bits, pos) in &keyed {
+        if dict.last() != Some(&bits) {
+            dict.push(bits);
         }
-        dict
-    } else {
-        let mut first_seen: HashMap<u128, u32, FxBuildHasher> = HashMap::default();
-        for &(bits, pos) in &keyed {
-            let next = first_seen.len() as u32;
-            ids[pos as usize] = *first_seen.entry(bits).or_insert(next);
-        }
-        let mut distinct: Vec<(u128, u32)> = first_seen.into_iter().collect();
-        distinct.sort_unstable();
-        remap(&mut ids, rows, is_valid, distinct.iter().map(|&(_, seen)| seen));
-        distinct.into_iter().map(|(bits, _)| bits).collect()
-    };
+        ids[pos as usize] = dict.len() as u32 - 1;
+    }
     Some(Encoded {
         dict: SortedDict::Uuid {
             values: dict,
@@ -139,6 +163,36 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
         },
         ids,
     })
+}
+
+/// Sorts `(value, position)` pairs ascending, as `sort_unstable` would. Mostly-distinct UUIDs (random
+/// signal ids) are spread evenly over their top bits, so the pairs are first distributed into buckets by
+/// the top 16 bits (one linear pass) and each small bucket is sorted on its own.
+fn sort_spread(keyed: &mut Vec<(u128, u32)>) {
+    const BUCKET_BITS: u32 = 16;
+    if keyed.len() < 1 << BUCKET_BITS {
+        keyed.sort_unstable();
+        return;
+    }
+    let bucket = |bits: u128| (bits >> (128 - BUCKET_BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BUCKET_BITS) + 1];
+    for &(bits, _) in keyed.iter() {
+        starts[bucket(bits) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut fill = starts.clone();
+    let mut out = vec![(0u128, 0u32); keyed.len()];
+    for &pair in keyed.iter() {
+        let slot = &mut fill[bucket(pair.0)];
+        out[*slot] = pair;
+        *slot += 1;
+    }
+    for w in starts.windows(2) {
+        out[w[0]..w[1]].sort_unstable();
+    }
+    *keyed = out;
 }
 
 /// Rewrites first-seen ids to sorted ids; `seen_in_sorted_order` yields the first-seen id of each
@@ -196,6 +250,43 @@ mod tests {
         let mut s = StringVec::new();
         values.iter().for_each(|v| s.push(v));
         s
+    }
+
+    #[test]
+    fn repeated_uuids_are_hashed_then_still_stored_as_uuids() {
+        let ids = [
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+            "00000000-0000-0000-0000-000000000001",
+        ];
+        let values = strings(&[ids[0], ids[1], ids[0], ids[0], ids[1], ids[0]]);
+        let enc = encode(&values, &[0, 1, 2, 3, 4, 5], |_| true).unwrap();
+        let expected: Vec<u128> = [ids[1], ids[0]]
+            .iter()
+            .filter_map(|s| parse_uuid(s.as_bytes()).map(|(b, _)| b))
+            .collect();
+        assert_eq!(
+            enc.dict,
+            SortedDict::Uuid {
+                values: expected,
+                upper: false
+            }
+        );
+        assert_eq!(enc.ids, vec![1, 0, 1, 1, 0, 1]);
+    }
+
+    #[test]
+    fn spread_sort_equals_a_plain_sort() {
+        // Enough pairs for the bucketed path, with duplicates and values in few buckets.
+        let mut keyed: Vec<(u128, u32)> = (0..200_000u32)
+            .map(|i| {
+                let x = u128::from(i.wrapping_mul(2_654_435_761) % 50_000);
+                (x << 100 | x.wrapping_mul(0x9E37_79B9) | u128::from(i % 3) << 120, i)
+            })
+            .collect();
+        let mut expected = keyed.clone();
+        expected.sort_unstable();
+        sort_spread(&mut keyed);
+        assert_eq!(keyed, expected);
     }
 
     #[test]

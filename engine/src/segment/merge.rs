@@ -78,11 +78,7 @@ pub fn merge_segments(segments: &[&Segment], meta: &SegmentMeta) -> Result<(Segm
             _ => return Err(StorageError::Internal("time column is not an integer column".into())),
         }
     }
-    let order = stored_order(
-        [&rank(col::SCHOOL)?, &rank(col::CLASS)?, &rank(col::STUDENT)?],
-        &times,
-        true,
-    );
+    let order = stored_order([&rank(col::SCHOOL)?, &rank(col::CLASS)?, &rank(col::STUDENT)?], &times);
     let meta = SegmentMeta {
         rows: total as u32,
         min_time: times.iter().copied().min().unwrap_or(0),

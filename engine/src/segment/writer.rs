@@ -67,11 +67,7 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
         }
     };
     let times: Vec<i64> = rows.iter().map(|&r| batch.times()[r as usize]).collect();
-    let order = stored_order(
-        [&rank(col::SCHOOL), &rank(col::CLASS), &rank(col::STUDENT)],
-        &times,
-        false,
-    );
+    let order = stored_order([&rank(col::SCHOOL), &rank(col::CLASS), &rank(col::STUDENT)], &times);
     // The batch rows in stored order.
     let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
     let mut w = SegmentBuilder::new();
@@ -98,33 +94,49 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
 
 /// The stored row order of a segment's rows: positions sorted by (school, class, student, time), ties by
 /// position. `ranks` are the school, class and student ranks of each position (0 for NULL, else the
-/// sorted dictionary id plus one, so they compare like the strings with NULLs first). `runs` says the
-/// positions already form a few sorted runs (segments being merged): a run-adaptive merge sort is used.
-pub(super) fn stored_order(ranks: [&[u32]; 3], times: &[i64], runs: bool) -> Vec<u32> {
+/// sorted dictionary id plus one, so they compare like the strings with NULLs first).
+///
+/// Ranks are dense, so the positions are grouped by a stable counting sort per rank (student, then class,
+/// then school: least significant first), and each group of equal ranks is then sorted by time with a
+/// stable sort, which is linear on a group already in time order (a time-ordered stream, or the sorted
+/// runs of segments being merged).
+pub(super) fn stored_order(ranks: [&[u32]; 3], times: &[i64]) -> Vec<u32> {
     let [school, class, student] = ranks;
-    let widest = school.iter().chain(class).chain(student).copied().max().unwrap_or(0);
-    if widest < 1 << 21 {
-        // Pack the three ranks into one word: one cheap comparison instead of three.
-        let mut keyed: Vec<(u64, i64, u32)> = (0..times.len())
-            .map(|p| {
-                let group = u64::from(school[p]) << 42 | u64::from(class[p]) << 21 | u64::from(student[p]);
-                (group, times[p], p as u32)
-            })
-            .collect();
-        if runs {
-            keyed.sort();
-        } else {
-            keyed.sort_unstable();
-        }
-        keyed.into_iter().map(|(_, _, p)| p).collect()
-    } else {
-        let mut order: Vec<u32> = (0..times.len() as u32).collect();
-        order.sort_by_key(|&p| {
-            let p = p as usize;
-            (school[p], class[p], student[p], times[p])
-        });
-        order
+    let mut order: Vec<u32> = (0..times.len() as u32).collect();
+    let mut scratch = vec![0u32; order.len()];
+    for key in [student, class, school] {
+        counting_sort(&mut order, &mut scratch, key);
     }
+    let group = |p: u32| (school[p as usize], class[p as usize], student[p as usize]);
+    let mut start = 0;
+    while start < order.len() {
+        let g = group(order[start]);
+        let end = start + order[start..].iter().take_while(|&&p| group(p) == g).count();
+        order[start..end].sort_by_key(|&p| times[p as usize]);
+        start = end;
+    }
+    order
+}
+
+/// Reorders `order` stably by `key[p]` (small non-negative integers), using `scratch` (same length).
+fn counting_sort(order: &mut Vec<u32>, scratch: &mut Vec<u32>, key: &[u32]) {
+    let top = order.iter().map(|&p| key[p as usize]).max().unwrap_or(0) as usize;
+    if top == 0 {
+        return;
+    }
+    let mut starts = vec![0u32; top + 2];
+    for &p in order.iter() {
+        starts[key[p as usize] as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    for &p in order.iter() {
+        let slot = &mut starts[key[p as usize] as usize];
+        scratch[*slot as usize] = p;
+        *slot += 1;
+    }
+    std::mem::swap(order, scratch);
 }
 
 /// One column's data in stored row order, ready to be written.
@@ -273,4 +285,27 @@ fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) 
     encode_ints(&offsets, &mut out);
     out.extend_from_slice(&area);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_order;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn stored_order_is_the_sort_by_ranks_then_time_then_position(
+            rows in proptest::collection::vec((0u32..4, 0u32..5, 0u32..40, 0i64..6), 0..300)
+        ) {
+            let column = |f: fn(&(u32, u32, u32, i64)) -> u32| rows.iter().map(f).collect::<Vec<u32>>();
+            let (school, class, student) = (column(|r| r.0), column(|r| r.1), column(|r| r.2));
+            let times: Vec<i64> = rows.iter().map(|r| r.3).collect();
+            let mut expected: Vec<u32> = (0..rows.len() as u32).collect();
+            expected.sort_by_key(|&p| {
+                let (s, c, st, t) = rows[p as usize];
+                (s, c, st, t, p)
+            });
+            prop_assert_eq!(stored_order([&school, &class, &student], &times), expected);
+        }
+    }
 }
