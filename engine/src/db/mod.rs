@@ -415,12 +415,25 @@ impl Db {
     }
 }
 
-/// Concatenates batches into one.
-pub(crate) fn concat<'a>(mut batches: impl Iterator<Item = &'a EventBatch>) -> EventBatch {
-    let mut out = match batches.next() {
-        Some(b) => b.clone(),
-        None => crate::batch::BatchBuilder::new().finish(),
-    };
+/// Concatenates batches into one. The output is sized up front, so each value is copied once (growing
+/// it batch by batch copied a flush's ~1 M rows several times over and faulted in every new allocation).
+pub(crate) fn concat<'a>(batches: impl Iterator<Item = &'a EventBatch> + Clone) -> EventBatch {
+    let mut out = crate::batch::BatchBuilder::new().finish();
+    let rows: usize = batches.clone().map(EventBatch::len).sum();
+    for (c, column) in out.columns.iter_mut().enumerate() {
+        match &mut column.data {
+            ColumnData::Int(v) => v.reserve(rows),
+            ColumnData::Double(v) => v.reserve(rows),
+            ColumnData::Text(v) => {
+                let bytes = batches.clone().map(|b| match &b.columns[c].data {
+                    ColumnData::Text(t) => t.bytes.len(),
+                    _ => 0,
+                });
+                v.bytes.reserve(bytes.sum());
+                v.offsets.reserve(rows);
+            }
+        }
+    }
     for b in batches {
         out.extend(b);
     }

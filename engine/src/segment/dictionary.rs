@@ -1,8 +1,7 @@
 //! Building a segment's sorted dictionary for one text column: the distinct non-NULL values in byte
-//! order and, per row, the value's position in it. Columns whose values mostly repeat (students,
-//! classes, schools, ...) are de-duplicated on their bytes with a hash table and only the distinct values
-//! are sorted, and parsed as UUIDs; mostly-distinct canonical UUID columns (signal ids) take a path that
-//! parses each value into 128 bits and sorts integers.
+//! order and, per row, the value's position in it. Canonical UUID columns (ids of students, classes,
+//! signals, ...) take a fast path that parses each value into 128 bits and sorts integers; anything else
+//! is de-duplicated with a hash table and only the distinct values are sorted.
 
 use std::collections::{HashMap, HashSet};
 
@@ -83,57 +82,15 @@ pub struct Encoded<'a> {
 /// Dictionary-encodes the rows `rows` (indexes into `values`) of a text column; `is_valid(row)` tells
 /// non-NULL rows. `InvalidInput` if a value used is not UTF-8.
 pub fn encode<'a>(values: &'a StringVec, rows: &[u32], is_valid: impl Fn(usize) -> bool) -> Result<Encoded<'a>> {
-    if mostly_repeated(values, rows, &is_valid) {
-        // Hash the bytes: only the distinct values are then parsed as UUIDs (or sorted as strings).
-        return encode_hashed(values, rows, &is_valid).map(uuid_layout_if_possible);
-    }
     if let Some(encoded) = encode_uuids(values, rows, &is_valid) {
         return Ok(encoded);
     }
     encode_hashed(values, rows, &is_valid)
 }
 
-/// Whether at most half of the first (up to 1024) non-NULL values are distinct.
-fn mostly_repeated(values: &StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> bool {
-    let sample: Vec<&[u8]> = rows
-        .iter()
-        .filter(|&&r| is_valid(r as usize))
-        .take(1024)
-        .map(|&r| values.get_bytes(r as usize))
-        .collect();
-    let distinct = sample.iter().collect::<HashSet<_, FxBuildHasher>>().len();
-    distinct * 2 <= sample.len()
-}
-
-/// A plain dictionary turned into the UUID layout when every value is a canonical UUID and they share
-/// one letter case (for such values 128-bit order is string order, so ids stay valid).
-fn uuid_layout_if_possible(encoded: Encoded<'_>) -> Encoded<'_> {
-    let SortedDict::Plain(strings) = &encoded.dict else {
-        return encoded;
-    };
-    let mut cases = 0;
-    let mut bits = Vec::with_capacity(strings.len());
-    for s in strings {
-        let Some((b, c)) = parse_uuid(s.as_bytes()) else {
-            return encoded;
-        };
-        cases |= c;
-        bits.push(b);
-    }
-    if cases == LOWER | UPPER || bits.is_empty() {
-        return encoded;
-    }
-    Encoded {
-        dict: SortedDict::Uuid {
-            values: bits,
-            upper: cases == UPPER,
-        },
-        ids: encoded.ids,
-    }
-}
-
-/// The UUID fast path for mostly-distinct columns (signal ids): `None` unless every non-NULL value is a
-/// canonical UUID and they share one case. Values become 128-bit integers, de-duplicated by sorting.
+/// The UUID fast path: `None` unless every non-NULL value is a canonical UUID and they share one case.
+/// Values become 128-bit integers. Mostly-distinct columns (signal ids) are de-duplicated by sorting;
+/// the rest through a hash table, so only the distinct values are sorted.
 fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Option<Encoded<'a>> {
     let mut cases = 0u8;
     let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(rows.len());
@@ -148,14 +105,33 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
         return None;
     }
     let mut ids = vec![0u32; rows.len()];
-    sort_spread(&mut keyed);
-    let mut dict: Vec<u128> = Vec::new();
-    for &(bits, pos) in &keyed {
-        if dict.last() != Some(&bits) {
-            dict.push(bits);
+    let sample = &keyed[..keyed.len().min(1024)];
+    let sample_distinct = sample
+        .iter()
+        .map(|&(bits, _)| bits)
+        .collect::<HashSet<u128, FxBuildHasher>>()
+        .len();
+    let dict: Vec<u128> = if sample_distinct * 2 > sample.len() {
+        sort_spread(&mut keyed);
+        let mut dict: Vec<u128> = Vec::new();
+        for &(bits, pos) in &keyed {
+            if dict.last() != Some(&bits) {
+                dict.push(bits);
+            }
+            ids[pos as usize] = dict.len() as u32 - 1;
         }
-        ids[pos as usize] = dict.len() as u32 - 1;
-    }
+        dict
+    } else {
+        let mut first_seen: HashMap<u128, u32, FxBuildHasher> = HashMap::default();
+        for &(bits, pos) in &keyed {
+            let next = first_seen.len() as u32;
+            ids[pos as usize] = *first_seen.entry(bits).or_insert(next);
+        }
+        let mut distinct: Vec<(u128, u32)> = first_seen.into_iter().collect();
+        distinct.sort_unstable();
+        remap(&mut ids, rows, is_valid, distinct.iter().map(|&(_, seen)| seen));
+        distinct.into_iter().map(|(bits, _)| bits).collect()
+    };
     Some(Encoded {
         dict: SortedDict::Uuid {
             values: dict,
@@ -253,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn repeated_uuids_are_hashed_then_still_stored_as_uuids() {
+    fn repeated_uuids_are_stored_as_uuids() {
         let ids = [
             "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
             "00000000-0000-0000-0000-000000000001",
