@@ -149,11 +149,23 @@ fn concat_validity(nulls: Vec<Option<&roaring::RoaringBitmap>>, segments: &[&Seg
     }
     let mut valid = Vec::new();
     for (n, s) in nulls.iter().zip(segments) {
-        let base = valid.len();
-        valid.resize(base + s.num_rows(), true);
-        for row in n.iter().flat_map(|n| n.iter()) {
+        let (base, rows) = (valid.len(), s.num_rows());
+        let nulls = n.map_or(0, |n| n.len() as usize);
+        // Mark whichever of the NULL and the present rows are fewer (mostly-NULL columns are common).
+        let (fill, marked) = if nulls * 2 > rows {
+            let mut present = roaring::RoaringBitmap::new();
+            present.insert_range(0..rows as u32);
+            if let Some(n) = n {
+                present -= *n;
+            }
+            (false, present)
+        } else {
+            (true, n.cloned().unwrap_or_default())
+        };
+        valid.resize(base + rows, fill);
+        for row in &marked {
             if let Some(v) = valid.get_mut(base + row as usize) {
-                *v = false;
+                *v = !fill;
             }
         }
     }
