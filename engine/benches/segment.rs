@@ -1,10 +1,11 @@
-//! Segment benchmarks: building a 1M-row segment, scanning decoded columns, and index lookups.
+//! Segment benchmarks: building a 1M-row segment, merging two segments (compaction), scanning decoded
+//! columns, and index lookups.
 //! Also prints the bytes per event of a realistic batch, by column.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use engine::directory::FileBytes;
 use engine::schema::{col, EVENT_COLUMNS};
-use engine::segment::{encode_segment, Segment, SegmentMeta};
+use engine::segment::{encode_segment, merge_segments, Segment, SegmentMeta};
 use engine::{BatchBuilder, EventBatch, ValueRef};
 
 const ROWS: usize = 1_000_000;
@@ -161,6 +162,28 @@ fn benches(c: &mut Criterion) {
     g.bench_function("count_time_range_decoded", |b| {
         b.iter(|| black_box(&times.values).iter().filter(|&&t| t >= lo && t < hi).count())
     });
+    // Compaction of two half-million-row segments of one partition: merging the encoded segments, and
+    // (for comparison) what compaction did before, decoding both to strings and encoding again.
+    let halves: Vec<Segment> = [0..ROWS / 2, ROWS / 2..ROWS]
+        .into_iter()
+        .map(|rows| {
+            let half = batch.take(&rows.collect::<Vec<usize>>());
+            let meta = SegmentMeta::for_batch(2, DAY_START, 1, 0, &half);
+            Segment::from_batch(&half, &meta).expect("half batch encodes")
+        })
+        .collect();
+    let inputs: Vec<&Segment> = halves.iter().collect();
+    g.bench_function("merge_2x500k_rows", |b| {
+        b.iter(|| merge_segments(black_box(&inputs), &meta).map(|(_, v)| v.len()))
+    });
+    g.bench_function("decode_and_encode_2x500k_rows", |b| {
+        b.iter(|| {
+            let mut all = halves[0].to_batch().expect("decodes");
+            all.extend(&halves[1].to_batch().expect("decodes"));
+            encode_segment(black_box(&all), &meta).map(|v| v.len())
+        })
+    });
+
     let file = FileBytes::from_vec(encode_segment(&batch, &meta).expect("realistic batch encodes"));
     g.bench_function("open_and_decode_time_column", |b| {
         b.iter(|| {

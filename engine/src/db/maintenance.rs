@@ -9,13 +9,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::{concat, lock_poisoned, replace_text_column, Db};
+use std::sync::atomic::Ordering;
+
+use super::{lock_poisoned, now_micros, replace_text_column, Db};
 use crate::catalog::Catalog;
 use crate::directory::Directory;
 use crate::error::Result;
 use crate::roster::Roster;
 use crate::schema::col;
-use crate::segment::{parse_segment_file_name, Segment, SegmentMeta};
+use crate::segment::{merge_segments, parse_segment_file_name, Segment, SegmentMeta};
 
 /// What a compaction run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,10 +98,19 @@ impl Db {
         }
         let mut stats = CompactionStats::default();
         for (start, group) in by_partition.into_iter().filter(|(_, g)| merge(g)) {
-            let batches = group.iter().map(|s| s.to_batch()).collect::<Result<Vec<_>>>()?;
-            let merged = concat(batches.iter());
-            let max_seq = group.iter().map(|s| s.meta().max_seq).max().unwrap_or(0);
-            let new = self.write_segment(&merged, start, max_seq)?;
+            // Merged from the encoded inputs: no strings, no UUID parsing, no full sort.
+            let inputs: Vec<&Segment> = group.iter().map(|s| s.as_ref()).collect();
+            let template = SegmentMeta {
+                id: self.next_segment_id.fetch_add(1, Ordering::SeqCst),
+                partition_start: start,
+                min_time: 0,
+                max_time: 0,
+                rows: 0,
+                max_seq: group.iter().map(|s| s.meta().max_seq).max().unwrap_or(0),
+                created_at: now_micros(),
+            };
+            let (meta, bytes) = merge_segments(&inputs, &template)?;
+            let new = self.store_segment(&meta, bytes)?;
             let removed: Vec<u64> = group.iter().map(|s| s.meta().id).collect();
             swap_segments(self, vec![new], &removed)?;
             stats.partitions_merged += 1;

@@ -84,7 +84,12 @@ impl Db {
         let mut metas = catalog.segments()?;
         let files = segment_dir.list()?;
         let seg_files: Vec<u64> = files.iter().filter_map(|f| parse_segment_file_name(f)).collect();
-        if metas.is_empty() && !seg_files.is_empty() {
+        // An empty manifest beside segment files is a lost catalog only if WAL records were ever deleted
+        // (which happens only after a catalog commit). While the WAL still starts at sequence 1, the files
+        // are the leftovers of a first flush interrupted before its commit: possibly only some of its
+        // partitions, so taking them as the manifest (and their max_seq as flushed) would lose the rest.
+        let wal_from_start = dir.join("wal").join(crate::wal::record::file_name(1)).exists();
+        if metas.is_empty() && !seg_files.is_empty() && !wal_from_start {
             tracing::warn!(
                 files = seg_files.len(),
                 "catalog has no manifest but segment files exist: rebuilding it"

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::batch::StringVec;
 use crate::error::{Result, StorageError};
 use crate::fxhash::FxBuildHasher;
-use crate::uuid::{parse_uuid, LOWER, UPPER};
+use crate::uuid::{format_uuid, parse_uuid, LOWER, LOWER_HEX, UPPER, UPPER_HEX};
 
 /// The distinct values of a text column, sorted ascending (bytewise, which is `str` order).
 #[derive(Debug, PartialEq)]
@@ -30,6 +30,42 @@ impl SortedDict<'_> {
         match self {
             SortedDict::Plain(v) => v.len(),
             SortedDict::Uuid { values, .. } => values.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every value as a string, in order.
+    pub fn to_strings(&self) -> Vec<String> {
+        match self {
+            SortedDict::Plain(v) => v.iter().map(|s| s.to_string()).collect(),
+            SortedDict::Uuid { values, upper } => {
+                let alphabet = if *upper { UPPER_HEX } else { LOWER_HEX };
+                values.iter().map(|v| format_uuid(v.to_be_bytes(), alphabet)).collect()
+            }
+        }
+    }
+
+    /// Which letter cases ([`LOWER`], [`UPPER`]) the values use as strings: a UUID dictionary whose
+    /// values have no hex letter uses none, so it fits either layout. Plain dictionaries report both
+    /// unless empty (they never merge into a UUID layout).
+    pub fn cases(&self) -> u8 {
+        match self {
+            SortedDict::Plain(v) if v.is_empty() => 0,
+            SortedDict::Plain(_) => LOWER | UPPER,
+            SortedDict::Uuid { values, upper } => {
+                // A nibble is a letter (>= 10) when its bit 3 is set and bit 2 or bit 1 is.
+                const LOW_BITS: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
+                let letters = values.iter().any(|&v| (v >> 3) & ((v >> 2) | (v >> 1)) & LOW_BITS != 0);
+                match (letters, upper) {
+                    (false, _) => 0,
+                    (true, true) => UPPER,
+                    (true, false) => LOWER,
+                }
+            }
         }
     }
 }
@@ -76,7 +112,7 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
         .collect::<HashSet<u128, FxBuildHasher>>()
         .len();
     let dict: Vec<u128> = if sample_distinct * 2 > sample.len() {
-        keyed.sort_unstable();
+        sort_spread(&mut keyed);
         let mut dict: Vec<u128> = Vec::new();
         for &(bits, pos) in &keyed {
             if dict.last() != Some(&bits) {
@@ -103,6 +139,36 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
         },
         ids,
     })
+}
+
+/// Sorts `(value, position)` pairs ascending, as `sort_unstable` would. Mostly-distinct UUIDs (random
+/// signal ids) are spread evenly over their top bits, so the pairs are first distributed into buckets by
+/// the top 16 bits (one linear pass) and each small bucket is sorted on its own.
+fn sort_spread(keyed: &mut Vec<(u128, u32)>) {
+    const BUCKET_BITS: u32 = 16;
+    if keyed.len() < 1 << BUCKET_BITS {
+        keyed.sort_unstable();
+        return;
+    }
+    let bucket = |bits: u128| (bits >> (128 - BUCKET_BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BUCKET_BITS) + 1];
+    for &(bits, _) in keyed.iter() {
+        starts[bucket(bits) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut fill = starts.clone();
+    let mut out = vec![(0u128, 0u32); keyed.len()];
+    for &pair in keyed.iter() {
+        let slot = &mut fill[bucket(pair.0)];
+        out[*slot] = pair;
+        *slot += 1;
+    }
+    for w in starts.windows(2) {
+        out[w[0]..w[1]].sort_unstable();
+    }
+    *keyed = out;
 }
 
 /// Rewrites first-seen ids to sorted ids; `seen_in_sorted_order` yields the first-seen id of each
@@ -160,6 +226,43 @@ mod tests {
         let mut s = StringVec::new();
         values.iter().for_each(|v| s.push(v));
         s
+    }
+
+    #[test]
+    fn repeated_uuids_are_stored_as_uuids() {
+        let ids = [
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+            "00000000-0000-0000-0000-000000000001",
+        ];
+        let values = strings(&[ids[0], ids[1], ids[0], ids[0], ids[1], ids[0]]);
+        let enc = encode(&values, &[0, 1, 2, 3, 4, 5], |_| true).unwrap();
+        let expected: Vec<u128> = [ids[1], ids[0]]
+            .iter()
+            .filter_map(|s| parse_uuid(s.as_bytes()).map(|(b, _)| b))
+            .collect();
+        assert_eq!(
+            enc.dict,
+            SortedDict::Uuid {
+                values: expected,
+                upper: false
+            }
+        );
+        assert_eq!(enc.ids, vec![1, 0, 1, 1, 0, 1]);
+    }
+
+    #[test]
+    fn spread_sort_equals_a_plain_sort() {
+        // Enough pairs for the bucketed path, with duplicates and values in few buckets.
+        let mut keyed: Vec<(u128, u32)> = (0..200_000u32)
+            .map(|i| {
+                let x = u128::from(i.wrapping_mul(2_654_435_761) % 50_000);
+                (x << 100 | x.wrapping_mul(0x9E37_79B9) | u128::from(i % 3) << 120, i)
+            })
+            .collect();
+        let mut expected = keyed.clone();
+        expected.sort_unstable();
+        sort_spread(&mut keyed);
+        assert_eq!(keyed, expected);
     }
 
     #[test]

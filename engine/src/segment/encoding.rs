@@ -329,8 +329,6 @@ const DICT_PLAIN: u8 = 0;
 const DICT_UUID_LOWER: u8 = 1;
 const DICT_UUID_UPPER: u8 = 2;
 
-use crate::uuid::{LOWER_HEX, UPPER_HEX};
-
 /// Appends a sorted dictionary of strings, choosing the UUID layout when every value is a canonical UUID
 /// written in one case (see [`encode_sorted_dict`]). The writer builds [`SortedDict`]s directly; this is
 /// for tests of the format.
@@ -378,7 +376,14 @@ pub fn encode_sorted_dict(dict: &SortedDict<'_>, out: &mut Vec<u8>) {
 
 /// Reads what [`encode_dictionary`] wrote in a segment of format `version`; checks UTF-8 and strictly
 /// ascending order.
+#[cfg(test)]
 pub fn decode_dictionary(r: &mut ByteReader<'_>, version: u32) -> Result<Vec<String>, Malformed> {
+    Ok(decode_sorted_dict(r, version)?.to_strings())
+}
+
+/// Reads what [`encode_sorted_dict`] wrote in a segment of format `version` without building strings:
+/// plain values borrow the block, UUIDs stay 128-bit integers. Checks UTF-8 and strictly ascending order.
+pub fn decode_sorted_dict<'a>(r: &mut ByteReader<'a>, version: u32) -> Result<SortedDict<'a>, Malformed> {
     let layout = r.u8("dictionary layout")?;
     let count = r.u32("dictionary size")? as usize;
     if count > r.remaining() {
@@ -387,39 +392,40 @@ pub fn decode_dictionary(r: &mut ByteReader<'_>, version: u32) -> Result<Vec<Str
             format!("dictionary size {count} exceeds the block"),
         ));
     }
-    let mut dict: Vec<String> = Vec::with_capacity(count);
-    let mut push = |at: usize, s: String| {
-        if dict.last().is_some_and(|prev| *prev >= s) {
-            return Err(Malformed::at(at, "dictionary is not strictly ascending"));
-        }
-        dict.push(s);
-        Ok(())
-    };
+    let unordered = |at: usize| Malformed::at(at, "dictionary is not strictly ascending");
     match layout {
         DICT_PLAIN => {
+            let mut dict: Vec<&'a str> = Vec::with_capacity(count);
             for len in decode_ints(r, count, version)? {
                 let at = r.pos();
                 let len =
                     usize::try_from(len).map_err(|_| Malformed::at(at, format!("negative string length {len}")))?;
                 let bytes = r.take(len, "dictionary string")?;
                 let s = std::str::from_utf8(bytes).map_err(|e| Malformed::at(at, format!("dictionary string: {e}")))?;
-                push(at, s.to_string())?;
+                if dict.last().is_some_and(|prev| *prev >= s) {
+                    return Err(unordered(at));
+                }
+                dict.push(s);
             }
+            Ok(SortedDict::Plain(dict))
         }
         DICT_UUID_LOWER | DICT_UUID_UPPER => {
-            let alphabet = if layout == DICT_UUID_LOWER {
-                LOWER_HEX
-            } else {
-                UPPER_HEX
-            };
+            let mut values: Vec<u128> = Vec::with_capacity(count);
             for _ in 0..count {
                 let at = r.pos();
-                push(at, crate::uuid::format_uuid(r.array("packed UUID")?, alphabet))?;
+                let v = u128::from_be_bytes(r.array("packed UUID")?);
+                if values.last().is_some_and(|&prev| prev >= v) {
+                    return Err(unordered(at));
+                }
+                values.push(v);
             }
+            Ok(SortedDict::Uuid {
+                values,
+                upper: layout == DICT_UUID_UPPER,
+            })
         }
-        other => return Err(Malformed::at(0, format!("unknown dictionary layout {other}"))),
+        other => Err(Malformed::at(0, format!("unknown dictionary layout {other}"))),
     }
-    Ok(dict)
 }
 
 /// Where each value of a dictionary block lies, for looking values up without decoding the

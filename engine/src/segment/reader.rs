@@ -2,8 +2,9 @@
 
 use super::column::{DoubleColumn, IntColumn, TextColumn};
 use super::component::{BlockEntry, SegmentComponent};
+use super::dictionary::SortedDict;
 use super::encoding::{
-    decode_dictionary, decode_doubles, decode_ints, decode_nulls, scatter, ByteReader, DictionaryIndex, Malformed,
+    decode_doubles, decode_ints, decode_nulls, decode_sorted_dict, scatter, ByteReader, DictionaryIndex, Malformed,
     NullSet,
 };
 use super::footer::Footer;
@@ -40,6 +41,25 @@ struct ColumnBlocks {
     dictionary: Option<BlockEntry>,
     nulls: Option<BlockEntry>,
     index: Option<BlockEntry>,
+}
+
+/// A column decoded for merging: like the cached decoded form, but a text column keeps its dictionary
+/// as stored (UUIDs as integers, plain strings borrowed from the file).
+#[derive(Debug)]
+pub(super) enum RawColumn<'a> {
+    /// A Timestamp or Int column.
+    Int(IntColumn),
+    /// A Double column.
+    Double(DoubleColumn),
+    /// A Text column.
+    Text {
+        /// The sorted dictionary.
+        dict: SortedDict<'a>,
+        /// One id per row (0 at NULL rows).
+        ids: Vec<u32>,
+        /// NULL rows, if any.
+        nulls: Option<RoaringBitmap>,
+    },
 }
 
 #[derive(Debug)]
@@ -279,10 +299,10 @@ impl Segment {
     }
 
     /// Decodes a whole block with `f`, which must consume every byte.
-    fn decode_block<T>(
-        &self,
+    fn decode_block<'s, T>(
+        &'s self,
         entry: BlockEntry,
-        f: impl FnOnce(&mut ByteReader<'_>) -> Result<T, Malformed>,
+        f: impl FnOnce(&mut ByteReader<'s>) -> Result<T, Malformed>,
     ) -> Result<T> {
         let mut r = ByteReader::new(self.block(entry)?);
         let value = f(&mut r).and_then(|v| r.finish("block").map(|_| v));
@@ -299,7 +319,21 @@ impl Segment {
     }
 
     fn decode_column(&self, c: usize) -> Result<Decoded> {
-        let def = &EVENT_COLUMNS[c];
+        Ok(match self.raw_column(c)? {
+            RawColumn::Int(col) => Decoded::Int(col),
+            RawColumn::Double(col) => Decoded::Double(col),
+            RawColumn::Text { dict, ids, nulls } => Decoded::Text(TextColumn {
+                ids,
+                dict: dict.to_strings(),
+                nulls,
+            }),
+        })
+    }
+
+    /// Column `c` checked and decoded afresh (not cached), text values left as dictionary ids into the
+    /// undecoded dictionary: what merging segments needs, without a string per value.
+    pub(super) fn raw_column(&self, c: usize) -> Result<RawColumn<'_>> {
+        let def = column_def(c)?;
         let blocks = self.blocks[c];
         let rows = self.meta.rows;
         let internal = || StorageError::Internal(format!("segment opened without required blocks for {}", def.name));
@@ -310,34 +344,35 @@ impl Segment {
         Ok(match def.ty {
             ColumnType::Timestamp | ColumnType::Int => {
                 let v = self.decode_block(values, |r| decode_ints(r, present, self.version))?;
-                Decoded::Int(IntColumn {
+                RawColumn::Int(IntColumn {
                     values: scatter(v, nulls.as_ref(), rows, 0),
                     nulls,
                 })
             }
             ColumnType::Double => {
                 let v = self.decode_block(values, |r| decode_doubles(r, present, self.version))?;
-                Decoded::Double(DoubleColumn {
+                RawColumn::Double(DoubleColumn {
                     values: scatter(v, nulls.as_ref(), rows, 0.0),
                     nulls,
                 })
             }
             ColumnType::Text => {
                 let dict = self.decode_block(blocks.dictionary.ok_or_else(internal)?, |r| {
-                    decode_dictionary(r, self.version)
+                    decode_sorted_dict(r, self.version)
                 })?;
+                let size = dict.len();
                 let ids = self.decode_block(values, |r| {
                     let raw = decode_ints(r, present, self.version)?;
                     raw.into_iter()
-                        .map(|id| u32::try_from(id).ok().filter(|&id| (id as usize) < dict.len()))
+                        .map(|id| u32::try_from(id).ok().filter(|&id| (id as usize) < size))
                         .collect::<Option<Vec<u32>>>()
-                        .ok_or_else(|| Malformed::at(0, format!("dictionary id outside 0..{}", dict.len())))
+                        .ok_or_else(|| Malformed::at(0, format!("dictionary id outside 0..{size}")))
                 })?;
-                Decoded::Text(TextColumn {
+                RawColumn::Text {
                     ids: scatter(ids, nulls.as_ref(), rows, 0),
                     dict,
                     nulls,
-                })
+                }
             }
         })
     }

@@ -14,6 +14,21 @@ const TEXTS: [&str; 6] = ["", "a", "b", "ä", "zz", "a b"];
 /// Builds a batch from per-row times and per-cell codes: code 0 is NULL in nullable columns,
 /// otherwise the code picks a value from the pool of the column's type.
 fn batch_from_codes(rows: &[(i64, Vec<u8>)]) -> EventBatch {
+    batch_from_codes_with(rows, &TEXTS)
+}
+
+/// Canonical UUIDs in lower case, upper case and without hex letters (which fit either case).
+const UUIDS: [&str; 6] = [
+    "00000000-0000-0000-0000-000000000001",
+    "0a000000-0000-0000-0000-00000000000b",
+    "0A000000-0000-0000-0000-00000000000B",
+    "ffffffff-ffff-ffff-ffff-ffffffffffff",
+    "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
+    "12345678-1234-1234-1234-123456789012",
+];
+
+/// Like [`batch_from_codes`], text values taken from `texts`.
+fn batch_from_codes_with(rows: &[(i64, Vec<u8>)], texts: &[&str; 6]) -> EventBatch {
     let mut b = BatchBuilder::new();
     for (time, codes) in rows {
         let row: Vec<ValueRef<'_>> = EVENT_COLUMNS
@@ -25,7 +40,7 @@ fn batch_from_codes(rows: &[(i64, Vec<u8>)]) -> EventBatch {
                 _ if code == 0 && def.nullable => ValueRef::Null,
                 (_, ColumnType::Timestamp | ColumnType::Int) => ValueRef::Int(INTS[code as usize % 6]),
                 (_, ColumnType::Double) => ValueRef::Double(DOUBLES[code as usize % 6]),
-                (_, ColumnType::Text) => ValueRef::Text(TEXTS[code as usize % 6]),
+                (_, ColumnType::Text) => ValueRef::Text(texts[code as usize % 6]),
             })
             .collect();
         b.push_row(&row).unwrap();
@@ -84,6 +99,39 @@ fn rows_via_accessors(seg: &Segment) -> Result<Vec<Vec<String>>, StorageError> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Compaction's merge of encoded segments writes exactly what encoding the concatenated rows does.
+    #[test]
+    fn merging_segments_equals_encoding_their_concatenated_rows(
+        inputs in proptest::collection::vec((rows_strategy(40), 0u8..4), 1..5)
+    ) {
+        let segments: Vec<Segment> = inputs
+            .iter()
+            .map(|(rows, pool)| {
+                // Pools: plain strings, UUIDs of any case, lower-case (or letterless) UUIDs, upper-case ones.
+                let pools = [TEXTS, UUIDS, [UUIDS[0], UUIDS[1], UUIDS[3], UUIDS[5], UUIDS[1], UUIDS[0]],
+                    [UUIDS[0], UUIDS[2], UUIDS[4], UUIDS[5], UUIDS[2], UUIDS[0]]];
+                let batch = batch_from_codes_with(rows, &pools[*pool as usize]);
+                Segment::from_batch(&batch, &meta_for(&batch)).unwrap()
+            })
+            .collect();
+        let batches: Vec<EventBatch> = segments.iter().map(|s| s.to_batch().unwrap()).collect();
+        let mut concatenated = batches[0].clone();
+        batches[1..].iter().for_each(|b| concatenated.extend(b));
+        let meta = meta_for(&concatenated);
+        let expected = encode_segment(&concatenated, &meta).unwrap();
+        let refs: Vec<&Segment> = segments.iter().collect();
+        let template = SegmentMeta { rows: 0, min_time: 0, max_time: 0, ..meta.clone() };
+        let (merged_meta, merged) = merge_segments(&refs, &template).unwrap();
+        prop_assert_eq!(&merged_meta, &meta);
+        let decoded = Segment::open(FileBytes::from_vec(merged.clone()), "m.seg").unwrap().to_batch().unwrap();
+        let reference = Segment::open(FileBytes::from_vec(expected.clone()), "e.seg").unwrap().to_batch().unwrap();
+        let in_order = |b: &EventBatch| -> Vec<Vec<String>> {
+            (0..b.len()).map(|r| b.columns.iter().map(|c| cell_key(c.get(r))).collect()).collect()
+        };
+        prop_assert_eq!(in_order(&decoded), in_order(&reference));
+        prop_assert!(merged == expected, "merged bytes differ from the encoded concatenation");
+    }
 
     #[test]
     fn random_batches_round_trip(rows in rows_strategy(60)) {

@@ -2,7 +2,7 @@
 
 use super::bitmap;
 use super::component::{BlockEntry, SegmentComponent};
-use super::dictionary;
+use super::dictionary::{self, SortedDict};
 use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_nulls_same_as, encode_sorted_dict};
 use super::footer::{Footer, MAGIC};
 use super::meta::SegmentMeta;
@@ -55,63 +55,9 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
             _ => None,
         });
     }
-    let order = sort_order(batch, rows, &dicts);
-    let mut w = BlockWriter {
-        out: MAGIC.to_vec(),
-        blocks: Vec::new(),
-        null_sets: Vec::new(),
-    };
-    // The batch rows in stored order.
-    let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
-    for (c, (column, dict)) in batch.columns.iter().zip(&dicts).enumerate() {
-        let valid: Option<Vec<bool>> = column
-            .validity
-            .as_ref()
-            .map(|v| stored.iter().map(|&r| v[r as usize]).collect());
-        w.nulls(c, valid.as_deref());
-        let is_valid = |i: usize| valid.as_ref().is_none_or(|v| v[i]);
-        let mut values = Vec::new();
-        match (&column.data, dict) {
-            (ColumnData::Int(v), _) => encode_ints(&present(&stored, is_valid, |r| v[r]), &mut values),
-            (ColumnData::Double(v), _) => encode_doubles(&present(&stored, is_valid, |r| v[r]), &mut values),
-            (ColumnData::Text(_), Some(enc)) => {
-                let ids: Vec<u32> = order.iter().map(|&p| enc.ids[p as usize]).collect();
-                let mut buf = Vec::new();
-                encode_sorted_dict(&enc.dict, &mut buf);
-                w.block(SegmentComponent::Dictionary, c, &buf);
-                let wide: Vec<i64> = (0..ids.len())
-                    .filter(|&i| is_valid(i))
-                    .map(|i| i64::from(ids[i]))
-                    .collect();
-                encode_ints(&wide, &mut values);
-                if EVENT_COLUMNS[c].indexed {
-                    let index = encode_index(enc.dict.len(), &ids, is_valid);
-                    w.block(SegmentComponent::Index, c, &index);
-                }
-            }
-            (ColumnData::Text(_), None) => {
-                return Err(StorageError::Internal("text column without a dictionary".into()));
-            }
-        }
-        w.block(SegmentComponent::Values, c, &values);
-    }
-    let BlockWriter { mut out, blocks, .. } = w;
-    Footer {
-        version: super::FORMAT_VERSION,
-        meta: meta.clone(),
-        blocks,
-    }
-    .write_with_trailer(&mut out);
-    Ok(out)
-}
-
-/// Positions into `rows` in stored order: sorted by (school, class, student, time) with NULLs first,
-/// ties in batch order. Dictionary ids compare like the strings, so the sort uses them.
-fn sort_order(batch: &EventBatch, rows: &[u32], dicts: &[Option<dictionary::Encoded<'_>>]) -> Vec<u32> {
     let rank = |c: usize| -> Vec<u32> {
         let column = &batch.columns[c];
         match &dicts[c] {
-            // Shift by one so NULL (rank 0) sorts before every value.
             Some(enc) => rows
                 .iter()
                 .zip(&enc.ids)
@@ -120,26 +66,149 @@ fn sort_order(batch: &EventBatch, rows: &[u32], dicts: &[Option<dictionary::Enco
             None => vec![0; rows.len()],
         }
     };
-    let (school, class, student) = (rank(col::SCHOOL), rank(col::CLASS), rank(col::STUDENT));
-    let times = batch.times();
-    let widest = school.iter().chain(&class).chain(&student).copied().max().unwrap_or(0);
-    if widest < 1 << 21 {
-        // Pack the three ranks into one word: one cheap comparison instead of three.
-        let mut keyed: Vec<(u64, i64, u32)> = (0..rows.len())
-            .map(|p| {
-                let group = u64::from(school[p]) << 42 | u64::from(class[p]) << 21 | u64::from(student[p]);
-                (group, times[rows[p] as usize], p as u32)
-            })
-            .collect();
-        keyed.sort_unstable();
-        keyed.into_iter().map(|(_, _, p)| p).collect()
-    } else {
-        let mut order: Vec<u32> = (0..rows.len() as u32).collect();
-        order.sort_by_key(|&p| {
-            let p = p as usize;
-            (school[p], class[p], student[p], times[rows[p] as usize])
-        });
-        order
+    let times: Vec<i64> = rows.iter().map(|&r| batch.times()[r as usize]).collect();
+    let order = stored_order([&rank(col::SCHOOL), &rank(col::CLASS), &rank(col::STUDENT)], &times);
+    // The batch rows in stored order.
+    let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
+    let mut w = SegmentBuilder::new();
+    for (c, (column, dict)) in batch.columns.iter().zip(dicts).enumerate() {
+        let valid: Option<Vec<bool>> = column
+            .validity
+            .as_ref()
+            .map(|v| stored.iter().map(|&r| v[r as usize]).collect());
+        let data = match (&column.data, dict) {
+            (ColumnData::Int(v), _) => StoredColumn::Int(stored.iter().map(|&r| v[r as usize]).collect()),
+            (ColumnData::Double(v), _) => StoredColumn::Double(stored.iter().map(|&r| v[r as usize]).collect()),
+            (ColumnData::Text(_), Some(enc)) => StoredColumn::Text {
+                ids: order.iter().map(|&p| enc.ids[p as usize]).collect(),
+                dict: enc.dict,
+            },
+            (ColumnData::Text(_), None) => {
+                return Err(StorageError::Internal("text column without a dictionary".into()));
+            }
+        };
+        w.column(c, valid.as_deref(), &data);
+    }
+    Ok(w.finish(meta))
+}
+
+/// The stored row order of a segment's rows: positions sorted by (school, class, student, time), ties by
+/// position. `ranks` are the school, class and student ranks of each position (0 for NULL, else the
+/// sorted dictionary id plus one, so they compare like the strings with NULLs first).
+///
+/// Ranks are dense, so the positions are grouped by a stable counting sort per rank (student, then class,
+/// then school: least significant first), and each group of equal ranks is then sorted by time with a
+/// stable sort, which is linear on a group already in time order (a time-ordered stream, or the sorted
+/// runs of segments being merged).
+pub(super) fn stored_order(ranks: [&[u32]; 3], times: &[i64]) -> Vec<u32> {
+    let [school, class, student] = ranks;
+    let mut order: Vec<u32> = (0..times.len() as u32).collect();
+    let mut scratch = vec![0u32; order.len()];
+    for key in [student, class, school] {
+        counting_sort(&mut order, &mut scratch, key);
+    }
+    let group = |p: u32| (school[p as usize], class[p as usize], student[p as usize]);
+    let mut start = 0;
+    while start < order.len() {
+        let g = group(order[start]);
+        let end = start + order[start..].iter().take_while(|&&p| group(p) == g).count();
+        order[start..end].sort_by_key(|&p| times[p as usize]);
+        start = end;
+    }
+    order
+}
+
+/// Reorders `order` stably by `key[p]` (small non-negative integers), using `scratch` (same length).
+fn counting_sort(order: &mut Vec<u32>, scratch: &mut Vec<u32>, key: &[u32]) {
+    let top = order.iter().map(|&p| key[p as usize]).max().unwrap_or(0) as usize;
+    if top == 0 {
+        return;
+    }
+    let mut starts = vec![0u32; top + 2];
+    for &p in order.iter() {
+        starts[key[p as usize] as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    for &p in order.iter() {
+        let slot = &mut starts[key[p as usize] as usize];
+        scratch[*slot as usize] = p;
+        *slot += 1;
+    }
+    std::mem::swap(order, scratch);
+}
+
+/// One column's data in stored row order, ready to be written.
+pub(super) enum StoredColumn<'a> {
+    /// Timestamp or Int values, one per row (NULL rows hold anything).
+    Int(Vec<i64>),
+    /// Double values, one per row (NULL rows hold anything).
+    Double(Vec<f64>),
+    /// Text: the sorted dictionary and one id per row (NULL rows hold anything below the size).
+    Text {
+        /// The column's sorted distinct values.
+        dict: SortedDict<'a>,
+        /// One dictionary id per row.
+        ids: Vec<u32>,
+    },
+}
+
+/// Writes a segment column by column, in schema order, then the footer.
+pub(super) struct SegmentBuilder {
+    w: BlockWriter,
+}
+
+impl SegmentBuilder {
+    /// A segment holding only the header magic so far.
+    pub(super) fn new() -> SegmentBuilder {
+        SegmentBuilder {
+            w: BlockWriter {
+                out: MAGIC.to_vec(),
+                blocks: Vec::new(),
+                null_sets: Vec::new(),
+            },
+        }
+    }
+
+    /// Writes column `c`'s blocks (Nulls?, Dictionary?, Index?, Values); `valid` marks the non-NULL rows
+    /// (`None`: no NULLs), in stored order like `data`.
+    pub(super) fn column(&mut self, c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) {
+        let w = &mut self.w;
+        w.nulls(c, valid);
+        let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
+        let mut values = Vec::new();
+        match data {
+            StoredColumn::Int(v) => encode_ints(&present(v, is_valid), &mut values),
+            StoredColumn::Double(v) => encode_doubles(&present(v, is_valid), &mut values),
+            StoredColumn::Text { dict, ids } => {
+                let mut buf = Vec::new();
+                encode_sorted_dict(dict, &mut buf);
+                w.block(SegmentComponent::Dictionary, c, &buf);
+                let wide: Vec<i64> = (0..ids.len())
+                    .filter(|&i| is_valid(i))
+                    .map(|i| i64::from(ids[i]))
+                    .collect();
+                encode_ints(&wide, &mut values);
+                if EVENT_COLUMNS[c].indexed {
+                    let index = encode_index(dict.len(), ids, is_valid);
+                    w.block(SegmentComponent::Index, c, &index);
+                }
+            }
+        }
+        w.block(SegmentComponent::Values, c, &values);
+    }
+
+    /// Appends the footer (block directory and `meta`) and trailer; the complete file.
+    pub(super) fn finish(self, meta: &SegmentMeta) -> Vec<u8> {
+        let BlockWriter { mut out, blocks, .. } = self.w;
+        Footer {
+            version: super::FORMAT_VERSION,
+            meta: meta.clone(),
+            blocks,
+        }
+        .write_with_trailer(&mut out);
+        out
     }
 }
 
@@ -185,13 +254,13 @@ impl BlockWriter {
     }
 }
 
-/// `value(row)` for the stored rows that are not NULL, in stored order.
-fn present<T>(stored: &[u32], is_valid: impl Fn(usize) -> bool, value: impl Fn(usize) -> T) -> Vec<T> {
-    stored
+/// The values of the rows that are not NULL, in stored order.
+fn present<T: Copy>(values: &[T], is_valid: impl Fn(usize) -> bool) -> Vec<T> {
+    values
         .iter()
         .enumerate()
         .filter(|&(i, _)| is_valid(i))
-        .map(|(_, &r)| value(r as usize))
+        .map(|(_, &v)| v)
         .collect()
 }
 
@@ -230,4 +299,27 @@ fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) 
     encode_ints(&lengths, &mut out);
     out.extend_from_slice(&area);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_order;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn stored_order_is_the_sort_by_ranks_then_time_then_position(
+            rows in proptest::collection::vec((0u32..4, 0u32..5, 0u32..40, 0i64..6), 0..300)
+        ) {
+            let column = |f: fn(&(u32, u32, u32, i64)) -> u32| rows.iter().map(f).collect::<Vec<u32>>();
+            let (school, class, student) = (column(|r| r.0), column(|r| r.1), column(|r| r.2));
+            let times: Vec<i64> = rows.iter().map(|r| r.3).collect();
+            let mut expected: Vec<u32> = (0..rows.len() as u32).collect();
+            expected.sort_by_key(|&p| {
+                let (s, c, st, t) = rows[p as usize];
+                (s, c, st, t, p)
+            });
+            prop_assert_eq!(stored_order([&school, &class, &student], &times), expected);
+        }
+    }
 }
