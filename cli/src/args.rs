@@ -42,6 +42,10 @@ pub enum Command {
         /// Row errors listed in full before they are only counted.
         #[arg(long, default_value_t = 20)]
         max_errors: usize,
+        /// Time partition of a new store: hour, day, week or month. Fixed at creation (an existing
+        /// store keeps its own); wider partitions take fewer bytes per event, narrower ones prune finer.
+        #[arg(long, value_parser = parse_partition)]
+        partition: Option<engine::Granularity>,
     },
     /// Write a realistic district (OneRoster v2.1 roster + 32-column activity export).
     Generate {
@@ -176,4 +180,9 @@ pub enum AdminTask {
         #[arg(long)]
         days: i64,
     },
+}
+
+/// Parses `--partition`.
+fn parse_partition(s: &str) -> Result<engine::Granularity, String> {
+    engine::Granularity::parse(s).ok_or_else(|| format!("unknown partition '{s}': use hour, day, week or month"))
 }

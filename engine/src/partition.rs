@@ -32,6 +32,16 @@ impl Granularity {
         })
     }
 
+    /// The name [`Granularity::parse`] reads: `hour`, `day`, `week` or `month`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Granularity::Hour => "hour",
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+            Granularity::Month => "month",
+        }
+    }
+
     /// Start (µs since epoch) of the partition holding `t`.
     pub fn start_of(self, t: i64) -> i64 {
         match self {

@@ -252,6 +252,27 @@ fn signal_ids_by_partition_cover_segments_and_buffer() {
 }
 
 #[test]
+fn a_store_keeps_the_partition_granularity_it_was_created_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let week = DbOptions {
+        granularity: engine::Granularity::Week,
+        ..opts()
+    };
+    {
+        let db = Db::open(dir.path(), week).unwrap();
+        db.append(batch(0, 20, 5)).unwrap(); // Mon 2022-01-03 .. Fri: one ISO week
+        db.flush().unwrap();
+        db.close().unwrap();
+    }
+    // Opened later with the default (day) options, it is still week-partitioned: every signal of the
+    // week is found under the week's partition, which is what import de-duplication relies on.
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(db.options().granularity, engine::Granularity::Week);
+    assert_eq!(db.signal_ids_in_partition(T0).unwrap().len(), 20);
+    assert_eq!(db.snapshot().unwrap().segments(None, None).len(), 1);
+}
+
+#[test]
 fn background_compaction_runs_after_flushes() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(

@@ -60,9 +60,10 @@ fn print_stats(db: &engine::Db) -> CliResult {
     let in_blocks: u64 = by_column.iter().flatten().sum();
     let signal_id: u64 = by_column[col::SIGNAL_ID].iter().sum();
     println!(
-        "{rows} events in {} segments over {} partitions; {} buffered rows; {} roster classes; {} assignments",
+        "{rows} events in {} segments over {} {} partitions; {} buffered rows; {} roster classes; {} assignments",
         segments.len(),
         partitions.len(),
+        db.options().granularity.name(),
         db.buffered_rows(),
         snap.roster().classes.len(),
         snap.assignments().len()

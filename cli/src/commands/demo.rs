@@ -69,7 +69,7 @@ pub fn run(dir: &Path, students: usize, days: u32) -> CliResult {
             .filter(|f| f.starts_with(source.join("activity")))
             .cloned()
             .collect();
-        super::import::run(&store, Some(&source.join("roster")), &activity, 5)?;
+        super::import::run(&store, Some(&source.join("roster")), &activity, 5, None)?;
         std::fs::write(&done_marker, b"")?;
     } else {
         println!(

@@ -8,7 +8,9 @@ use std::time::Instant;
 use import::{import_activity, import_roster, ImportOptions, ImportSummary};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{open_store, CliResult};
+use engine::{DbOptions, Granularity};
+
+use super::{open_store_with, CliResult};
 
 /// Imports `roster` (if given) then each activity file; returns the per-file summaries.
 pub fn run(
@@ -16,11 +18,25 @@ pub fn run(
     roster: Option<&Path>,
     activity: &[PathBuf],
     max_errors: usize,
+    partition: Option<Granularity>,
 ) -> CliResult<Vec<ImportSummary>> {
     if roster.is_none() && activity.is_empty() {
         return Err("nothing to import: give --roster DIR and/or --activity FILE".into());
     }
-    let db = open_store(data)?;
+    let options = DbOptions {
+        granularity: partition.unwrap_or_default(),
+        ..DbOptions::default()
+    };
+    let db = open_store_with(data, options)?;
+    let stored = db.options().granularity;
+    if partition.is_some_and(|p| p != stored) {
+        return Err(format!(
+            "the store in {} is partitioned by {}; --partition only applies when the import creates the store",
+            data.display(),
+            stored.name()
+        )
+        .into());
+    }
     if let Some(dir) = roster {
         let summary = import_roster(db.as_ref(), dir)?;
         println!("roster {}: {summary}", dir.display());

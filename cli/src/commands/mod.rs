@@ -17,12 +17,22 @@ pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Demo { dir, students, days } => demo::run(&dir, students, days),
-        Command::Import { data, roster, activity, max_errors } => {
-            import::run(&data, roster.as_deref(), &activity, max_errors).map(|_| ())
-        }
-        Command::Generate { out, students, days, seed, events_per_student_day, files, gzip } => {
-            generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ())
-        }
+        Command::Import {
+            data,
+            roster,
+            activity,
+            max_errors,
+            partition,
+        } => import::run(&data, roster.as_deref(), &activity, max_errors, partition).map(|_| ()),
+        Command::Generate {
+            out,
+            students,
+            days,
+            seed,
+            events_per_student_day,
+            files,
+            gzip,
+        } => generate::run(&out, students, days, seed, events_per_student_day, files, gzip).map(|_| ()),
         Command::Admin { data, task } => admin::run(&data, task),
         Command::Bench { target } => bench::run(target),
         Command::Shell {
@@ -53,7 +63,12 @@ pub fn run(cli: Cli) -> CliResult {
 
 /// Opens an embedded store with the default options.
 pub fn open_store(data: &std::path::Path) -> CliResult<std::sync::Arc<engine::Db>> {
-    engine::Db::open(data, engine::DbOptions::default()).map_err(|e| {
+    open_store_with(data, engine::DbOptions::default())
+}
+
+/// Opens an embedded store with `options` (its granularity applies only if the store is new).
+pub fn open_store_with(data: &std::path::Path, options: engine::DbOptions) -> CliResult<std::sync::Arc<engine::Db>> {
+    engine::Db::open(data, options).map_err(|e| {
         let text = e.to_string();
         if text.contains("could not acquire lock") {
             // An embedded store belongs to one process at a time.

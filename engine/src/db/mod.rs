@@ -4,11 +4,13 @@
 mod maintenance;
 mod memtable;
 mod options;
+mod settings;
 mod snapshot;
 mod worker;
 
 pub use maintenance::{CompactionStats, RosterUpdate};
 pub use options::DbOptions;
+pub use settings::{StoreSettings, SETTINGS_FILE};
 pub use snapshot::{IndexFilter, ScanRequest, ScanUnit, Snapshot};
 
 use std::collections::{HashMap, HashSet};
@@ -76,9 +78,22 @@ impl Db {
     /// Opens (creating if absent) the data directory `dir`: loads the manifest (rebuilding it from the
     /// segment files if the catalog was lost), removes segment files no manifest refers to (left by a
     /// crash mid-flush), and replays the WAL from the last flushed sequence into the memtable.
-    pub fn open(dir: impl AsRef<Path>, options: DbOptions) -> Result<Arc<Db>> {
+    ///
+    /// The partition granularity is the one the store was created with (its `STORE` settings file);
+    /// `options.granularity` only applies to a new store, and [`Db::options`] reports the one in force.
+    pub fn open(dir: impl AsRef<Path>, mut options: DbOptions) -> Result<Arc<Db>> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
+        let existed = ["catalog", "segments", "wal"].iter().any(|d| dir.join(d).exists());
+        let root = MmapDirectory::open(&dir)?;
+        let settings = StoreSettings::load_or_create(&root, options.granularity, existed)?;
+        if settings.granularity != options.granularity {
+            tracing::info!(
+                stored = settings.granularity.name(),
+                requested = options.granularity.name(),
+                "the store keeps the partition granularity it was created with"
+            );
+            options.granularity = settings.granularity;
+        }
         let segment_dir: Arc<dyn Directory> = Arc::new(MmapDirectory::open(dir.join("segments"))?);
         let catalog: Box<dyn Catalog> = Box::new(SledCatalog::open(&dir.join("catalog"))?);
         let mut metas = catalog.segments()?;

@@ -5,7 +5,8 @@ use crate::partition::Granularity;
 /// Options for [`crate::Db::open`].
 #[derive(Debug, Clone)]
 pub struct DbOptions {
-    /// Width of a time partition; fixed when the data directory is created.
+    /// Width of a time partition; fixed when the data directory is created (recorded in its `STORE`
+    /// file), so for an existing store this is ignored and `Db::options` reports the stored one.
     pub granularity: Granularity,
     /// The in-memory buffer is flushed to segments once it holds this many rows.
     pub memtable_rows: usize,

@@ -99,7 +99,7 @@ fn prepare_store(b: &QueryBench, store: &Path) -> CliResult {
         .filter(|p| p.extension().is_some_and(|x| x == "csv" || x == "gz"))
         .collect();
     println!("== importing into {}", store.display());
-    super::super::import::run(store, Some(&district.join("roster")), &activity, 5)?;
+    super::super::import::run(store, Some(&district.join("roster")), &activity, 5, None)?;
     let db = super::super::open_store(store)?;
     db.flush()?;
     let stats = db.compact()?;
