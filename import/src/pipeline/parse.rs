@@ -9,6 +9,8 @@ use crate::activity::{ActivityRecord, ColumnSizes, EventColumns, FieldSplitter, 
 use crate::collect::{Actor, Collector};
 use crate::signal_key::parse_guid;
 
+use super::piece_bytes::PieceBytes;
+
 /// What the reader knows about the file's layout when it hands out a piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayoutHint {
@@ -57,7 +59,7 @@ pub struct Task {
     /// Position of the piece in the file (0, 1, 2, …).
     pub seq: u64,
     /// The piece's bytes (whole records).
-    pub data: Vec<u8>,
+    pub data: PieceBytes,
     /// The layout as known when the piece was cut.
     pub layout: LayoutHint,
     /// Whether the piece's first record is the file's first record (which may be a header).
@@ -190,7 +192,7 @@ pub fn parse_piece(ctx: &ParseContext<'_>, task: Task, sizes: &mut ColumnSizes) 
     out.newlines = records.newlines();
     *sizes = p.columns.sizes();
     out.events = p.columns.finish();
-    out.buffer = task.data;
+    out.buffer = task.data.into_buffer();
     out
 }
 
@@ -303,7 +305,7 @@ mod tests {
     fn task(data: &str, layout: LayoutHint) -> Task {
         Task {
             seq: 0,
-            data: data.as_bytes().to_vec(),
+            data: PieceBytes::Buffer(data.as_bytes().to_vec()),
             layout,
             first_in_file: true,
         }
