@@ -6,6 +6,10 @@ use engine::roster::{Assignment, Role, Roster};
 use crate::activity::ActivityRecord;
 use crate::id_map::IdMap;
 use crate::roster::role_from_text;
+use crate::signal_key::SignalKey;
+
+/// Most records [`Collector::actors`] and [`Collector::schools`] take at once.
+pub const AT_ONCE: usize = 32;
 
 /// Who performed a signal, as far as collection is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,10 +48,24 @@ impl Collector {
     /// The roster's role for the actor wins; an actor the roster does not know is a student only if
     /// ActorRole says `Student`, a teacher if it names a teaching role, and a guest otherwise.
     pub fn actor(&self, actor_id: &str, actor_role: &str) -> Actor {
-        match self.roles.get(actor_id).copied().or_else(|| export_role(actor_role)) {
-            Some(Role::Student) => Actor::Student,
-            Some(Role::Teacher) => Actor::Teacher,
-            None => Actor::Guest,
+        judge(self.roles.get(actor_id).copied(), actor_role)
+    }
+
+    /// [`Collector::actor`] of every record into `actors` (as long as `records`, at most
+    /// [`AT_ONCE`]): the ids are decoded first and then looked up back to back, so the processor
+    /// overlaps the cache misses of the lookups instead of waiting for each in turn.
+    #[inline]
+    pub fn actors(&self, records: &[ActivityRecord<'_>], actors: &mut [Actor]) {
+        let mut keys = [SignalKey::Guid(0); AT_ONCE];
+        for (key, r) in keys.iter_mut().zip(records) {
+            *key = SignalKey::of(r.actor_id);
+        }
+        let mut roles = [None; AT_ONCE];
+        for (role, key) in roles.iter_mut().zip(&keys[..records.len()]) {
+            *role = self.roles.get_key(*key).copied();
+        }
+        for ((actor, r), role) in actors.iter_mut().zip(records).zip(roles) {
+            *actor = judge(role, r.actor_role);
         }
     }
 
@@ -55,6 +73,22 @@ impl Collector {
     #[inline]
     pub fn school_of(&self, class: Option<&str>) -> Option<&str> {
         class.and_then(|c| self.schools.get(c)).and_then(|s| s.as_deref())
+    }
+
+    /// [`Collector::school_of`] the class of every student's record into `schools` (`None` for the
+    /// other actors); `records`, `actors` and `schools` are equally long, at most [`AT_ONCE`].
+    /// Decodes the class ids first, as [`Collector::actors`] does.
+    #[inline]
+    pub fn schools<'s>(&'s self, records: &[ActivityRecord<'_>], actors: &[Actor], schools: &mut [Option<&'s str>]) {
+        let mut keys = [None; AT_ONCE];
+        for ((key, r), actor) in keys.iter_mut().zip(records).zip(actors) {
+            if *actor == Actor::Student {
+                *key = r.class.map(SignalKey::of);
+            }
+        }
+        for (school, key) in schools.iter_mut().zip(&keys[..records.len()]) {
+            *school = key.and_then(|k| self.schools.get_key(k)).and_then(|s| s.as_deref());
+        }
     }
 
     /// The assignment a teacher's `AssignmentEvent` row with Action `Assigned` records, if this is one.
@@ -68,6 +102,16 @@ impl Collector {
             due: record.due,
             assigned_at: Some(record.start_time),
         })
+    }
+}
+
+/// Who the actor is, from the roster's role if it knows the actor, else from ActorRole.
+#[inline]
+fn judge(roster_role: Option<Role>, actor_role: &str) -> Actor {
+    match roster_role.or_else(|| export_role(actor_role)) {
+        Some(Role::Student) => Actor::Student,
+        Some(Role::Teacher) => Actor::Teacher,
+        None => Actor::Guest,
     }
 }
 

@@ -3,7 +3,7 @@
 //! words and compares them without following a pointer; other ids are kept as text.
 
 use crate::fasthash::FastMap;
-use crate::signal_key::parse_guid;
+use crate::signal_key::{parse_guid, SignalKey};
 
 /// Maps ids to values; lookups are exact on the id's text.
 #[derive(Debug, Clone)]
@@ -33,9 +33,16 @@ impl<V> IdMap<V> {
     /// The value of `id`, if any.
     #[inline]
     pub fn get(&self, id: &str) -> Option<&V> {
-        match parse_guid(id) {
-            Some(g) => self.guids.get(&g),
-            None => self.texts.get(id),
+        self.get_key(SignalKey::of(id))
+    }
+
+    /// The value of the id whose key is `key` ([`SignalKey::of`] the id), if any. Lets a caller
+    /// decode a batch of ids first and then probe for them back to back.
+    #[inline]
+    pub fn get_key(&self, key: SignalKey<'_>) -> Option<&V> {
+        match key {
+            SignalKey::Guid(g) => self.guids.get(&g),
+            SignalKey::Text(id) => self.texts.get(id),
         }
     }
 

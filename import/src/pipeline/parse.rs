@@ -6,7 +6,7 @@ use engine::roster::Assignment;
 use engine::EventBatch;
 
 use crate::activity::{ActivityRecord, ColumnSizes, EventColumns, FieldSplitter, Fields, Layout, Records};
-use crate::collect::{Actor, Collector};
+use crate::collect::{Actor, Collector, AT_ONCE};
 use crate::signal_key::parse_guid;
 
 use super::piece_bytes::PieceBytes;
@@ -109,7 +109,7 @@ pub struct ParseContext<'a> {
 
 /// Student rows whose roster lookups are done together: the probes of the roster tables miss the
 /// cache independently, so the processor overlaps them instead of waiting for each in turn.
-const LOOKUP_BATCH: usize = 32;
+const LOOKUP_BATCH: usize = AT_ONCE;
 
 /// Parses every record of `task`. `sizes` is what the worker's previous piece needed (updated), so
 /// columns are allocated once at about the right size.
@@ -265,16 +265,12 @@ impl PieceParser<'_> {
     fn collect(&mut self, records: &[ActivityRecord<'_>]) {
         let collector = self.ctx.collector;
         let mut actors = [Actor::Guest; LOOKUP_BATCH];
-        for (actor, r) in actors.iter_mut().zip(records) {
-            *actor = collector.actor(r.actor_id, r.actor_role);
-        }
+        let actors = &mut actors[..records.len()];
+        collector.actors(records, actors);
         let mut schools = [None; LOOKUP_BATCH];
-        for ((school, r), actor) in schools.iter_mut().zip(records).zip(&actors) {
-            if *actor == Actor::Student {
-                *school = collector.school_of(r.class);
-            }
-        }
-        for ((record, actor), school) in records.iter().zip(actors).zip(schools) {
+        let schools = &mut schools[..records.len()];
+        collector.schools(records, actors, schools);
+        for ((record, &actor), &school) in records.iter().zip(&*actors).zip(&*schools) {
             match actor {
                 Actor::Guest => self.out.guests += 1,
                 Actor::Teacher => {
