@@ -4,6 +4,7 @@
 use engine::roster::{Assignment, Role, Roster};
 
 use crate::activity::ActivityRecord;
+use crate::fasthash::FastMap;
 use crate::id_map::IdMap;
 use crate::roster::role_from_text;
 use crate::signal_key::SignalKey;
@@ -26,7 +27,10 @@ pub enum Actor {
 #[derive(Debug, Default)]
 pub struct Collector {
     roles: IdMap<Role>,
-    schools: IdMap<Option<String>>,
+    /// Each class's school as an index into `school_names`: small table entries, and the few
+    /// names every student row copies stay in cache instead of one heap string per class.
+    schools: IdMap<Option<u32>>,
+    school_names: Vec<Box<str>>,
 }
 
 impl Collector {
@@ -35,13 +39,22 @@ impl Collector {
         let Some(roster) = roster else {
             return Collector::default();
         };
+        let mut school_names = Vec::new();
+        let mut school_index = FastMap::<&str, u32>::default();
+        let mut schools = IdMap::default();
+        for class in &roster.classes {
+            let school = class.school.as_deref().map(|name| {
+                *school_index.entry(name).or_insert_with(|| {
+                    school_names.push(Box::from(name));
+                    (school_names.len() - 1) as u32
+                })
+            });
+            schools.insert(&class.id, school);
+        }
         Collector {
             roles: roster.people.iter().map(|p| (p.id.as_str(), p.role)).collect(),
-            schools: roster
-                .classes
-                .iter()
-                .map(|c| (c.id.as_str(), c.school.clone()))
-                .collect(),
+            schools,
+            school_names,
         }
     }
 
@@ -72,7 +85,15 @@ impl Collector {
     /// The roster school of `class`; `None` if the class is not in the roster.
     #[inline]
     pub fn school_of(&self, class: Option<&str>) -> Option<&str> {
-        class.and_then(|c| self.schools.get(c)).and_then(|s| s.as_deref())
+        class
+            .and_then(|c| self.schools.get(c))
+            .and_then(|&s| self.school_name(s))
+    }
+
+    /// The name of school number `index`, if there is one.
+    #[inline]
+    fn school_name(&self, index: Option<u32>) -> Option<&str> {
+        index.and_then(|i| self.school_names.get(i as usize)).map(|s| &**s)
     }
 
     /// [`Collector::school_of`] the class of every student's record into `schools` (`None` for the
@@ -87,7 +108,9 @@ impl Collector {
             }
         }
         for (school, key) in schools.iter_mut().zip(&keys[..records.len()]) {
-            *school = key.and_then(|k| self.schools.get_key(k)).and_then(|s| s.as_deref());
+            *school = key
+                .and_then(|k| self.schools.get_key(k))
+                .and_then(|&s| self.school_name(s));
         }
     }
 
