@@ -145,9 +145,6 @@ pub fn parse_piece(
     };
     p.out.guid_ids.reserve(p.columns.capacity());
     let data = &task.data;
-    // Valid UTF-8 as a whole means every record is (they are cut at ASCII newlines); then no row
-    // is validated again. Otherwise each row is checked and the bad ones rejected.
-    let text = std::str::from_utf8(data).ok();
     let mut splitter = FieldSplitter::default();
     let mut records = Records::new(data, ctx.max_record_bytes);
     let mut batch: Vec<ActivityRecord<'_>> = Vec::with_capacity(LOOKUP_BATCH);
@@ -165,7 +162,10 @@ pub fn parse_piece(
             p.reject(line, reason);
             continue;
         }
-        let record_text = text.and_then(|t| t.get(a..b));
+        // Each record is checked for UTF-8 just before it is split, while its bytes are in cache
+        // (a pass over the whole piece first would read it from memory twice); a bad one is split
+        // as bytes below, which says where its UTF-8 breaks.
+        let record_text = std::str::from_utf8(&data[a..b]).ok();
         // The common case: valid text without quotes, fields are slices of the piece and the row
         // can wait in `batch` for its lookups.
         if let Some(fields) = record_text.and_then(|r| splitter.split_unquoted(r)) {
