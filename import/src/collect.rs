@@ -4,8 +4,13 @@
 use engine::roster::{Assignment, Role, Roster};
 
 use crate::activity::ActivityRecord;
+use crate::fasthash::FastMap;
 use crate::id_map::IdMap;
 use crate::roster::role_from_text;
+use crate::signal_key::SignalKey;
+
+/// Most records [`Collector::actors`] and [`Collector::schools`] take at once.
+pub const AT_ONCE: usize = 32;
 
 /// Who performed a signal, as far as collection is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +27,10 @@ pub enum Actor {
 #[derive(Debug, Default)]
 pub struct Collector {
     roles: IdMap<Role>,
-    schools: IdMap<Option<String>>,
+    /// Each class's school as an index into `school_names`: small table entries, and the few
+    /// names every student row copies stay in cache instead of one heap string per class.
+    schools: IdMap<Option<u32>>,
+    school_names: Vec<Box<str>>,
 }
 
 impl Collector {
@@ -31,30 +39,79 @@ impl Collector {
         let Some(roster) = roster else {
             return Collector::default();
         };
+        let mut school_names = Vec::new();
+        let mut school_index = FastMap::<&str, u32>::default();
+        let mut schools = IdMap::default();
+        for class in &roster.classes {
+            let school = class.school.as_deref().map(|name| {
+                *school_index.entry(name).or_insert_with(|| {
+                    school_names.push(Box::from(name));
+                    (school_names.len() - 1) as u32
+                })
+            });
+            schools.insert(&class.id, school);
+        }
         Collector {
             roles: roster.people.iter().map(|p| (p.id.as_str(), p.role)).collect(),
-            schools: roster
-                .classes
-                .iter()
-                .map(|c| (c.id.as_str(), c.school.clone()))
-                .collect(),
+            schools,
+            school_names,
         }
     }
 
     /// The roster's role for the actor wins; an actor the roster does not know is a student only if
     /// ActorRole says `Student`, a teacher if it names a teaching role, and a guest otherwise.
     pub fn actor(&self, actor_id: &str, actor_role: &str) -> Actor {
-        match self.roles.get(actor_id).copied().or_else(|| export_role(actor_role)) {
-            Some(Role::Student) => Actor::Student,
-            Some(Role::Teacher) => Actor::Teacher,
-            None => Actor::Guest,
+        judge(self.roles.get(actor_id).copied(), actor_role)
+    }
+
+    /// [`Collector::actor`] of every record into `actors` (as long as `records`, at most
+    /// [`AT_ONCE`]): the ids are decoded first and then looked up back to back, so the processor
+    /// overlaps the cache misses of the lookups instead of waiting for each in turn.
+    #[inline]
+    pub fn actors(&self, records: &[ActivityRecord<'_>], actors: &mut [Actor]) {
+        let mut keys = [SignalKey::Guid(0); AT_ONCE];
+        for (key, r) in keys.iter_mut().zip(records) {
+            *key = SignalKey::of(r.actor_id);
+        }
+        let mut roles = [None; AT_ONCE];
+        for (role, key) in roles.iter_mut().zip(&keys[..records.len()]) {
+            *role = self.roles.get_key(*key).copied();
+        }
+        for ((actor, r), role) in actors.iter_mut().zip(records).zip(roles) {
+            *actor = judge(role, r.actor_role);
         }
     }
 
     /// The roster school of `class`; `None` if the class is not in the roster.
     #[inline]
     pub fn school_of(&self, class: Option<&str>) -> Option<&str> {
-        class.and_then(|c| self.schools.get(c)).and_then(|s| s.as_deref())
+        class
+            .and_then(|c| self.schools.get(c))
+            .and_then(|&s| self.school_name(s))
+    }
+
+    /// The name of school number `index`, if there is one.
+    #[inline]
+    fn school_name(&self, index: Option<u32>) -> Option<&str> {
+        index.and_then(|i| self.school_names.get(i as usize)).map(|s| &**s)
+    }
+
+    /// [`Collector::school_of`] the class of every student's record into `schools` (`None` for the
+    /// other actors); `records`, `actors` and `schools` are equally long, at most [`AT_ONCE`].
+    /// Decodes the class ids first, as [`Collector::actors`] does.
+    #[inline]
+    pub fn schools<'s>(&'s self, records: &[ActivityRecord<'_>], actors: &[Actor], schools: &mut [Option<&'s str>]) {
+        let mut keys = [None; AT_ONCE];
+        for ((key, r), actor) in keys.iter_mut().zip(records).zip(actors) {
+            if *actor == Actor::Student {
+                *key = r.class.map(SignalKey::of);
+            }
+        }
+        for (school, key) in schools.iter_mut().zip(&keys[..records.len()]) {
+            *school = key
+                .and_then(|k| self.schools.get_key(k))
+                .and_then(|&s| self.school_name(s));
+        }
     }
 
     /// The assignment a teacher's `AssignmentEvent` row with Action `Assigned` records, if this is one.
@@ -68,6 +125,16 @@ impl Collector {
             due: record.due,
             assigned_at: Some(record.start_time),
         })
+    }
+}
+
+/// Who the actor is, from the roster's role if it knows the actor, else from ActorRole.
+#[inline]
+fn judge(roster_role: Option<Role>, actor_role: &str) -> Actor {
+    match roster_role.or_else(|| export_role(actor_role)) {
+        Some(Role::Student) => Actor::Student,
+        Some(Role::Teacher) => Actor::Teacher,
+        None => Actor::Guest,
     }
 }
 

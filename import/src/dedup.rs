@@ -58,10 +58,12 @@ impl SignalDedup {
     #[inline]
     pub fn accept(&mut self, sink: &dyn EventSink, partition: i64, key: SignalKey<'_>) -> Result<bool, StorageError> {
         self.clock += 1;
-        if !self.partitions.contains_key(&partition) {
-            self.load(sink, partition)?;
-        }
         let clock = self.clock;
+        if let Some(ids) = self.partitions.get_mut(&partition) {
+            ids.last_used = clock;
+            return Ok(ids.insert(key));
+        }
+        self.load(sink, partition)?;
         Ok(self.partitions.get_mut(&partition).is_some_and(|ids| {
             ids.last_used = clock;
             ids.insert(key)

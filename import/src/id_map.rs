@@ -3,13 +3,25 @@
 //! words and compares them without following a pointer; other ids are kept as text.
 
 use crate::fasthash::FastMap;
-use crate::signal_key::parse_guid;
+use crate::signal_key::{parse_guid, SignalKey};
 
 /// Maps ids to values; lookups are exact on the id's text.
 #[derive(Debug, Clone)]
 pub struct IdMap<V> {
-    guids: FastMap<u128, V>,
+    guids: FastMap<GuidKey, V>,
     texts: FastMap<Box<str>, V>,
+}
+
+/// A GUID as two 64-bit halves: 8-byte aligned, so a table entry with a small value takes 24 bytes
+/// instead of the 32 a 16-byte aligned `u128` needs, and more of the table stays in cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct GuidKey(u64, u64);
+
+impl From<u128> for GuidKey {
+    #[inline]
+    fn from(g: u128) -> GuidKey {
+        GuidKey((g >> 64) as u64, g as u64)
+    }
 }
 
 impl<V> Default for IdMap<V> {
@@ -25,7 +37,7 @@ impl<V> IdMap<V> {
     /// Sets the value of `id` (replacing an earlier one).
     pub fn insert(&mut self, id: &str, value: V) {
         match parse_guid(id) {
-            Some(g) => self.guids.insert(g, value),
+            Some(g) => self.guids.insert(g.into(), value),
             None => self.texts.insert(id.into(), value),
         };
     }
@@ -33,9 +45,16 @@ impl<V> IdMap<V> {
     /// The value of `id`, if any.
     #[inline]
     pub fn get(&self, id: &str) -> Option<&V> {
-        match parse_guid(id) {
-            Some(g) => self.guids.get(&g),
-            None => self.texts.get(id),
+        self.get_key(SignalKey::of(id))
+    }
+
+    /// The value of the id whose key is `key` ([`SignalKey::of`] the id), if any. Lets a caller
+    /// decode a batch of ids first and then probe for them back to back.
+    #[inline]
+    pub fn get_key(&self, key: SignalKey<'_>) -> Option<&V> {
+        match key {
+            SignalKey::Guid(g) => self.guids.get(&g.into()),
+            SignalKey::Text(id) => self.texts.get(id),
         }
     }
 

@@ -7,6 +7,7 @@
 //! read, parsed or waiting at any time; plus one batch being appended and the de-duplication cache.
 
 mod parse;
+mod piece_bytes;
 mod reader;
 mod store;
 
@@ -14,6 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crossbeam::channel::{bounded, unbounded};
+use engine::EventBatch;
 
 use crate::activity::{open_activity_file, ColumnSizes};
 use crate::collect::Collector;
@@ -60,25 +62,30 @@ pub fn import_activity(
     }
     let (task_tx, task_rx) = bounded(buffers);
     let (done_tx, done_rx) = unbounded::<Done>();
+    // Batches of pieces the store stage has copied into a larger batch, handed back so workers
+    // refill their vectors instead of allocating (and faulting in) fresh ones; at most one per buffer.
+    let (spare_tx, spare_rx) = bounded::<EventBatch>(buffers);
     let ctx = ParseContext {
         collector: &collector,
         max_record_bytes: opts.max_row_bytes,
         max_listed_errors: opts.max_listed_errors,
     };
-    let mut store = Store::new(sink, path, opts);
+    let mut store = Store::new(sink, path, opts, spare_tx);
     let (stored, read, parsed) = std::thread::scope(|scope| {
         let reader = {
             let done_tx = done_tx.clone();
-            scope.spawn(move || reader::read_pieces(input.reader, path, opts, free_rx, task_tx, done_tx))
+            scope.spawn(move || {
+                reader::read_pieces(input.source, &input.bytes_read, path, opts, free_rx, task_tx, done_tx)
+            })
         };
         let parsers: Vec<_> = (0..workers)
             .map(|_| {
-                let (task_rx, done_tx, ctx) = (task_rx.clone(), done_tx.clone(), &ctx);
+                let (task_rx, done_tx, spare_rx, ctx) = (task_rx.clone(), done_tx.clone(), spare_rx.clone(), &ctx);
                 scope.spawn(move || {
                     let mut sizes = ColumnSizes::default();
                     for task in task_rx.iter() {
                         let seq = task.seq;
-                        let parsed = parse_piece(ctx, task, &mut sizes);
+                        let parsed = parse_piece(ctx, task, &mut sizes, spare_rx.try_recv().ok());
                         if done_tx.send(Done::Parsed(seq, Box::new(parsed))).is_err() {
                             return; // the store stage stopped
                         }

@@ -6,8 +6,10 @@ use engine::roster::Assignment;
 use engine::EventBatch;
 
 use crate::activity::{ActivityRecord, ColumnSizes, EventColumns, FieldSplitter, Fields, Layout, Records};
-use crate::collect::{Actor, Collector};
+use crate::collect::{Actor, Collector, AT_ONCE};
 use crate::signal_key::parse_guid;
+
+use super::piece_bytes::PieceBytes;
 
 /// What the reader knows about the file's layout when it hands out a piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +59,7 @@ pub struct Task {
     /// Position of the piece in the file (0, 1, 2, …).
     pub seq: u64,
     /// The piece's bytes (whole records).
-    pub data: Vec<u8>,
+    pub data: PieceBytes,
     /// The layout as known when the piece was cut.
     pub layout: LayoutHint,
     /// Whether the piece's first record is the file's first record (which may be a header).
@@ -107,15 +109,25 @@ pub struct ParseContext<'a> {
 
 /// Student rows whose roster lookups are done together: the probes of the roster tables miss the
 /// cache independently, so the processor overlaps them instead of waiting for each in turn.
-const LOOKUP_BATCH: usize = 32;
+const LOOKUP_BATCH: usize = AT_ONCE;
 
 /// Parses every record of `task`. `sizes` is what the worker's previous piece needed (updated), so
-/// columns are allocated once at about the right size.
-pub fn parse_piece(ctx: &ParseContext<'_>, task: Task, sizes: &mut ColumnSizes) -> ParsedPiece {
+/// columns are allocated once at about the right size; in the vectors of `spare` if given (a
+/// finished piece's batch the store stage no longer needs).
+pub fn parse_piece(
+    ctx: &ParseContext<'_>,
+    task: Task,
+    sizes: &mut ColumnSizes,
+    spare: Option<EventBatch>,
+) -> ParsedPiece {
+    let columns = match spare {
+        Some(batch) => EventColumns::reusing(batch, sizes),
+        None => EventColumns::with_capacity(sizes),
+    };
     let mut p = PieceParser {
         ctx,
         layout: task.layout,
-        columns: EventColumns::with_capacity(sizes),
+        columns,
         out: ParsedPiece {
             events: EventBatch { columns: Vec::new() },
             guid_ids: Vec::new(),
@@ -133,9 +145,6 @@ pub fn parse_piece(ctx: &ParseContext<'_>, task: Task, sizes: &mut ColumnSizes) 
     };
     p.out.guid_ids.reserve(p.columns.capacity());
     let data = &task.data;
-    // Valid UTF-8 as a whole means every record is (they are cut at ASCII newlines); then no row
-    // is validated again. Otherwise each row is checked and the bad ones rejected.
-    let text = std::str::from_utf8(data).ok();
     let mut splitter = FieldSplitter::default();
     let mut records = Records::new(data, ctx.max_record_bytes);
     let mut batch: Vec<ActivityRecord<'_>> = Vec::with_capacity(LOOKUP_BATCH);
@@ -153,7 +162,10 @@ pub fn parse_piece(ctx: &ParseContext<'_>, task: Task, sizes: &mut ColumnSizes) 
             p.reject(line, reason);
             continue;
         }
-        let record_text = text.and_then(|t| t.get(a..b));
+        // Each record is checked for UTF-8 just before it is split, while its bytes are in cache
+        // (a pass over the whole piece first would read it from memory twice); a bad one is split
+        // as bytes below, which says where its UTF-8 breaks.
+        let record_text = std::str::from_utf8(&data[a..b]).ok();
         // The common case: valid text without quotes, fields are slices of the piece and the row
         // can wait in `batch` for its lookups.
         if let Some(fields) = record_text.and_then(|r| splitter.split_unquoted(r)) {
@@ -190,7 +202,7 @@ pub fn parse_piece(ctx: &ParseContext<'_>, task: Task, sizes: &mut ColumnSizes) 
     out.newlines = records.newlines();
     *sizes = p.columns.sizes();
     out.events = p.columns.finish();
-    out.buffer = task.data;
+    out.buffer = task.data.into_buffer();
     out
 }
 
@@ -263,16 +275,12 @@ impl PieceParser<'_> {
     fn collect(&mut self, records: &[ActivityRecord<'_>]) {
         let collector = self.ctx.collector;
         let mut actors = [Actor::Guest; LOOKUP_BATCH];
-        for (actor, r) in actors.iter_mut().zip(records) {
-            *actor = collector.actor(r.actor_id, r.actor_role);
-        }
+        let actors = &mut actors[..records.len()];
+        collector.actors(records, actors);
         let mut schools = [None; LOOKUP_BATCH];
-        for ((school, r), actor) in schools.iter_mut().zip(records).zip(&actors) {
-            if *actor == Actor::Student {
-                *school = collector.school_of(r.class);
-            }
-        }
-        for ((record, actor), school) in records.iter().zip(actors).zip(schools) {
+        let schools = &mut schools[..records.len()];
+        collector.schools(records, actors, schools);
+        for ((record, &actor), &school) in records.iter().zip(&*actors).zip(&*schools) {
             match actor {
                 Actor::Guest => self.out.guests += 1,
                 Actor::Teacher => {
@@ -303,7 +311,7 @@ mod tests {
     fn task(data: &str, layout: LayoutHint) -> Task {
         Task {
             seq: 0,
-            data: data.as_bytes().to_vec(),
+            data: PieceBytes::Buffer(data.as_bytes().to_vec()),
             layout,
             first_in_file: true,
         }
@@ -333,7 +341,7 @@ mod tests {
             max_record_bytes: 1000,
             max_listed_errors: 10,
         };
-        let out = parse_piece(&ctx, task(&data, hint), &mut ColumnSizes::default());
+        let out = parse_piece(&ctx, task(&data, hint), &mut ColumnSizes::default(), None);
         assert_eq!(
             (out.records, out.rows_read, out.rejected, out.events.len()),
             (3, 2, 1, 1)
@@ -365,7 +373,7 @@ mod tests {
             layout: Layout::Schema16,
             from: 0,
         };
-        let out = parse_piece(&ctx, task(&data, hint), &mut ColumnSizes::default());
+        let out = parse_piece(&ctx, task(&data, hint), &mut ColumnSizes::default(), None);
         assert_eq!(out.text_ids, vec![0, 1, 2]);
         assert_eq!((out.rejected, out.errors.len(), out.newlines), (3, 2, 6));
         assert_eq!(out.errors[1].0, 3);

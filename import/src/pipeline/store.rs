@@ -56,6 +56,8 @@ pub struct Store<'a> {
     pending: Vec<EventBatch>,
     /// Rows in `pending`.
     pending_rows: usize,
+    /// Where pieces' batches go once copied into an appended batch, for the parse workers to reuse.
+    spare: Sender<EventBatch>,
     assignments: Vec<Assignment>,
     summary: ImportSummary,
     errors: ErrorList,
@@ -66,8 +68,13 @@ pub struct Store<'a> {
 }
 
 impl<'a> Store<'a> {
-    /// A store stage writing into `sink`.
-    pub fn new(sink: &'a dyn EventSink, path: &'a Path, opts: &'a ImportOptions) -> Store<'a> {
+    /// A store stage writing into `sink`, handing batches it no longer needs to `spare`.
+    pub fn new(
+        sink: &'a dyn EventSink,
+        path: &'a Path,
+        opts: &'a ImportOptions,
+        spare: Sender<EventBatch>,
+    ) -> Store<'a> {
         Store {
             sink,
             path,
@@ -75,6 +82,7 @@ impl<'a> Store<'a> {
             dedup: SignalDedup::new(opts.dedup_partitions_cached),
             pending: Vec::new(),
             pending_rows: 0,
+            spare,
             assignments: Vec::new(),
             summary: ImportSummary::default(),
             errors: ErrorList::new(opts.max_listed_errors),
@@ -222,7 +230,14 @@ impl<'a> Store<'a> {
         let batch = match pieces.len() {
             0 => None,
             1 => pieces.into_iter().next(),
-            _ => Some(EventBatch::concat(&pieces.iter().collect::<Vec<_>>())),
+            _ => {
+                let batch = EventBatch::concat(&pieces.iter().collect::<Vec<_>>());
+                for piece in pieces {
+                    // A full channel means the workers have enough; this one is dropped.
+                    let _ = self.spare.try_send(piece);
+                }
+                Some(batch)
+            }
         };
         if let Some(batch) = batch {
             self.sink.append(batch)?;

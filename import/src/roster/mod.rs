@@ -7,7 +7,6 @@ pub mod oneroster;
 pub mod sds_v1;
 pub mod table;
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
@@ -16,6 +15,7 @@ use engine::roster::{Class, Enrollment, Org, Person, Role, Roster};
 pub use detect::{detect_roster_format, RosterFormat};
 
 use crate::error::{ErrorList, ImportError, RowError};
+use crate::fasthash::{FastMap, FastSet};
 use table::{CsvRow, CsvTable};
 
 /// What a roster import found.
@@ -132,9 +132,13 @@ pub fn role_from_text(role: &str) -> Option<Role> {
 #[derive(Debug, Default)]
 pub struct RosterBuilder {
     people: Vec<Person>,
-    person_index: HashMap<String, usize>,
+    person_index: FastMap<Box<str>, usize>,
     enrollments: Vec<Enrollment>,
-    enrolled: HashSet<(String, String)>,
+    /// Enrolled (class, person) pairs, as numbers from `enrollment_ids`.
+    enrolled: FastSet<(u32, u32)>,
+    /// A number for each class or person id seen in an enrollment, so that checking a pair
+    /// allocates nothing.
+    enrollment_ids: FastMap<Box<str>, u32>,
 }
 
 impl RosterBuilder {
@@ -143,7 +147,7 @@ impl RosterBuilder {
         if id.is_empty() || self.person_index.contains_key(id) {
             return false;
         }
-        self.person_index.insert(id.to_string(), self.people.len());
+        self.person_index.insert(id.into(), self.people.len());
         self.people.push(Person {
             id: id.to_string(),
             role,
@@ -174,7 +178,8 @@ impl RosterBuilder {
             ));
             return;
         };
-        if self.enrolled.insert((class.to_string(), person.to_string())) {
+        let pair = (self.enrollment_id(class), self.enrollment_id(person));
+        if self.enrolled.insert(pair) {
             self.enrollments.push(Enrollment {
                 class: class.to_string(),
                 person: person.to_string(),
@@ -182,6 +187,16 @@ impl RosterBuilder {
             });
         }
         self.add_person(person, role);
+    }
+
+    /// The number of `id` in `enrollment_ids`, given on first sight.
+    fn enrollment_id(&mut self, id: &str) -> u32 {
+        if let Some(&n) = self.enrollment_ids.get(id) {
+            return n;
+        }
+        let n = self.enrollment_ids.len() as u32;
+        self.enrollment_ids.insert(id.into(), n);
+        n
     }
 
     /// Number of enrollments collected so far.

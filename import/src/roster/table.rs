@@ -9,14 +9,20 @@ use crate::error::{ErrorList, ImportError, RowError};
 pub struct CsvRow {
     /// 1-based line the row starts on.
     pub line: u64,
-    /// The fields, unquoted.
-    pub fields: Vec<String>,
+    /// The fields, unquoted, one after the other (one allocation per row, not per field).
+    text: String,
+    /// Where each field ends in `text`.
+    ends: Vec<usize>,
 }
 
 impl CsvRow {
     /// Field `i` with surrounding spaces removed, or `""` if the row is shorter.
     pub fn get(&self, i: usize) -> &str {
-        self.fields.get(i).map_or("", |s| s.trim())
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
+        self.text.get(start..end).map_or("", str::trim)
     }
 }
 
@@ -54,22 +60,31 @@ impl CsvTable {
                 }
             }
             let line = record.position().map_or(0, |p| p.line());
-            let fields: Result<Vec<String>, _> = record
-                .iter()
-                .map(|f| std::str::from_utf8(f).map(str::to_string))
+            // The fields lie one after the other in the record: each is valid UTF-8 exactly when
+            // the whole is and every field boundary is a character boundary.
+            let ends: Vec<usize> = (0..record.len())
+                .map(|i| record.range(i).map_or(0, |r| r.end))
                 .collect();
-            let Ok(mut fields) = fields else {
+            let text = std::str::from_utf8(record.as_slice())
+                .ok()
+                .filter(|t| ends.iter().all(|&e| t.is_char_boundary(e)));
+            let Some(text) = text else {
                 errors.push(RowError::new(path, line, "invalid UTF-8"));
                 continue;
             };
             if has_header && header.is_empty() {
+                let mut fields: Vec<String> = (0..record.len()).map(|i| field(text, &record, i).to_string()).collect();
                 if let Some(first) = fields.first_mut() {
                     *first = first.trim_start_matches('\u{feff}').to_string();
                 }
                 header = fields.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
                 continue;
             }
-            rows.push(CsvRow { line, fields });
+            rows.push(CsvRow {
+                line,
+                text: text.to_string(),
+                ends,
+            });
         }
         Ok(CsvTable {
             path: path.to_path_buf(),
@@ -98,6 +113,11 @@ impl CsvTable {
     }
 }
 
+/// Field `i` of `record`, whose bytes are `text`.
+fn field<'t>(text: &'t str, record: &csv::ByteRecord, i: usize) -> &'t str {
+    record.range(i).and_then(|r| text.get(r)).unwrap_or("")
+}
+
 fn csv_to_import(path: &Path, e: csv::Error) -> ImportError {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => ImportError::io(path, io),
@@ -119,4 +139,28 @@ pub fn entry_ignoring_case(dir: &Path, name: &str) -> Option<PathBuf> {
         .filter_map(Result::ok)
         .find(|e| e.file_name().to_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
         .map(|e| e.path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_trimmed_and_invalid_utf8_is_rejected_per_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        // Row 3 is valid UTF-8 as a whole, but its first field ends inside a character.
+        std::fs::write(&path, b"Id,Name\n a ,\"b,c\",\n\xc3,\xa9x\n\xff,y\nlast\n").unwrap();
+        let mut errors = ErrorList::new(10);
+        let table = CsvTable::read(&path, true, &mut errors).unwrap();
+        assert_eq!(table.header, vec!["id", "name"]);
+        let rows: Vec<_> = table
+            .rows
+            .iter()
+            .map(|r| (r.line, r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        assert_eq!(rows, vec![(2, "a", "b,c", "", ""), (5, "last", "", "", "")]);
+        let lines: Vec<_> = errors.listed.iter().map(|e| e.line).collect();
+        assert_eq!((errors.count, lines), (2, vec![3, 4]));
+    }
 }
