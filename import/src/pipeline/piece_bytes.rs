@@ -23,39 +23,11 @@ pub enum PieceBytes {
 }
 
 impl PieceBytes {
-    /// The circulating buffer, for the reader's next piece. A mapped piece's pages are released
-    /// from the process (not from the page cache) first: the piece has been parsed, and the import
-    /// side's resident memory stays bounded instead of growing to the size of the file.
+    /// The circulating buffer, for the reader's next piece.
     pub fn into_buffer(self) -> Vec<u8> {
         match self {
-            PieceBytes::Buffer(buffer) => buffer,
-            PieceBytes::Mapped { map, range, buffer } => {
-                release(&map, range);
-                buffer
-            }
+            PieceBytes::Buffer(buffer) | PieceBytes::Mapped { buffer, .. } => buffer,
         }
-    }
-}
-
-/// Page size assumed when rounding a range inward to whole pages; where pages are larger the
-/// kernel refuses the unaligned advice, which is harmless.
-const PAGE_BYTES: usize = 4096;
-
-/// Drops the whole pages inside `range` of `map` from the process's page tables.
-fn release(map: &Mmap, range: Range<usize>) {
-    let start = range.start.div_ceil(PAGE_BYTES) * PAGE_BYTES;
-    let end = range.end / PAGE_BYTES * PAGE_BYTES;
-    if end <= start {
-        return;
-    }
-    #[cfg(unix)]
-    {
-        // SAFETY: `map` is a shared read-only mapping of a file (`Mmap::map`); after MADV_DONTNEED
-        // a read of these pages faults them in again from the file, with the same bytes. Neighbour
-        // pieces being parsed on other threads may share only the partial pages at the range's
-        // ends, which are left alone (and would be refaulted unchanged anyway). Advice is only a
-        // hint, so a refusal is ignored.
-        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
     }
 }
 
