@@ -15,9 +15,9 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_PIECE_BYTES: usize = 4 << 20;
 
 /// Most bytes asked of the input per read.
-pub(super) const READ_BYTES: usize = 1 << 20;
+const READ_BYTES: usize = 1 << 20;
 /// Fewest bytes asked of the input per read.
-pub(super) const MIN_READ_BYTES: usize = 64;
+const MIN_READ_BYTES: usize = 64;
 
 /// What [`Chunker::next_piece`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +127,7 @@ impl<R: Read> Chunker<R> {
 
 /// Index of the last newline in `data` that ends a record, given whether `data` starts inside a
 /// quoted field; updates that state to the end of `data`.
-pub(super) fn last_record_end(data: &[u8], in_quotes: &mut bool) -> Option<usize> {
+fn last_record_end(data: &[u8], in_quotes: &mut bool) -> Option<usize> {
     if !*in_quotes && memchr::memchr(b'"', data).is_none() {
         return memchr::memrchr(b'\n', data);
     }

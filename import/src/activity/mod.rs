@@ -4,14 +4,12 @@ pub mod chunker;
 pub mod columns;
 pub mod fields;
 pub mod input;
-pub mod mapped_chunker;
 pub mod record;
 pub mod timestamp;
 
 pub use chunker::{Chunker, Piece, Records, DEFAULT_MAX_RECORD_BYTES, DEFAULT_PIECE_BYTES};
 pub use columns::{ColumnSizes, EventColumns};
 pub use fields::{FieldSplitter, Fields};
-pub use input::{open_activity_file, ActivityInput, ActivitySource};
-pub use mapped_chunker::MappedChunker;
+pub use input::{open_activity_file, ActivityInput};
 pub use record::{ActivityRecord, Layout, Reading};
 pub use timestamp::{parse_duration, parse_timestamp};

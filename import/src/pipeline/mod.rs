@@ -7,7 +7,6 @@
 //! read, parsed or waiting at any time; plus one batch being appended and the de-duplication cache.
 
 mod parse;
-mod piece_bytes;
 mod reader;
 mod store;
 
@@ -74,9 +73,7 @@ pub fn import_activity(
     let (stored, read, parsed) = std::thread::scope(|scope| {
         let reader = {
             let done_tx = done_tx.clone();
-            scope.spawn(move || {
-                reader::read_pieces(input.source, &input.bytes_read, path, opts, free_rx, task_tx, done_tx)
-            })
+            scope.spawn(move || reader::read_pieces(input.reader, path, opts, free_rx, task_tx, done_tx))
         };
         let parsers: Vec<_> = (0..workers)
             .map(|_| {

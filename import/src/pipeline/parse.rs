@@ -9,8 +9,6 @@ use crate::activity::{ActivityRecord, ColumnSizes, EventColumns, FieldSplitter, 
 use crate::collect::{Actor, Collector, AT_ONCE};
 use crate::signal_key::parse_guid;
 
-use super::piece_bytes::PieceBytes;
-
 /// What the reader knows about the file's layout when it hands out a piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayoutHint {
@@ -59,7 +57,7 @@ pub struct Task {
     /// Position of the piece in the file (0, 1, 2, …).
     pub seq: u64,
     /// The piece's bytes (whole records).
-    pub data: PieceBytes,
+    pub data: Vec<u8>,
     /// The layout as known when the piece was cut.
     pub layout: LayoutHint,
     /// Whether the piece's first record is the file's first record (which may be a header).
@@ -202,7 +200,7 @@ pub fn parse_piece(
     out.newlines = records.newlines();
     *sizes = p.columns.sizes();
     out.events = p.columns.finish();
-    out.buffer = task.data.into_buffer();
+    out.buffer = task.data;
     out
 }
 
@@ -311,7 +309,7 @@ mod tests {
     fn task(data: &str, layout: LayoutHint) -> Task {
         Task {
             seq: 0,
-            data: PieceBytes::Buffer(data.as_bytes().to_vec()),
+            data: data.as_bytes().to_vec(),
             layout,
             first_in_file: true,
         }
