@@ -6,6 +6,9 @@ use super::dictionary::{self, SortedDict};
 use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_nulls_same_as, encode_sorted_dict};
 use super::footer::{Footer, MAGIC};
 use super::meta::SegmentMeta;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use crate::batch::{ColumnData, EventBatch};
 use crate::error::{Result, StorageError};
 use crate::schema::{col, EVENT_COLUMNS};
@@ -46,15 +49,59 @@ pub fn encode_segment_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta)
     encode_rows(batch, rows, meta)
 }
 
-fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<Vec<u8>> {
-    // Dictionary-encode every text column once, on the rows in batch order; sorting then permutes ids.
-    let mut dicts: Vec<Option<dictionary::Encoded<'_>>> = Vec::with_capacity(batch.columns.len());
-    for column in &batch.columns {
-        dicts.push(match &column.data {
-            ColumnData::Text(values) => Some(dictionary::encode(values, rows, |r| !column.is_null(r))?),
-            _ => None,
-        });
+/// Segments of at least this many rows encode their columns on several threads.
+const PARALLEL_ROWS: usize = 1 << 16;
+
+/// `f(i)` for every `i < n`, in index order; on up to one thread per core when `parallel` (the work
+/// items are taken in order from a shared counter, so one slow column does not hold up the rest).
+fn map_parallel<T: Send>(n: usize, parallel: bool, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = if parallel {
+        std::thread::available_parallelism().map_or(1, |t| t.get()).min(n)
+    } else {
+        1
+    };
+    if threads <= 1 {
+        return (0..n).map(f).collect();
     }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                return done;
+            }
+            done.push((i, f(i)));
+        }
+    };
+    let mut results: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(done) => all.extend(done),
+                // The encoders do not panic on any input; if one did, re-raise it here.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, t)| t).collect()
+}
+
+fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<Vec<u8>> {
+    let parallel = rows.len() >= PARALLEL_ROWS;
+    // Dictionary-encode every text column once, on the rows in batch order; sorting then permutes ids.
+    let dicts = map_parallel(batch.columns.len(), parallel, |c| {
+        let column = &batch.columns[c];
+        match &column.data {
+            ColumnData::Text(values) => Some(dictionary::encode(values, rows, |r| !column.is_null(r))),
+            _ => None,
+        }
+    });
+    let dicts: Vec<Option<dictionary::Encoded<'_>>> =
+        dicts.into_iter().map(Option::transpose).collect::<Result<_>>()?;
     let rank = |c: usize| -> Vec<u32> {
         let column = &batch.columns[c];
         match &dicts[c] {
@@ -70,12 +117,19 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
     let order = stored_order([&rank(col::SCHOOL), &rank(col::CLASS), &rank(col::STUDENT)], &times);
     // The batch rows in stored order.
     let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
-    let mut w = SegmentBuilder::new();
-    for (c, (column, dict)) in batch.columns.iter().zip(dicts).enumerate() {
+    // Each column in stored order, encoded apart (in parallel for large segments), then written in
+    // schema order.
+    let dicts: Vec<Mutex<Option<dictionary::Encoded<'_>>>> = dicts.into_iter().map(Mutex::new).collect();
+    let encoded = map_parallel(batch.columns.len(), parallel, |c| -> Result<_> {
+        let column = &batch.columns[c];
         let valid: Option<Vec<bool>> = column
             .validity
             .as_ref()
             .map(|v| stored.iter().map(|&r| v[r as usize]).collect());
+        let dict = dicts[c]
+            .lock()
+            .map_err(|_| StorageError::Internal("dictionary lock poisoned".into()))?
+            .take();
         let data = match (&column.data, dict) {
             (ColumnData::Int(v), _) => StoredColumn::Int(stored.iter().map(|&r| v[r as usize]).collect()),
             (ColumnData::Double(v), _) => StoredColumn::Double(stored.iter().map(|&r| v[r as usize]).collect()),
@@ -87,7 +141,13 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
                 return Err(StorageError::Internal("text column without a dictionary".into()));
             }
         };
-        w.column(c, valid.as_deref(), &data);
+        let blocks = encode_column(c, valid.as_deref(), &data);
+        Ok((valid, blocks))
+    });
+    let mut w = SegmentBuilder::new();
+    for (c, column) in encoded.into_iter().enumerate() {
+        let (valid, blocks) = column?;
+        w.push_column(c, valid.as_deref(), blocks);
     }
     Ok(w.finish(meta))
 }
@@ -154,6 +214,43 @@ pub(super) enum StoredColumn<'a> {
     },
 }
 
+/// A column's blocks other than its NULL set, encoded on their own so that columns can be encoded on
+/// several threads and written in schema order afterwards.
+struct ColumnBlocks {
+    dictionary: Option<Vec<u8>>,
+    index: Option<Vec<u8>>,
+    values: Vec<u8>,
+}
+
+/// Encodes column `c`'s Dictionary (text), Index (indexed text columns) and Values blocks; `valid`
+/// marks the non-NULL rows (`None`: no NULLs), in stored order like `data`.
+fn encode_column(c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) -> ColumnBlocks {
+    let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
+    let mut blocks = ColumnBlocks {
+        dictionary: None,
+        index: None,
+        values: Vec::new(),
+    };
+    match data {
+        StoredColumn::Int(v) => encode_ints(&present(v, is_valid), &mut blocks.values),
+        StoredColumn::Double(v) => encode_doubles(&present(v, is_valid), &mut blocks.values),
+        StoredColumn::Text { dict, ids } => {
+            let mut buf = Vec::new();
+            encode_sorted_dict(dict, &mut buf);
+            blocks.dictionary = Some(buf);
+            let wide: Vec<i64> = (0..ids.len())
+                .filter(|&i| is_valid(i))
+                .map(|i| i64::from(ids[i]))
+                .collect();
+            encode_ints(&wide, &mut blocks.values);
+            if EVENT_COLUMNS[c].indexed {
+                blocks.index = Some(encode_index(dict.len(), ids, is_valid));
+            }
+        }
+    }
+    blocks
+}
+
 /// Writes a segment column by column, in schema order, then the footer.
 pub(super) struct SegmentBuilder {
     w: BlockWriter,
@@ -174,29 +271,22 @@ impl SegmentBuilder {
     /// Writes column `c`'s blocks (Nulls?, Dictionary?, Index?, Values); `valid` marks the non-NULL rows
     /// (`None`: no NULLs), in stored order like `data`.
     pub(super) fn column(&mut self, c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) {
+        let blocks = encode_column(c, valid, data);
+        self.push_column(c, valid, blocks);
+    }
+
+    /// Writes column `c`'s NULL set (which may refer to an earlier column's, so columns go in schema
+    /// order) and its blocks encoded by [`encode_column`].
+    fn push_column(&mut self, c: usize, valid: Option<&[bool]>, blocks: ColumnBlocks) {
         let w = &mut self.w;
         w.nulls(c, valid);
-        let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
-        let mut values = Vec::new();
-        match data {
-            StoredColumn::Int(v) => encode_ints(&present(v, is_valid), &mut values),
-            StoredColumn::Double(v) => encode_doubles(&present(v, is_valid), &mut values),
-            StoredColumn::Text { dict, ids } => {
-                let mut buf = Vec::new();
-                encode_sorted_dict(dict, &mut buf);
-                w.block(SegmentComponent::Dictionary, c, &buf);
-                let wide: Vec<i64> = (0..ids.len())
-                    .filter(|&i| is_valid(i))
-                    .map(|i| i64::from(ids[i]))
-                    .collect();
-                encode_ints(&wide, &mut values);
-                if EVENT_COLUMNS[c].indexed {
-                    let index = encode_index(dict.len(), ids, is_valid);
-                    w.block(SegmentComponent::Index, c, &index);
-                }
-            }
+        if let Some(dictionary) = &blocks.dictionary {
+            w.block(SegmentComponent::Dictionary, c, dictionary);
         }
-        w.block(SegmentComponent::Values, c, &values);
+        if let Some(index) = &blocks.index {
+            w.block(SegmentComponent::Index, c, index);
+        }
+        w.block(SegmentComponent::Values, c, &blocks.values);
     }
 
     /// Appends the footer (block directory and `meta`) and trailer; the complete file.
