@@ -7,7 +7,6 @@ use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_nulls_sa
 use super::footer::{Footer, MAGIC};
 use super::meta::SegmentMeta;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use crate::batch::{ColumnData, EventBatch};
 use crate::error::{Result, StorageError};
@@ -119,29 +118,32 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
     let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
     // Each column in stored order, encoded apart (in parallel for large segments), then written in
     // schema order.
-    let dicts: Vec<Mutex<Option<dictionary::Encoded<'_>>>> = dicts.into_iter().map(Mutex::new).collect();
     let encoded = map_parallel(batch.columns.len(), parallel, |c| -> Result<_> {
         let column = &batch.columns[c];
         let valid: Option<Vec<bool>> = column
             .validity
             .as_ref()
             .map(|v| stored.iter().map(|&r| v[r as usize]).collect());
-        let dict = dicts[c]
-            .lock()
-            .map_err(|_| StorageError::Internal("dictionary lock poisoned".into()))?
-            .take();
-        let data = match (&column.data, dict) {
-            (ColumnData::Int(v), _) => StoredColumn::Int(stored.iter().map(|&r| v[r as usize]).collect()),
-            (ColumnData::Double(v), _) => StoredColumn::Double(stored.iter().map(|&r| v[r as usize]).collect()),
-            (ColumnData::Text(_), Some(enc)) => StoredColumn::Text {
-                ids: order.iter().map(|&p| enc.ids[p as usize]).collect(),
-                dict: enc.dict,
-            },
+        let valid_rows = valid.as_deref();
+        let blocks = match (&column.data, &dicts[c]) {
+            (ColumnData::Int(v), _) => encode_column(
+                c,
+                valid_rows,
+                &StoredColumn::Int(stored.iter().map(|&r| v[r as usize]).collect()),
+            ),
+            (ColumnData::Double(v), _) => encode_column(
+                c,
+                valid_rows,
+                &StoredColumn::Double(stored.iter().map(|&r| v[r as usize]).collect()),
+            ),
+            (ColumnData::Text(_), Some(enc)) => {
+                let ids: Vec<u32> = order.iter().map(|&p| enc.ids[p as usize]).collect();
+                encode_text_column(c, valid_rows, &enc.dict, &ids)
+            }
             (ColumnData::Text(_), None) => {
                 return Err(StorageError::Internal("text column without a dictionary".into()));
             }
         };
-        let blocks = encode_column(c, valid.as_deref(), &data);
         Ok((valid, blocks))
     });
     let mut w = SegmentBuilder::new();
@@ -226,29 +228,38 @@ struct ColumnBlocks {
 /// marks the non-NULL rows (`None`: no NULLs), in stored order like `data`.
 fn encode_column(c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) -> ColumnBlocks {
     let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
-    let mut blocks = ColumnBlocks {
+    let mut values = Vec::new();
+    match data {
+        StoredColumn::Int(v) => encode_ints(&present(v, is_valid), &mut values),
+        StoredColumn::Double(v) => encode_doubles(&present(v, is_valid), &mut values),
+        StoredColumn::Text { dict, ids } => return encode_text_column(c, valid, dict, ids),
+    }
+    ColumnBlocks {
         dictionary: None,
         index: None,
-        values: Vec::new(),
-    };
-    match data {
-        StoredColumn::Int(v) => encode_ints(&present(v, is_valid), &mut blocks.values),
-        StoredColumn::Double(v) => encode_doubles(&present(v, is_valid), &mut blocks.values),
-        StoredColumn::Text { dict, ids } => {
-            let mut buf = Vec::new();
-            encode_sorted_dict(dict, &mut buf);
-            blocks.dictionary = Some(buf);
-            let wide: Vec<i64> = (0..ids.len())
-                .filter(|&i| is_valid(i))
-                .map(|i| i64::from(ids[i]))
-                .collect();
-            encode_ints(&wide, &mut blocks.values);
-            if EVENT_COLUMNS[c].indexed {
-                blocks.index = Some(encode_index(dict.len(), ids, is_valid));
-            }
-        }
+        values,
     }
-    blocks
+}
+
+/// [`encode_column`] of a text column: its sorted dictionary and one id per row, borrowed (the
+/// segment writer keeps its dictionaries while the columns are encoded on several threads).
+fn encode_text_column(c: usize, valid: Option<&[bool]>, dict: &SortedDict<'_>, ids: &[u32]) -> ColumnBlocks {
+    let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
+    let mut dictionary = Vec::new();
+    encode_sorted_dict(dict, &mut dictionary);
+    let wide: Vec<i64> = (0..ids.len())
+        .filter(|&i| is_valid(i))
+        .map(|i| i64::from(ids[i]))
+        .collect();
+    let mut values = Vec::new();
+    encode_ints(&wide, &mut values);
+    ColumnBlocks {
+        dictionary: Some(dictionary),
+        index: EVENT_COLUMNS[c]
+            .indexed
+            .then(|| encode_index(dict.len(), ids, is_valid)),
+        values,
+    }
 }
 
 /// Writes a segment column by column, in schema order, then the footer.
