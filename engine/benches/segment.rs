@@ -141,7 +141,9 @@ fn print_size_report(seg: &Segment) {
 }
 
 fn benches(c: &mut Criterion) {
-    let batch = realistic_batch(ROWS);
+    let mut batch = realistic_batch(ROWS);
+    // As `Db::append` hands batches to the flusher: id columns parsed into 128-bit UUIDs.
+    batch.parse_uuid_columns();
     let meta = SegmentMeta::for_batch(1, DAY_START, 1, 0, &batch);
     let seg = Segment::from_batch(&batch, &meta).expect("realistic batch encodes");
     print_size_report(&seg);

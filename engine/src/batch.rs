@@ -1,6 +1,14 @@
 //! Columnar batches of events: the unit the write path (WAL, memtable, segment builder) and the
 //! importers exchange. A batch holds one [`Column`] per entry of [`crate::schema::EVENT_COLUMNS`].
 
+mod id_column;
+mod uuid_vec;
+
+pub use id_column::IdColumnBuilder;
+pub use uuid_vec::{UuidText, UuidVec};
+
+use std::borrow::Cow;
+
 use crate::error::{Result, StorageError};
 use crate::schema::{ColumnType, EVENT_COLUMNS};
 
@@ -15,6 +23,33 @@ pub enum ValueRef<'a> {
     Double(f64),
     /// A `Text` cell.
     Text(&'a str),
+    /// A `Text` cell holding a canonical UUID, as its 128 bits and letter case (read from a
+    /// [`ColumnData::Uuid`] column; its text is [`crate::uuid::uuid_text`] of the bits).
+    Uuid {
+        /// The value.
+        bits: u128,
+        /// Whether its hex letters are upper case.
+        upper: bool,
+    },
+}
+
+impl<'a> ValueRef<'a> {
+    /// The text of a `Text` or `Uuid` cell (`None` for other cells and NULL).
+    pub fn text(&self) -> Option<Cow<'a, str>> {
+        match *self {
+            ValueRef::Text(s) => Some(Cow::Borrowed(s)),
+            ValueRef::Uuid { bits, upper } => {
+                let alphabet = if upper {
+                    crate::uuid::UPPER_HEX
+                } else {
+                    crate::uuid::LOWER_HEX
+                };
+                let text = crate::uuid::uuid_text(bits, alphabet);
+                Some(Cow::Owned(String::from_utf8_lossy(&text).into_owned()))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Variable-length strings stored back to back: value `i` is `bytes[offsets[i]..offsets[i+1]]`.
@@ -74,7 +109,17 @@ impl StringVec {
     }
 }
 
-/// The values of one column. `Timestamp` and `Int` columns both use `Int`.
+impl<'a> FromIterator<&'a str> for StringVec {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(values: I) -> StringVec {
+        let mut out = StringVec::new();
+        values.into_iter().for_each(|v| out.push(v));
+        out
+    }
+}
+
+/// The values of one column. `Timestamp` and `Int` columns both use `Int`; `Text` columns use `Text`,
+/// or `Uuid` when every value is a canonical UUID of one letter case (a representation only: readers
+/// that want text see the same strings).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnData {
     /// `Timestamp` or `Int` values (NULL slots hold 0).
@@ -83,6 +128,8 @@ pub enum ColumnData {
     Double(Vec<f64>),
     /// `Text` values (NULL slots hold "").
     Text(StringVec),
+    /// `Text` values that are all canonical UUIDs of one case, as 128-bit integers (NULL slots hold 0).
+    Uuid(UuidVec),
 }
 
 impl ColumnData {
@@ -101,6 +148,7 @@ impl ColumnData {
             ColumnData::Int(v) => v.len(),
             ColumnData::Double(v) => v.len(),
             ColumnData::Text(v) => v.len(),
+            ColumnData::Uuid(v) => v.len(),
         }
     }
 
@@ -112,7 +160,9 @@ impl ColumnData {
 
 /// One column of a batch: values plus, for nullable columns, a validity vector
 /// (`validity[i] == false` means row `i` is NULL). `None` means "no NULLs".
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality is by value: a `Uuid` column equals the `Text` column holding the same strings.
+#[derive(Debug, Clone)]
 pub struct Column {
     /// The values.
     pub data: ColumnData,
@@ -135,6 +185,57 @@ impl Column {
             ColumnData::Int(v) => ValueRef::Int(v[i]),
             ColumnData::Double(v) => ValueRef::Double(v[i]),
             ColumnData::Text(v) => ValueRef::Text(v.get(i)),
+            ColumnData::Uuid(v) => ValueRef::Uuid {
+                bits: v.values[i],
+                upper: v.upper,
+            },
+        }
+    }
+
+    /// The text of row `i` of a text column (`None` for NULL, or if the column is not text).
+    pub fn text(&self, i: usize) -> Option<Cow<'_, str>> {
+        if self.is_null(i) {
+            return None;
+        }
+        match &self.data {
+            ColumnData::Text(v) => Some(Cow::Borrowed(v.get(i))),
+            ColumnData::Uuid(v) => Some(Cow::Owned(v.text(i).as_str().to_string())),
+            _ => None,
+        }
+    }
+
+    /// This column with `Uuid` data turned into `Text` (other columns unchanged).
+    pub fn into_text(self) -> Column {
+        match self.data {
+            ColumnData::Uuid(u) => Column {
+                data: ColumnData::Text(u.to_strings(self.validity.as_deref())),
+                validity: self.validity,
+            },
+            _ => self,
+        }
+    }
+
+    /// Turns a `Text` column whose values are all canonical UUIDs of one case into a `Uuid` column
+    /// (each value parsed once, here); leaves any other column as it is.
+    pub fn parse_uuids(&mut self) {
+        if let ColumnData::Text(strings) = &self.data {
+            if let Some(uuids) = UuidVec::parse(strings, self.validity.as_deref()) {
+                self.data = ColumnData::Uuid(uuids);
+            }
+        }
+    }
+}
+
+impl PartialEq for Column {
+    fn eq(&self, other: &Column) -> bool {
+        if self.validity != other.validity {
+            return false;
+        }
+        match (&self.data, &other.data) {
+            (ColumnData::Uuid(u), ColumnData::Text(t)) | (ColumnData::Text(t), ColumnData::Uuid(u)) => {
+                u.to_strings(self.validity.as_deref()) == *t
+            }
+            (a, b) => a == b,
         }
     }
 }
@@ -165,6 +266,15 @@ impl EventBatch {
         }
     }
 
+    /// Turns every text column whose values are all canonical UUIDs of one case into a `Uuid` column,
+    /// so that the WAL codec and the segment writer take the 128 bits as they are instead of each
+    /// parsing the same strings again. [`crate::Db::append`] does this to every batch it is given.
+    pub fn parse_uuid_columns(&mut self) {
+        for column in &mut self.columns {
+            column.parse_uuids();
+        }
+    }
+
     /// Checks column count, types, lengths, validity lengths and non-nullable columns.
     /// Every batch entering the write path goes through this.
     pub fn validate(&self) -> Result<()> {
@@ -181,7 +291,7 @@ impl EventBatch {
                 (def.ty, &c.data),
                 (ColumnType::Timestamp | ColumnType::Int, ColumnData::Int(_))
                     | (ColumnType::Double, ColumnData::Double(_))
-                    | (ColumnType::Text, ColumnData::Text(_))
+                    | (ColumnType::Text, ColumnData::Text(_) | ColumnData::Uuid(_))
             );
             if !type_ok {
                 return Err(StorageError::InvalidInput(format!(
@@ -231,6 +341,10 @@ impl EventBatch {
                         }
                         ColumnData::Text(out)
                     }
+                    ColumnData::Uuid(v) => ColumnData::Uuid(UuidVec {
+                        values: indices.iter().map(|&i| v.values[i]).collect(),
+                        upper: v.upper,
+                    }),
                 };
                 let validity = c.validity.as_ref().map(|v| indices.iter().map(|&i| v[i]).collect());
                 Column { data, validity }
@@ -255,14 +369,25 @@ impl EventBatch {
             .iter()
             .enumerate()
             .map(|(c, column)| {
+                let uuid_case = batches
+                    .iter()
+                    .try_fold(None, |case, b| match (&b.columns[c].data, case) {
+                        (ColumnData::Uuid(u), None) => Some(Some(u.upper)),
+                        (ColumnData::Uuid(u), Some(upper)) if u.upper == upper => Some(Some(upper)),
+                        _ => None,
+                    });
                 let data = match &column.data {
                     ColumnData::Int(_) => ColumnData::Int(Vec::with_capacity(rows)),
                     ColumnData::Double(_) => ColumnData::Double(Vec::with_capacity(rows)),
-                    ColumnData::Text(_) => {
+                    ColumnData::Uuid(_) if uuid_case.is_some() => {
+                        ColumnData::Uuid(UuidVec::with_capacity(rows, uuid_case.flatten().unwrap_or(false)))
+                    }
+                    ColumnData::Text(_) | ColumnData::Uuid(_) => {
                         let bytes = batches
                             .iter()
                             .map(|b| match &b.columns[c].data {
                                 ColumnData::Text(v) => v.bytes.len(),
+                                ColumnData::Uuid(v) => v.len() * crate::uuid::UUID_LEN,
                                 _ => 0,
                             })
                             .sum();
@@ -283,18 +408,40 @@ impl EventBatch {
         out
     }
 
-    /// Appends all rows of `other` (same schema) to `self`.
+    /// Appends all rows of `other` (same schema) to `self`. A `Uuid` column meeting text (or UUIDs of
+    /// the other letter case) becomes `Text`.
     pub fn extend(&mut self, other: &EventBatch) {
         let n_self = self.len();
         let n_other = other.len();
         for (a, b) in self.columns.iter_mut().zip(&other.columns) {
+            let same_case =
+                matches!((&a.data, &b.data), (ColumnData::Uuid(x), ColumnData::Uuid(y)) if x.upper == y.upper);
+            if matches!(a.data, ColumnData::Uuid(_)) && !same_case {
+                *a = std::mem::replace(
+                    a,
+                    Column {
+                        data: ColumnData::Int(Vec::new()),
+                        validity: None,
+                    },
+                )
+                .into_text();
+            }
             match (&mut a.data, &b.data) {
                 (ColumnData::Int(x), ColumnData::Int(y)) => x.extend_from_slice(y),
                 (ColumnData::Double(x), ColumnData::Double(y)) => x.extend_from_slice(y),
+                (ColumnData::Uuid(x), ColumnData::Uuid(y)) => x.values.extend_from_slice(&y.values),
                 (ColumnData::Text(x), ColumnData::Text(y)) => {
                     let base = x.bytes.len() as u32;
                     x.bytes.extend_from_slice(&y.bytes);
                     x.offsets.extend(y.offsets[1..].iter().map(|o| o + base));
+                }
+                (ColumnData::Text(x), ColumnData::Uuid(y)) => {
+                    for i in 0..y.len() {
+                        if !b.is_null(i) {
+                            y.push_text(i, &mut x.bytes);
+                        }
+                        x.offsets.push(x.bytes.len() as u32);
+                    }
                 }
                 _ => {}
             }
@@ -363,7 +510,7 @@ impl BatchBuilder {
                 (_, ValueRef::Null) => def.nullable,
                 (ColumnType::Timestamp | ColumnType::Int, ValueRef::Int(_)) => true,
                 (ColumnType::Double, ValueRef::Double(_)) => true,
-                (ColumnType::Text, ValueRef::Text(_)) => true,
+                (ColumnType::Text, ValueRef::Text(_) | ValueRef::Uuid { .. }) => true,
                 _ => false,
             };
             if !ok {
@@ -384,7 +531,17 @@ impl BatchBuilder {
                 (ColumnData::Double(x), ValueRef::Double(f)) => x.push(*f),
                 (ColumnData::Double(x), _) => x.push(0.0),
                 (ColumnData::Text(x), ValueRef::Text(s)) => x.push(s),
+                (ColumnData::Text(x), ValueRef::Uuid { bits, upper }) => {
+                    let alphabet = if *upper {
+                        crate::uuid::UPPER_HEX
+                    } else {
+                        crate::uuid::LOWER_HEX
+                    };
+                    crate::uuid::push_uuid(*bits, alphabet, &mut x.bytes);
+                    x.offsets.push(x.bytes.len() as u32);
+                }
                 (ColumnData::Text(x), _) => x.push(""),
+                (ColumnData::Uuid(x), _) => x.values.push(0),
             }
         }
         self.rows += 1;

@@ -14,7 +14,7 @@ pub mod segment;
 pub(crate) mod uuid;
 pub mod wal;
 
-pub use batch::{BatchBuilder, Column, ColumnData, EventBatch, StringVec, ValueRef};
+pub use batch::{BatchBuilder, Column, ColumnData, EventBatch, IdColumnBuilder, StringVec, UuidVec, ValueRef};
 pub use db::{Db, DbOptions, IndexFilter, ScanRequest, ScanUnit, Snapshot};
 pub use error::{Result, StorageError};
 pub use partition::Granularity;

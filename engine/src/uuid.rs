@@ -20,8 +20,8 @@ const fn hex_table() -> [u8; 256] {
     }
     let mut i = 0;
     while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8 | LOWER;
-        t[b'A' as usize + i] = 10 + i as u8 | UPPER;
+        t[b'a' as usize + i] = (10 + i as u8) | LOWER;
+        t[b'A' as usize + i] = (10 + i as u8) | UPPER;
         i += 1;
     }
     t
@@ -67,6 +67,14 @@ fn hex8(chars: [u8; 8]) -> u32 {
     ((x | (x >> 16)) & 0xffff_ffff) as u32
 }
 
+/// Whether the text of `bits` has a hex letter (`a`-`f`), i.e. whether its letter case shows.
+#[inline]
+pub fn has_letter(bits: u128) -> bool {
+    // A nibble is a letter (>= 10) when its bit 3 is set and bit 2 or bit 1 is.
+    const LOW_BITS: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
+    (bits >> 3) & ((bits >> 2) | (bits >> 1)) & LOW_BITS != 0
+}
+
 /// Lower-case hex digits.
 pub const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
 /// Upper-case hex digits.
@@ -82,13 +90,23 @@ pub fn format_uuid(bytes: [u8; 16], alphabet: &[u8; 16]) -> String {
 
 /// Appends the canonical text of `bits` (hex digits from `alphabet`) to `out`.
 pub fn push_uuid(bits: u128, alphabet: &[u8; 16], out: &mut Vec<u8>) {
+    out.extend_from_slice(&uuid_text(bits, alphabet));
+}
+
+/// The canonical text of `bits` (hex digits from `alphabet`), without allocating.
+#[inline]
+pub fn uuid_text(bits: u128, alphabet: &[u8; 16]) -> [u8; UUID_LEN] {
+    let mut out = [b'-'; UUID_LEN];
+    let mut at = 0;
     for (i, b) in bits.to_be_bytes().iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push(b'-');
+            at += 1;
         }
-        out.push(alphabet[(b >> 4) as usize]);
-        out.push(alphabet[(b & 15) as usize]);
+        out[at] = alphabet[(b >> 4) as usize];
+        out[at + 1] = alphabet[(b & 15) as usize];
+        at += 2;
     }
+    out
 }
 
 #[cfg(test)]

@@ -48,9 +48,9 @@ fn recover(dir: &str) -> BTreeMap<Marker, u64> {
     let wal = Wal::open(wal_options(dir), 0, |seq, batch| {
         assert_eq!(seq, expected_seq, "sequence numbers are contiguous");
         expected_seq += 1;
-        let first_id = match batch.columns[engine::col::SIGNAL_ID].get(0) {
-            ValueRef::Text(id) => id.to_string(),
-            other => panic!("record {seq} has no signal id: {other:?}"),
+        let first_id = match batch.columns[engine::col::SIGNAL_ID].get(0).text() {
+            Some(id) => id.into_owned(),
+            None => panic!("record {seq} has no signal id"),
         };
         let marker = common::parse_signal_id(&first_id).map(|(m, _)| m);
         let marker = marker.unwrap_or_else(|| panic!("record {seq} holds a batch never sent: {first_id}"));

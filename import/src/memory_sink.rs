@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use engine::roster::{Assignment, Roster};
-use engine::{col, ColumnData, EventBatch, StorageError, StringVec, ValueRef};
+use engine::{col, ColumnData, EventBatch, StorageError, StringVec};
 
 use crate::sink::EventSink;
 
@@ -75,8 +75,8 @@ impl EventSink for MemorySink {
         let ids = &batch.columns[col::SIGNAL_ID];
         for (i, &t) in batch.times().iter().enumerate() {
             if self.partition_of(t) == partition_start {
-                if let ValueRef::Text(s) = ids.get(i) {
-                    visit(s);
+                if let Some(s) = ids.text(i) {
+                    visit(&s);
                 }
             }
         }
@@ -109,10 +109,8 @@ impl EventSink for MemorySink {
             let mut school = StringVec::new();
             let mut validity = Vec::with_capacity(n);
             for i in 0..n {
-                let resolved = match batch.columns[col::CLASS].get(i) {
-                    ValueRef::Text(class) => schools.get(class).copied().flatten(),
-                    _ => None,
-                };
+                let class = batch.columns[col::CLASS].text(i);
+                let resolved = class.and_then(|class| schools.get(class.as_ref()).copied().flatten());
                 school.push(resolved.unwrap_or(""));
                 validity.push(resolved.is_some());
             }

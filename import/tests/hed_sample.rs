@@ -9,10 +9,7 @@ use import::activity::parse_timestamp;
 use import::{import_activity, import_roster, EventSink, ImportOptions, MemorySink};
 
 fn text(v: ValueRef<'_>) -> Option<String> {
-    match v {
-        ValueRef::Text(s) => Some(s.to_string()),
-        _ => None,
-    }
+    v.text().map(|s| s.into_owned())
 }
 
 #[test]

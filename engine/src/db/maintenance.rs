@@ -162,12 +162,11 @@ pub(super) fn resolve_schools(db: &Db, roster: &Roster) -> Result<RosterUpdate> 
         }
         let mut batch = seg.to_batch()?;
         let new_schools: Vec<Option<String>> = (0..batch.len())
-            .map(|r| match batch.columns[col::SCHOOL].get(r) {
-                crate::ValueRef::Text(s) => Some(s.to_string()),
-                _ => match batch.columns[col::CLASS].get(r) {
-                    crate::ValueRef::Text(c) => school_of.get(c).map(|s| s.to_string()),
-                    _ => None,
-                },
+            .map(|r| match batch.columns[col::SCHOOL].text(r) {
+                Some(s) => Some(s.into_owned()),
+                None => batch.columns[col::CLASS]
+                    .text(r)
+                    .and_then(|c| school_of.get(c.as_ref()).map(|s| s.to_string())),
             })
             .collect();
         replace_text_column(&mut batch, col::SCHOOL, new_schools);

@@ -192,8 +192,10 @@ impl Db {
     /// Once the memtable holds `memtable_rows` rows a background thread flushes it to segments while
     /// appends go on. If it grows to twice that (flushing cannot keep up), the appender flushes itself,
     /// which bounds the memory held and slows appends to the speed of flushing.
-    pub fn append(&self, batch: EventBatch) -> Result<u64> {
+    pub fn append(&self, mut batch: EventBatch) -> Result<u64> {
         batch.validate()?;
+        // Parsed once here, the WAL codec and the segment writer take UUIDs as 128-bit values.
+        batch.parse_uuid_columns();
         if batch.is_empty() {
             return Ok(self.wal.last_seq());
         }
@@ -382,13 +384,17 @@ impl Db {
             (0..seg.num_rows()).filter_map(|r| sid.value(r)).for_each(&mut visit);
         }
         for batch in &buffered {
-            let ColumnData::Text(sid) = &batch.columns[col::SIGNAL_ID].data else {
-                continue;
-            };
-            for (row, &t) in batch.times().iter().enumerate() {
-                if (partition_start..end).contains(&t) {
-                    visit(sid.get(row));
-                }
+            let in_partition = batch.times().iter().map(|t| (partition_start..end).contains(t));
+            match &batch.columns[col::SIGNAL_ID].data {
+                ColumnData::Text(sid) => in_partition
+                    .enumerate()
+                    .filter(|&(_, inside)| inside)
+                    .for_each(|(row, _)| visit(sid.get(row))),
+                ColumnData::Uuid(sid) => in_partition
+                    .enumerate()
+                    .filter(|&(_, inside)| inside)
+                    .for_each(|(row, _)| visit(sid.text(row).as_str())),
+                _ => {}
             }
         }
         Ok(())

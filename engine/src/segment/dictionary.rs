@@ -5,10 +5,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::batch::StringVec;
+use crate::batch::{StringVec, UuidVec};
 use crate::error::{Result, StorageError};
 use crate::fxhash::FxBuildHasher;
-use crate::uuid::{format_uuid, parse_uuid, LOWER, LOWER_HEX, UPPER, UPPER_HEX};
+use crate::uuid::{format_uuid, has_letter, parse_uuid, LOWER, LOWER_HEX, UPPER, UPPER_HEX};
 
 /// The distinct values of a text column, sorted ascending (bytewise, which is `str` order).
 #[derive(Debug, PartialEq)]
@@ -57,9 +57,7 @@ impl SortedDict<'_> {
             SortedDict::Plain(v) if v.is_empty() => 0,
             SortedDict::Plain(_) => LOWER | UPPER,
             SortedDict::Uuid { values, upper } => {
-                // A nibble is a letter (>= 10) when its bit 3 is set and bit 2 or bit 1 is.
-                const LOW_BITS: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
-                let letters = values.iter().any(|&v| (v >> 3) & ((v >> 2) | (v >> 1)) & LOW_BITS != 0);
+                let letters = values.iter().any(|&v| has_letter(v));
                 match (letters, upper) {
                     (false, _) => 0,
                     (true, true) => UPPER,
@@ -88,9 +86,27 @@ pub fn encode<'a>(values: &'a StringVec, rows: &[u32], is_valid: impl Fn(usize) 
     encode_hashed(values, rows, &is_valid)
 }
 
+/// Dictionary-encodes the rows `rows` (indexes into `values`) of a column already held as UUIDs.
+pub fn encode_uuid_column(values: &UuidVec, rows: &[u32], is_valid: impl Fn(usize) -> bool) -> Encoded<'static> {
+    let keyed: Vec<(u128, u32)> = rows
+        .iter()
+        .enumerate()
+        .filter(|&(_, &row)| is_valid(row as usize))
+        .map(|(pos, &row)| (values.values[row as usize], pos as u32))
+        .collect();
+    if keyed.is_empty() {
+        // Encoded as the text path encodes a column of NULLs, so segments do not depend on the representation.
+        return Encoded {
+            dict: SortedDict::Plain(Vec::new()),
+            ids: vec![0; rows.len()],
+        };
+    }
+    // Values without letters have no case of their own: stored lower case, as parsing their text would.
+    let upper = values.upper && keyed.iter().any(|&(bits, _)| has_letter(bits));
+    encode_keyed(keyed, rows, &is_valid, upper)
+}
+
 /// The UUID fast path: `None` unless every non-NULL value is a canonical UUID and they share one case.
-/// Values become 128-bit integers. Mostly-distinct columns (signal ids) are de-duplicated by sorting;
-/// the rest through a hash table, so only the distinct values are sorted.
 fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Option<Encoded<'a>> {
     let mut cases = 0u8;
     let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(rows.len());
@@ -104,6 +120,18 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
     if cases == LOWER | UPPER || keyed.is_empty() {
         return None;
     }
+    Some(encode_keyed(keyed, rows, is_valid, cases == UPPER))
+}
+
+/// Sorted dictionary and ids of UUID values given as `(value, position in rows)` for the non-NULL rows.
+/// Mostly-distinct columns (signal ids) are de-duplicated by sorting; the rest through a hash table, so
+/// only the distinct values are sorted.
+fn encode_keyed<'a>(
+    mut keyed: Vec<(u128, u32)>,
+    rows: &[u32],
+    is_valid: &impl Fn(usize) -> bool,
+    upper: bool,
+) -> Encoded<'a> {
     let mut ids = vec![0u32; rows.len()];
     let sample = &keyed[..keyed.len().min(1024)];
     let sample_distinct = sample
@@ -132,13 +160,10 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
         remap(&mut ids, rows, is_valid, distinct.iter().map(|&(_, seen)| seen));
         distinct.into_iter().map(|(bits, _)| bits).collect()
     };
-    Some(Encoded {
-        dict: SortedDict::Uuid {
-            values: dict,
-            upper: cases == UPPER,
-        },
+    Encoded {
+        dict: SortedDict::Uuid { values: dict, upper },
         ids,
-    })
+    }
 }
 
 /// Sorts `(value, position)` pairs ascending, as `sort_unstable` would. Mostly-distinct UUIDs (random
@@ -223,9 +248,7 @@ mod tests {
     use super::*;
 
     fn strings(values: &[&str]) -> StringVec {
-        let mut s = StringVec::new();
-        values.iter().for_each(|v| s.push(v));
-        s
+        values.iter().copied().collect()
     }
 
     #[test]

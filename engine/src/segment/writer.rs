@@ -96,6 +96,7 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
         let column = &batch.columns[c];
         match &column.data {
             ColumnData::Text(values) => Some(dictionary::encode(values, rows, |r| !column.is_null(r))),
+            ColumnData::Uuid(values) => Some(Ok(dictionary::encode_uuid_column(values, rows, |r| !column.is_null(r)))),
             _ => None,
         }
     });
@@ -116,42 +117,103 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
     let order = stored_order([&rank(col::SCHOOL), &rank(col::CLASS), &rank(col::STUDENT)], &times);
     // The batch rows in stored order.
     let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
+    // Each distinct validity vector in stored order, with its Nulls block, computed once: columns NULL on
+    // the same rows of the batch (the reading columns; an assignment's id, due date and action) share it.
+    let leaders: Vec<Option<usize>> = batch
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, column)| {
+            let v = column.validity.as_ref()?;
+            Some(
+                (0..c)
+                    .find(|&e| batch.columns[e].validity.as_ref() == Some(v))
+                    .unwrap_or(c),
+            )
+        })
+        .collect();
+    let null_sets = map_parallel(batch.columns.len(), parallel, |c| {
+        let valid = batch.columns[c].validity.as_ref().filter(|_| leaders[c] == Some(c))?;
+        let in_order: Vec<bool> = stored.iter().map(|&r| valid[r as usize]).collect();
+        Some(StoredNulls::of(in_order))
+    });
+    let nulls_of = |c: usize| {
+        leaders[c]
+            .and_then(|l| null_sets[l].as_ref())
+            .filter(|n| n.encoded.is_some())
+    };
     // Each column in stored order, encoded apart (in parallel for large segments), then written in
     // schema order.
     let encoded = map_parallel(batch.columns.len(), parallel, |c| -> Result<_> {
         let column = &batch.columns[c];
-        let valid: Option<Vec<bool>> = column
-            .validity
-            .as_ref()
-            .map(|v| stored.iter().map(|&r| v[r as usize]).collect());
-        let valid_rows = valid.as_deref();
-        let blocks = match (&column.data, &dicts[c]) {
-            (ColumnData::Int(v), _) => encode_column(
-                c,
-                valid_rows,
-                &StoredColumn::Int(stored.iter().map(|&r| v[r as usize]).collect()),
-            ),
-            (ColumnData::Double(v), _) => encode_column(
-                c,
-                valid_rows,
-                &StoredColumn::Double(stored.iter().map(|&r| v[r as usize]).collect()),
-            ),
-            (ColumnData::Text(_), Some(enc)) => {
-                let ids: Vec<u32> = order.iter().map(|&p| enc.ids[p as usize]).collect();
-                encode_text_column(c, valid_rows, &enc.dict, &ids)
+        let nulls = nulls_of(c);
+        let valid = nulls.map(|n| n.valid.as_slice());
+        let mut blocks = match (&column.data, &dicts[c]) {
+            (ColumnData::Int(v), _) => values_only(|out| encode_ints(&gather_present(v, &stored, valid), out)),
+            (ColumnData::Double(v), _) => values_only(|out| encode_doubles(&gather_present(v, &stored, valid), out)),
+            (ColumnData::Text(_) | ColumnData::Uuid(_), Some(enc)) => {
+                let present_ids = gather_present(&enc.ids, &order, valid);
+                encode_text_blocks(c, &enc.dict, &present_ids, valid)
             }
-            (ColumnData::Text(_), None) => {
+            (ColumnData::Text(_) | ColumnData::Uuid(_), None) => {
                 return Err(StorageError::Internal("text column without a dictionary".into()));
             }
         };
-        Ok((valid, blocks))
+        blocks.nulls = nulls.and_then(|n| n.encoded.clone());
+        Ok(blocks)
     });
     let mut w = SegmentBuilder::new();
     for (c, column) in encoded.into_iter().enumerate() {
-        let (valid, blocks) = column?;
-        w.push_column(c, valid.as_deref(), blocks);
+        w.push_column(c, column?);
     }
     Ok(w.finish(meta))
+}
+
+/// A column's NULL rows in stored order: the validity and its encoded Nulls block (`None` when no row
+/// of the segment is NULL, so the column has no block).
+struct StoredNulls {
+    valid: Vec<bool>,
+    encoded: Option<Vec<u8>>,
+}
+
+impl StoredNulls {
+    fn of(valid: Vec<bool>) -> StoredNulls {
+        let encoded = valid.contains(&false).then(|| {
+            let mut buf = Vec::new();
+            encode_nulls(&valid, &mut buf);
+            buf
+        });
+        StoredNulls { valid, encoded }
+    }
+}
+
+/// `values[p]` for each `p` of `positions` whose entry in `valid` (same length as `positions`) is true,
+/// in order: the non-NULL values of a column in stored order, read in one pass.
+fn gather_present<T: Copy>(values: &[T], positions: &[u32], valid: Option<&[bool]>) -> Vec<T> {
+    match valid {
+        None => positions.iter().map(|&p| values[p as usize]).collect(),
+        Some(valid) => {
+            let mut out = Vec::with_capacity(valid.iter().filter(|&&v| v).count());
+            for (&p, &ok) in positions.iter().zip(valid) {
+                if ok {
+                    out.push(values[p as usize]);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Blocks of a column that has only a Values block, written by `encode`.
+fn values_only(encode: impl FnOnce(&mut Vec<u8>)) -> ColumnBlocks {
+    let mut values = Vec::new();
+    encode(&mut values);
+    ColumnBlocks {
+        nulls: None,
+        dictionary: None,
+        index: None,
+        values,
+    }
 }
 
 /// The stored row order of a segment's rows: positions sorted by (school, class, student, time), ties by
@@ -216,48 +278,43 @@ pub(super) enum StoredColumn<'a> {
     },
 }
 
-/// A column's blocks other than its NULL set, encoded on their own so that columns can be encoded on
-/// several threads and written in schema order afterwards.
+/// A column's blocks, encoded on their own so that columns can be encoded on several threads and
+/// written in schema order afterwards.
 struct ColumnBlocks {
+    /// The encoded NULL set, if some row is NULL (written as a reference when an earlier column's is equal).
+    nulls: Option<Vec<u8>>,
     dictionary: Option<Vec<u8>>,
     index: Option<Vec<u8>>,
     values: Vec<u8>,
 }
 
-/// Encodes column `c`'s Dictionary (text), Index (indexed text columns) and Values blocks; `valid`
-/// marks the non-NULL rows (`None`: no NULLs), in stored order like `data`.
+/// Encodes column `c`'s blocks; `valid` marks the non-NULL rows (`None`: no NULLs), in stored order like
+/// `data`.
 fn encode_column(c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) -> ColumnBlocks {
     let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
-    let mut values = Vec::new();
-    match data {
-        StoredColumn::Int(v) => encode_ints(&present(v, is_valid), &mut values),
-        StoredColumn::Double(v) => encode_doubles(&present(v, is_valid), &mut values),
-        StoredColumn::Text { dict, ids } => return encode_text_column(c, valid, dict, ids),
-    }
-    ColumnBlocks {
-        dictionary: None,
-        index: None,
-        values,
-    }
+    let mut blocks = match data {
+        StoredColumn::Int(v) => values_only(|out| encode_ints(&present(v, is_valid), out)),
+        StoredColumn::Double(v) => values_only(|out| encode_doubles(&present(v, is_valid), out)),
+        StoredColumn::Text { dict, ids } => encode_text_blocks(c, dict, &present(ids, is_valid), valid),
+    };
+    blocks.nulls = valid.and_then(|v| StoredNulls::of(v.to_vec()).encoded);
+    blocks
 }
 
-/// [`encode_column`] of a text column: its sorted dictionary and one id per row, borrowed (the
-/// segment writer keeps its dictionaries while the columns are encoded on several threads).
-fn encode_text_column(c: usize, valid: Option<&[bool]>, dict: &SortedDict<'_>, ids: &[u32]) -> ColumnBlocks {
-    let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
+/// The Dictionary, Index (indexed columns) and Values blocks of text column `c`: its sorted dictionary
+/// and the ids of its non-NULL rows in stored order; `valid` marks those rows (`None`: no NULLs).
+fn encode_text_blocks(c: usize, dict: &SortedDict<'_>, present_ids: &[u32], valid: Option<&[bool]>) -> ColumnBlocks {
     let mut dictionary = Vec::new();
     encode_sorted_dict(dict, &mut dictionary);
-    let wide: Vec<i64> = (0..ids.len())
-        .filter(|&i| is_valid(i))
-        .map(|i| i64::from(ids[i]))
-        .collect();
+    let wide: Vec<i64> = present_ids.iter().map(|&id| i64::from(id)).collect();
     let mut values = Vec::new();
     encode_ints(&wide, &mut values);
     ColumnBlocks {
+        nulls: None,
         dictionary: Some(dictionary),
         index: EVENT_COLUMNS[c]
             .indexed
-            .then(|| encode_index(dict.len(), ids, is_valid)),
+            .then(|| encode_index(dict.len(), present_ids, valid)),
         values,
     }
 }
@@ -283,14 +340,16 @@ impl SegmentBuilder {
     /// (`None`: no NULLs), in stored order like `data`.
     pub(super) fn column(&mut self, c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) {
         let blocks = encode_column(c, valid, data);
-        self.push_column(c, valid, blocks);
+        self.push_column(c, blocks);
     }
 
     /// Writes column `c`'s NULL set (which may refer to an earlier column's, so columns go in schema
-    /// order) and its blocks encoded by [`encode_column`].
-    fn push_column(&mut self, c: usize, valid: Option<&[bool]>, blocks: ColumnBlocks) {
+    /// order) and its other blocks.
+    fn push_column(&mut self, c: usize, blocks: ColumnBlocks) {
         let w = &mut self.w;
-        w.nulls(c, valid);
+        if let Some(nulls) = &blocks.nulls {
+            w.nulls(c, nulls);
+        }
         if let Some(dictionary) = &blocks.dictionary {
             w.block(SegmentComponent::Dictionary, c, dictionary);
         }
@@ -332,24 +391,18 @@ impl BlockWriter {
         self.out.extend_from_slice(bytes);
     }
 
-    /// The column's Nulls block, if it has NULLs (`valid` in stored order): a reference to the first
-    /// earlier column with the same NULL rows (their encodings are then equal), else the set itself.
-    fn nulls(&mut self, c: usize, valid: Option<&[bool]>) {
-        let Some(valid) = valid else { return };
-        if valid.iter().all(|&v| v) {
-            return;
-        }
-        let mut buf = Vec::new();
-        encode_nulls(valid, &mut buf);
-        match self.null_sets.iter().find(|(_, set)| *set == buf) {
+    /// The column's Nulls block, given its encoded NULL set: a reference to the first earlier column with
+    /// the same NULL rows (their encodings are then equal), else the set itself.
+    fn nulls(&mut self, c: usize, buf: &[u8]) {
+        match self.null_sets.iter().find(|(_, set)| set == buf) {
             Some(&(same, _)) => {
                 let mut reference = Vec::new();
                 encode_nulls_same_as(same, &mut reference);
                 self.block(SegmentComponent::Nulls, c, &reference);
             }
             None => {
-                self.block(SegmentComponent::Nulls, c, &buf);
-                self.null_sets.push((c, buf));
+                self.block(SegmentComponent::Nulls, c, buf);
+                self.null_sets.push((c, buf.to_vec()));
             }
         }
     }
@@ -370,23 +423,26 @@ fn present<T: Copy>(values: &[T], is_valid: impl Fn(usize) -> bool) -> Vec<T> {
 /// dictionary id listing the non-NULL rows holding that value,
 /// as a run list or a portable roaring bitmap, whichever is smaller. Rows are grouped by id with a counting
 /// sort, so each entry is serialized straight from an ascending slice.
-fn encode_index(dict_len: usize, ids: &[u32], is_valid: impl Fn(usize) -> bool) -> Vec<u8> {
-    let mut starts = vec![0u32; dict_len + 1];
-    for (row, &id) in ids.iter().enumerate() {
-        if is_valid(row) {
-            starts[id as usize + 1] += 1;
+fn encode_index(dict_len: usize, present_ids: &[u32], valid: Option<&[bool]>) -> Vec<u8> {
+    // The stored positions of the non-NULL rows, one per entry of `present_ids`.
+    let positions = || -> Box<dyn Iterator<Item = u32> + '_> {
+        match valid {
+            None => Box::new(0..present_ids.len() as u32),
+            Some(v) => Box::new(v.iter().enumerate().filter(|&(_, &ok)| ok).map(|(i, _)| i as u32)),
         }
+    };
+    let mut starts = vec![0u32; dict_len + 1];
+    for &id in present_ids {
+        starts[id as usize + 1] += 1;
     }
     for i in 0..dict_len {
         starts[i + 1] += starts[i];
     }
     let mut fill = starts.clone();
-    let mut grouped = vec![0u32; starts[dict_len] as usize];
-    for (row, &id) in ids.iter().enumerate() {
-        if is_valid(row) {
-            grouped[fill[id as usize] as usize] = row as u32;
-            fill[id as usize] += 1;
-        }
+    let mut grouped = vec![0u32; present_ids.len()];
+    for (row, &id) in positions().zip(present_ids) {
+        grouped[fill[id as usize] as usize] = row;
+        fill[id as usize] += 1;
     }
     let mut area = Vec::new();
     let mut lengths = Vec::with_capacity(dict_len);

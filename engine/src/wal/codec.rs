@@ -64,6 +64,7 @@ pub fn encode_batch(batch: &EventBatch, out: &mut Vec<u8>) {
             ColumnData::Int(values) => put_le(out, present, |r| values[r].to_le_bytes()),
             ColumnData::Double(values) => put_le(out, present, |r| values[r].to_le_bytes()),
             ColumnData::Text(strings) => text_codec::encode(strings, present, out),
+            ColumnData::Uuid(uuids) => text_codec::encode_uuids(uuids, present, out),
         }
     }
 }
@@ -174,7 +175,7 @@ pub fn decode_batch(bytes: &[u8]) -> Result<EventBatch, String> {
                 let words: Vec<f64> = input.words(n, def.name)?.map(f64::from_bits).collect();
                 ColumnData::Double(scatter(words, &mut present_rows, rows, 0.0))
             }
-            ColumnType::Text => ColumnData::Text(text_codec::decode(&mut input, &mut present_rows, n, rows, def.name)?),
+            ColumnType::Text => text_codec::decode(&mut input, &mut present_rows, n, rows, def.name)?,
         };
         columns.push(Column { data, validity });
     }
@@ -408,6 +409,24 @@ mod tests {
         // Submission: 5 presence bytes, layout byte, 30 present distinct ids at 16 bytes each.
         let saved = bytes.len() - encode(&plain).len();
         assert_eq!(saved, (1 + 4 + 3 * 16 + 1 + 40) + (5 + 1 + 30 * 16));
+    }
+
+    /// Columns handed over as 128-bit UUIDs (as `Db::append` does) are written exactly as their text
+    /// would be, and UUID layouts decode to UUID columns again (no formatting on replay).
+    #[test]
+    fn uuid_columns_encode_like_their_text_and_decode_as_uuids() {
+        for rows in [1, 17, 40] {
+            let text = sample_batch(rows);
+            let mut parsed = text.clone();
+            parsed.parse_uuid_columns();
+            assert!(matches!(parsed.columns[col::ASSIGNMENT].data, ColumnData::Uuid(_)));
+            assert!(matches!(parsed.columns[col::SIGNAL_ID].data, ColumnData::Text(_)));
+            check_encodable(&parsed).unwrap();
+            assert_eq!(encode(&parsed), encode(&text));
+            let decoded = decode_batch(&encode(&text)).unwrap();
+            assert!(matches!(decoded.columns[col::ASSIGNMENT].data, ColumnData::Uuid(_)));
+            assert_eq!(decoded, text);
+        }
     }
 
     #[test]

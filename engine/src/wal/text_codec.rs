@@ -16,9 +16,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::batch::StringVec;
+use crate::batch::{ColumnData, StringVec, UuidVec};
 use crate::fxhash::FxBuildHasher;
-use crate::uuid::{parse_uuid, push_uuid, LOWER, LOWER_HEX, UPPER, UPPER_HEX};
+use crate::uuid::{parse_uuid, LOWER, UPPER};
 
 const PLAIN: u8 = 0;
 const DICT: u8 = 1;
@@ -43,22 +43,7 @@ pub fn encode(values: &StringVec, present: &[u32], out: &mut Vec<u8>) {
         }
     }
     if uuids.len() == present.len() && cases != LOWER | UPPER && !present.is_empty() {
-        let upper = cases == UPPER;
-        if mostly_distinct(uuids.iter().take(SAMPLE)) {
-            out.push(if upper { UUID_UPPER } else { UUID_LOWER });
-            out.reserve(16 * uuids.len());
-            for bits in &uuids {
-                out.extend_from_slice(&bits.to_be_bytes());
-            }
-        } else {
-            out.push(if upper { UUID_DICT_UPPER } else { UUID_DICT_LOWER });
-            let (dict, ids) = dictionary(uuids.iter().copied());
-            out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
-            for bits in &dict {
-                out.extend_from_slice(&bits.to_be_bytes());
-            }
-            put_ids(&ids, dict.len(), out);
-        }
+        put_uuids(&uuids, cases == UPPER, out);
         return;
     }
     let texts = || present.iter().map(|&r| values.get_bytes(r as usize));
@@ -70,6 +55,35 @@ pub fn encode(values: &StringVec, present: &[u32], out: &mut Vec<u8>) {
         let (dict, ids) = dictionary(texts());
         out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
         put_strings(dict.iter().copied(), out);
+        put_ids(&ids, dict.len(), out);
+    }
+}
+
+/// Appends the values of the rows listed in `present` (ascending) of a UUID column, taken as they are.
+pub fn encode_uuids(values: &UuidVec, present: &[u32], out: &mut Vec<u8>) {
+    if present.len() == values.len() {
+        put_uuids(&values.values, values.upper, out);
+    } else {
+        let picked: Vec<u128> = present.iter().map(|&r| values.values[r as usize]).collect();
+        put_uuids(&picked, values.upper, out);
+    }
+}
+
+/// UUID values in layout 2/3 (mostly distinct, e.g. signal ids) or 4/5 (repeated: a dictionary).
+fn put_uuids(uuids: &[u128], upper: bool, out: &mut Vec<u8>) {
+    if mostly_distinct(uuids.iter().take(SAMPLE)) {
+        out.push(if upper { UUID_UPPER } else { UUID_LOWER });
+        out.reserve(16 * uuids.len());
+        for bits in uuids {
+            out.extend_from_slice(&bits.to_be_bytes());
+        }
+    } else {
+        out.push(if upper { UUID_DICT_UPPER } else { UUID_DICT_LOWER });
+        let (dict, ids) = dictionary(uuids.iter().copied());
+        out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+        for bits in &dict {
+            out.extend_from_slice(&bits.to_be_bytes());
+        }
         put_ids(&ids, dict.len(), out);
     }
 }
@@ -135,15 +149,16 @@ pub trait Take<'a> {
     fn take(&mut self, len: usize, what: &str) -> Result<&'a [u8], String>;
 }
 
-/// Reads `n` values written by [`encode`] and appends them, scattered over `rows` rows by
-/// `present_rows` (ascending row numbers of the `n` values; other rows get ""), to a new [`StringVec`].
+/// Reads `n` values written by [`encode`] or [`encode_uuids`], scattered over `rows` rows by
+/// `present_rows` (ascending row numbers of the `n` values): a `Uuid` column for the UUID layouts (other
+/// rows hold 0), else a `Text` column (other rows hold "").
 pub fn decode<'a>(
     input: &mut impl Take<'a>,
     present_rows: &mut dyn Iterator<Item = usize>,
     n: usize,
     rows: usize,
     column: &str,
-) -> Result<StringVec, String> {
+) -> Result<ColumnData, String> {
     let layout = input.take(1, "text layout")?[0];
     let bad = |what: String| format!("column {column}: {what}");
     // `n` is at most the row count, which the payload backs with 8 bytes per row (the time column).
@@ -184,7 +199,21 @@ pub fn decode<'a>(
         other => return Err(bad(format!("unknown text layout {other}"))),
     }
     let upper = matches!(layout, UUID_UPPER | UUID_DICT_UPPER);
-    let alphabet = if upper { UPPER_HEX } else { LOWER_HEX };
+    if layout != PLAIN && layout != DICT {
+        let mut out = UuidVec {
+            values: vec![0; rows],
+            upper,
+        };
+        let mut values = values.into_iter();
+        for row in present_rows {
+            match (values.next(), out.values.get_mut(row)) {
+                (Some(Value::Uuid(bits)), Some(slot)) => *slot = bits,
+                (None, _) => return Err(bad("fewer values than present rows".into())),
+                _ => return Err(bad("a present row outside the batch".into())),
+            }
+        }
+        return Ok(ColumnData::Uuid(out));
+    }
     let mut out = StringVec::new();
     out.offsets.reserve(rows);
     let mut next_present = present_rows.next();
@@ -194,13 +223,13 @@ pub fn decode<'a>(
             next_present = present_rows.next();
             match values.next() {
                 Some(Value::Text(t)) => out.bytes.extend_from_slice(t),
-                Some(Value::Uuid(bits)) => push_uuid(bits, alphabet, &mut out.bytes),
+                Some(Value::Uuid(_)) => return Err(bad("a UUID in a text layout".into())),
                 None => return Err(bad("fewer values than present rows".into())),
             }
         }
         out.offsets.push(out.bytes.len() as u32);
     }
-    Ok(out)
+    Ok(ColumnData::Text(out))
 }
 
 /// One decoded value: text borrowed from the payload, or a UUID still to format.

@@ -1,7 +1,7 @@
 //! Builds the `events` columns straight from parsed activity records: one typed push per column, no
 //! intermediate row of `ValueRef`s and no per-row type checks (the types are fixed by the code).
 
-use engine::{col, Column, ColumnData, EventBatch, StringVec, EVENT_COLUMNS};
+use engine::{col, Column, ColumnData, EventBatch, IdColumnBuilder, StringVec, EVENT_COLUMNS};
 
 use super::record::ActivityRecord;
 
@@ -59,25 +59,31 @@ impl IntBuilder {
 #[derive(Debug)]
 pub struct EventColumns {
     time: Vec<i64>,
+    /// The id columns: held as 128-bit UUIDs while every value is one (see [`IdColumnBuilder`]).
+    ids: [IdColumnBuilder; ID_COLUMNS.len()],
     text: [TextBuilder; TEXT_COLUMNS.len()],
     int: [IntBuilder; INT_COLUMNS.len()],
     grade: Vec<f64>,
     grade_valid: Vec<bool>,
 }
 
-/// The text columns in the order of [`EventColumns::text`].
-const TEXT_COLUMNS: [usize; 14] = [
+/// The id columns in the order of [`EventColumns::ids`].
+const ID_COLUMNS: [usize; 6] = [
     col::SIGNAL_ID,
+    col::STUDENT,
+    col::CLASS,
+    col::ASSIGNMENT,
+    col::SUBMISSION,
+    col::MEETING,
+];
+
+/// The other text columns in the order of [`EventColumns::text`].
+const TEXT_COLUMNS: [usize; 8] = [
     col::SIGNAL,
     col::APP,
     col::ACTION,
-    col::STUDENT,
-    col::CLASS,
     col::SCHOOL,
-    col::ASSIGNMENT,
-    col::SUBMISSION,
     col::FILE_EXT,
-    col::MEETING,
     col::READING_ACCURACY,
     col::READING_GRADE_LEVEL,
     col::READING_LANGUAGE,
@@ -100,6 +106,7 @@ impl Default for EventColumns {
     fn default() -> Self {
         EventColumns {
             time: Vec::new(),
+            ids: std::array::from_fn(|_| IdColumnBuilder::default()),
             text: std::array::from_fn(|_| TextBuilder::default()),
             int: std::array::from_fn(|_| IntBuilder::default()),
             grade: Vec::new(),
@@ -129,6 +136,9 @@ impl EventColumns {
     pub fn reusing(spare: EventBatch, sizes: &ColumnSizes) -> EventColumns {
         let mut columns = EventColumns::default();
         let mut spare: Vec<Option<Column>> = spare.columns.into_iter().map(Some).collect();
+        for (b, c) in columns.ids.iter_mut().zip(ID_COLUMNS) {
+            *b = IdColumnBuilder::reusing(spare.get_mut(c).and_then(Option::take), 0);
+        }
         let mut take = |c: usize| {
             let column = spare.get_mut(c).and_then(Option::take)?;
             Some((column.data, column.validity.unwrap_or_default()))
@@ -159,6 +169,9 @@ impl EventColumns {
         let rows = grow(sizes.rows);
         self.time.clear();
         self.time.reserve(rows);
+        for b in &mut self.ids {
+            b.clear_and_reserve(rows);
+        }
         self.grade.clear();
         self.grade.reserve(rows);
         self.grade_valid.clear();
@@ -208,19 +221,19 @@ impl EventColumns {
     #[inline]
     pub fn push(&mut self, r: &ActivityRecord<'_>, school: Option<&str>) {
         self.time.push(r.start_time);
-        let [signal_id, signal, app, action, student, class, school_col, assignment, submission, file_ext, meeting, accuracy, grade_level, language] =
-            &mut self.text;
+        let [signal_id, student, class, assignment, submission, meeting] = &mut self.ids;
         signal_id.push_some(r.signal_id);
+        student.push_some(r.actor_id);
+        class.push(r.class);
+        assignment.push(r.assignment);
+        submission.push(r.submission);
+        meeting.push(r.meeting);
+        let [signal, app, action, school_col, file_ext, accuracy, grade_level, language] = &mut self.text;
         signal.push_some(r.signal_type);
         app.push_some(r.app);
         action.push(r.action);
-        student.push_some(r.actor_id);
-        class.push(r.class);
         school_col.push(school);
-        assignment.push(r.assignment);
-        submission.push(r.submission);
         file_ext.push(r.file_ext);
-        meeting.push(r.meeting);
         let reading = &r.reading;
         accuracy.push(reading.accuracy);
         grade_level.push(reading.grade_level);
@@ -248,6 +261,9 @@ impl EventColumns {
             data: ColumnData::Int(self.time),
             validity: None,
         });
+        for (c, b) in ID_COLUMNS.into_iter().zip(self.ids) {
+            columns[c] = Some(b.finish());
+        }
         for (c, b) in TEXT_COLUMNS.into_iter().zip(self.text) {
             columns[c] = Some(Column {
                 data: ColumnData::Text(b.values),

@@ -187,16 +187,20 @@ impl<'a> Store<'a> {
         if events.is_empty() {
             return Ok(());
         }
-        let ColumnData::Text(ids) = &events.columns[col::SIGNAL_ID].data else {
+        let ids = &events.columns[col::SIGNAL_ID];
+        if !matches!(ids.data, ColumnData::Text(_) | ColumnData::Uuid(_)) {
             return Err(ImportError::Internal("signal_id column is not text".into()));
-        };
+        }
         let mut keep = Vec::new();
         let mut texts = text_ids.iter().peekable();
         let mut all_new = true;
         for (i, (&time, &guid)) in events.times().iter().zip(guid_ids).enumerate() {
+            // Ids other than lower-case GUIDs are few (none in real exports): their text is compared.
+            let text;
             let key = if texts.peek() == Some(&&(i as u32)) {
                 texts.next();
-                SignalKey::Text(ids.get(i))
+                text = ids.text(i).unwrap_or_default();
+                SignalKey::Text(&text)
             } else {
                 SignalKey::Guid(guid)
             };

@@ -1,0 +1,162 @@
+//! A text column whose values are all canonical UUIDs of one letter case, held as 128-bit integers.
+//!
+//! Almost every id in the activity export (signal, student, class, assignment, submission, meeting)
+//! is a hyphenated UUID. Holding them as `u128` instead of 36-byte strings means each is parsed once,
+//! where the importer or [`crate::Db::append`] first sees it, and never again: the WAL codec writes the
+//! 16 bytes as they are and the segment writer builds its dictionaries straight from the integers.
+//! It is a representation only — the value of row `i` is the canonical text of `values[i]` in the
+//! column's case, and every reader that wants text gets exactly that string.
+
+use crate::uuid::{has_letter, parse_uuid, push_uuid, uuid_text, LOWER, LOWER_HEX, UPPER, UPPER_HEX, UUID_LEN};
+
+use super::StringVec;
+
+/// UUID values as big-endian 128-bit integers, all written in one letter case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UuidVec {
+    /// One value per row (NULL rows hold 0).
+    pub values: Vec<u128>,
+    /// Whether the hex letters are upper case (`false`: lower case).
+    pub upper: bool,
+}
+
+impl UuidVec {
+    /// An empty vector of the given case with room for `rows` values.
+    pub fn with_capacity(rows: usize, upper: bool) -> UuidVec {
+        UuidVec {
+            values: Vec::with_capacity(rows),
+            upper,
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The hex alphabet of this column's case.
+    pub fn alphabet(&self) -> &'static [u8; 16] {
+        if self.upper {
+            UPPER_HEX
+        } else {
+            LOWER_HEX
+        }
+    }
+
+    /// Appends the canonical text of value `i` to `out`.
+    pub fn push_text(&self, i: usize, out: &mut Vec<u8>) {
+        push_uuid(self.values[i], self.alphabet(), out);
+    }
+
+    /// The canonical text of value `i` in a stack buffer.
+    pub fn text(&self, i: usize) -> UuidText {
+        UuidText(uuid_text(self.values[i], self.alphabet()))
+    }
+
+    /// Every value as text (NULL rows, marked `false` in `validity`, become ""), as [`StringVec`] holds it.
+    pub fn to_strings(&self, validity: Option<&[bool]>) -> StringVec {
+        let mut out = StringVec::with_capacity(self.len(), self.len() * UUID_LEN);
+        for i in 0..self.len() {
+            if validity.is_none_or(|v| v[i]) {
+                self.push_text(i, &mut out.bytes);
+            }
+            out.offsets.push(out.bytes.len() as u32);
+        }
+        out
+    }
+
+    /// Parses a text column into a `UuidVec` if every non-NULL value is a canonical UUID and they do not
+    /// mix letter cases; `None` otherwise (the column then stays text), and for a column of NULLs only.
+    /// Gives up at the first value that is not a UUID, so short names (signal types, apps) cost one
+    /// length check.
+    pub fn parse(strings: &StringVec, validity: Option<&[bool]>) -> Option<UuidVec> {
+        let mut values = Vec::with_capacity(strings.len());
+        let mut cases = 0u8;
+        for i in 0..strings.len() {
+            if validity.is_some_and(|v| !v[i]) {
+                values.push(0);
+                continue;
+            }
+            let (bits, c) = parse_uuid(strings.get_bytes(i))?;
+            cases |= c;
+            values.push(bits);
+        }
+        if cases == LOWER | UPPER || validity.is_some_and(|v| !v.contains(&true)) {
+            return None;
+        }
+        Some(UuidVec {
+            values,
+            upper: cases == UPPER,
+        })
+    }
+
+    /// Whether any value (of the rows marked valid) has a hex letter, i.e. whether the case shows in
+    /// its text. Two vectors of different case can only be joined as UUIDs if one of them has none.
+    pub fn has_letters(&self, validity: Option<&[bool]>) -> bool {
+        self.values
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| validity.is_none_or(|v| v[i]))
+            .any(|(_, &v)| has_letter(v))
+    }
+}
+
+/// The 36-byte canonical text of one UUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UuidText([u8; UUID_LEN]);
+
+impl UuidText {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Hex digits and hyphens only.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(values: &[&str]) -> StringVec {
+        values.iter().copied().collect()
+    }
+
+    #[test]
+    fn parses_one_case_uuid_columns_and_formats_them_back() {
+        let lower = strings(&[
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+            "",
+            "00000000-0000-0000-0000-000000000001",
+        ]);
+        let validity = [true, false, true];
+        let parsed = UuidVec::parse(&lower, Some(&validity)).unwrap();
+        assert!(!parsed.upper);
+        assert_eq!(parsed.values[1], 0);
+        assert_eq!(parsed.to_strings(Some(&validity)), lower);
+        assert_eq!(parsed.text(0).as_str(), "020ed8ae-8f5f-4127-9ac2-bf214d535a86");
+        assert!(parsed.has_letters(None));
+        assert!(!parsed.has_letters(Some(&[false, false, true])));
+
+        let upper = strings(&["5CA2485D-59CB-4207-8359-4056C7704656"]);
+        assert!(UuidVec::parse(&upper, None).unwrap().upper);
+    }
+
+    #[test]
+    fn mixed_case_or_other_text_stays_text() {
+        let mixed = strings(&[
+            "5CA2485D-59CB-4207-8359-4056C7704656",
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+        ]);
+        assert_eq!(UuidVec::parse(&mixed, None), None);
+        let names = strings(&["VisitTeamChannel"]);
+        assert_eq!(UuidVec::parse(&names, None), None);
+        // A NULL row's placeholder is not looked at.
+        let with_null = strings(&["not a uuid", "020ed8ae-8f5f-4127-9ac2-bf214d535a86"]);
+        assert!(UuidVec::parse(&with_null, Some(&[false, true])).is_some());
+    }
+}
