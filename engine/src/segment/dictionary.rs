@@ -88,13 +88,14 @@ pub fn encode<'a>(values: &'a StringVec, rows: &[u32], is_valid: impl Fn(usize) 
 
 /// Dictionary-encodes the rows `rows` (indexes into `values`) of a column already held as UUIDs.
 pub fn encode_uuid_column(values: &UuidVec, rows: &[u32], is_valid: impl Fn(usize) -> bool) -> Encoded<'static> {
-    let keyed: Vec<(u128, u32)> = rows
-        .iter()
-        .enumerate()
-        .filter(|&(_, &row)| is_valid(row as usize))
-        .map(|(pos, &row)| (values.values[row as usize], pos as u32))
-        .collect();
-    if keyed.is_empty() {
+    let valid_rows = || {
+        rows.iter()
+            .enumerate()
+            .filter(|&(_, &row)| is_valid(row as usize))
+            .map(|(pos, &row)| (values.values[row as usize], pos as u32))
+    };
+    let sample: Vec<u128> = valid_rows().take(SAMPLE).map(|(bits, _)| bits).collect();
+    if sample.is_empty() {
         // Encoded as the text path encodes a column of NULLs, so segments do not depend on the representation.
         return Encoded {
             dict: SortedDict::Plain(Vec::new()),
@@ -102,8 +103,22 @@ pub fn encode_uuid_column(values: &UuidVec, rows: &[u32], is_valid: impl Fn(usiz
         };
     }
     // Values without letters have no case of their own: stored lower case, as parsing their text would.
-    let upper = values.upper && keyed.iter().any(|&(bits, _)| has_letter(bits));
-    encode_keyed(keyed, rows, &is_valid, upper)
+    let upper = |dict: &[u128]| values.upper && dict.iter().any(|&bits| has_letter(bits));
+    if mostly_distinct(&sample) {
+        let mut keyed: Vec<(u128, u32)> = valid_rows().collect();
+        let (dict, ids) = sorted_by_sorting(&mut keyed, rows.len());
+        let upper = upper(&dict);
+        return Encoded {
+            dict: SortedDict::Uuid { values: dict, upper },
+            ids,
+        };
+    }
+    let (dict, ids) = sorted_by_hashing(valid_rows(), rows, &is_valid);
+    let upper = upper(&dict);
+    Encoded {
+        dict: SortedDict::Uuid { values: dict, upper },
+        ids,
+    }
 }
 
 /// The UUID fast path: `None` unless every non-NULL value is a canonical UUID and they share one case.
@@ -120,50 +135,62 @@ fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usiz
     if cases == LOWER | UPPER || keyed.is_empty() {
         return None;
     }
-    Some(encode_keyed(keyed, rows, is_valid, cases == UPPER))
+    let sample: Vec<u128> = keyed.iter().take(SAMPLE).map(|&(bits, _)| bits).collect();
+    let (dict, ids) = if mostly_distinct(&sample) {
+        sorted_by_sorting(&mut keyed, rows.len())
+    } else {
+        sorted_by_hashing(keyed.into_iter(), rows, is_valid)
+    };
+    Some(Encoded {
+        dict: SortedDict::Uuid {
+            values: dict,
+            upper: cases == UPPER,
+        },
+        ids,
+    })
 }
 
-/// Sorted dictionary and ids of UUID values given as `(value, position in rows)` for the non-NULL rows.
-/// Mostly-distinct columns (signal ids) are de-duplicated by sorting; the rest through a hash table, so
-/// only the distinct values are sorted.
-fn encode_keyed<'a>(
-    mut keyed: Vec<(u128, u32)>,
+/// Values looked at to choose between de-duplicating by sorting and by hashing.
+const SAMPLE: usize = 1024;
+
+/// Whether more than half the sampled values are distinct (signal ids: sort them all).
+fn mostly_distinct(sample: &[u128]) -> bool {
+    let distinct = sample.iter().collect::<HashSet<&u128, FxBuildHasher>>().len();
+    distinct * 2 > sample.len()
+}
+
+/// The sorted distinct values of `keyed` (value, position) pairs and the id of each of the `rows`
+/// positions (0 where there is none), by sorting all pairs: for mostly-distinct values.
+fn sorted_by_sorting(keyed: &mut Vec<(u128, u32)>, rows: usize) -> (Vec<u128>, Vec<u32>) {
+    let mut ids = vec![0u32; rows];
+    sort_spread(keyed);
+    let mut dict: Vec<u128> = Vec::new();
+    for &(bits, pos) in keyed.iter() {
+        if dict.last() != Some(&bits) {
+            dict.push(bits);
+        }
+        ids[pos as usize] = dict.len() as u32 - 1;
+    }
+    (dict, ids)
+}
+
+/// Like [`sorted_by_sorting`] through a hash table of first-seen ids, so that only the distinct values
+/// are sorted: for repeated values (students, classes, assignments).
+fn sorted_by_hashing(
+    keyed: impl Iterator<Item = (u128, u32)>,
     rows: &[u32],
     is_valid: &impl Fn(usize) -> bool,
-    upper: bool,
-) -> Encoded<'a> {
+) -> (Vec<u128>, Vec<u32>) {
     let mut ids = vec![0u32; rows.len()];
-    let sample = &keyed[..keyed.len().min(1024)];
-    let sample_distinct = sample
-        .iter()
-        .map(|&(bits, _)| bits)
-        .collect::<HashSet<u128, FxBuildHasher>>()
-        .len();
-    let dict: Vec<u128> = if sample_distinct * 2 > sample.len() {
-        sort_spread(&mut keyed);
-        let mut dict: Vec<u128> = Vec::new();
-        for &(bits, pos) in &keyed {
-            if dict.last() != Some(&bits) {
-                dict.push(bits);
-            }
-            ids[pos as usize] = dict.len() as u32 - 1;
-        }
-        dict
-    } else {
-        let mut first_seen: HashMap<u128, u32, FxBuildHasher> = HashMap::default();
-        for &(bits, pos) in &keyed {
-            let next = first_seen.len() as u32;
-            ids[pos as usize] = *first_seen.entry(bits).or_insert(next);
-        }
-        let mut distinct: Vec<(u128, u32)> = first_seen.into_iter().collect();
-        distinct.sort_unstable();
-        remap(&mut ids, rows, is_valid, distinct.iter().map(|&(_, seen)| seen));
-        distinct.into_iter().map(|(bits, _)| bits).collect()
-    };
-    Encoded {
-        dict: SortedDict::Uuid { values: dict, upper },
-        ids,
+    let mut first_seen: HashMap<u128, u32, FxBuildHasher> = HashMap::default();
+    for (bits, pos) in keyed {
+        let next = first_seen.len() as u32;
+        ids[pos as usize] = *first_seen.entry(bits).or_insert(next);
     }
+    let mut distinct: Vec<(u128, u32)> = first_seen.into_iter().collect();
+    distinct.sort_unstable();
+    remap(&mut ids, rows, is_valid, distinct.iter().map(|&(_, seen)| seen));
+    (distinct.into_iter().map(|(bits, _)| bits).collect(), ids)
 }
 
 /// Sorts `(value, position)` pairs ascending, as `sort_unstable` would. Mostly-distinct UUIDs (random
