@@ -204,6 +204,13 @@ impl Column {
         }
     }
 
+    /// Whether every row is NULL (and there is at least one row).
+    pub fn is_all_null(&self) -> bool {
+        self.validity
+            .as_ref()
+            .is_some_and(|v| !v.is_empty() && !v.contains(&true))
+    }
+
     /// This column with `Uuid` data turned into `Text` (other columns unchanged).
     pub fn into_text(self) -> Column {
         match self.data {
@@ -357,6 +364,14 @@ impl EventBatch {
     /// at its final size, so each row is copied exactly once: growing a batch by repeated
     /// [`EventBatch::extend`] reallocates and copies its columns again at every doubling.
     pub fn concat(batches: &[&EventBatch]) -> EventBatch {
+        EventBatch::concat_reusing(batches, None)
+    }
+
+    /// [`EventBatch::concat`] into the column vectors of `spare` (a batch no longer needed), so that a
+    /// caller concatenating batch after batch (the flusher) writes into memory already mapped instead of
+    /// faulting in fresh pages every time. A `Uuid` column stays `Uuid` if every batch holds it as UUIDs
+    /// of one case or only NULLs.
+    pub fn concat_reusing(batches: &[&EventBatch], spare: Option<EventBatch>) -> EventBatch {
         let Some((first, rest)) = batches.split_first() else {
             return BatchBuilder::new().finish();
         };
@@ -364,25 +379,54 @@ impl EventBatch {
             return (*first).clone();
         }
         let rows: usize = batches.iter().map(|b| b.len()).sum();
+        let mut spare: Vec<Option<Column>> = spare.map_or_else(Vec::new, |b| b.columns.into_iter().map(Some).collect());
         let columns = first
             .columns
             .iter()
             .enumerate()
             .map(|(c, column)| {
-                let uuid_case = batches
-                    .iter()
-                    .try_fold(None, |case, b| match (&b.columns[c].data, case) {
+                let reused = spare.get_mut(c).and_then(Option::take);
+                let (reused_data, reused_validity) = match reused {
+                    Some(col) => (Some(col.data), col.validity),
+                    None => (None, None),
+                };
+                let uuid_case = batches.iter().try_fold(None, |case, b| {
+                    let col = &b.columns[c];
+                    match (&col.data, case) {
+                        _ if col.is_all_null() => Some(case),
                         (ColumnData::Uuid(u), None) => Some(Some(u.upper)),
                         (ColumnData::Uuid(u), Some(upper)) if u.upper == upper => Some(Some(upper)),
                         _ => None,
-                    });
-                let data = match &column.data {
-                    ColumnData::Int(_) => ColumnData::Int(Vec::with_capacity(rows)),
-                    ColumnData::Double(_) => ColumnData::Double(Vec::with_capacity(rows)),
-                    ColumnData::Uuid(_) if uuid_case.is_some() => {
-                        ColumnData::Uuid(UuidVec::with_capacity(rows, uuid_case.flatten().unwrap_or(false)))
                     }
-                    ColumnData::Text(_) | ColumnData::Uuid(_) => {
+                });
+                let uuids =
+                    uuid_case.is_some() && batches.iter().any(|b| matches!(b.columns[c].data, ColumnData::Uuid(_)));
+                let data = match (&column.data, reused_data) {
+                    (ColumnData::Int(_), Some(ColumnData::Int(mut v))) => {
+                        v.clear();
+                        v.reserve(rows);
+                        ColumnData::Int(v)
+                    }
+                    (ColumnData::Int(_), _) => ColumnData::Int(Vec::with_capacity(rows)),
+                    (ColumnData::Double(_), Some(ColumnData::Double(mut v))) => {
+                        v.clear();
+                        v.reserve(rows);
+                        ColumnData::Double(v)
+                    }
+                    (ColumnData::Double(_), _) => ColumnData::Double(Vec::with_capacity(rows)),
+                    (ColumnData::Text(_) | ColumnData::Uuid(_), reused) if uuids => {
+                        let upper = uuid_case.flatten().unwrap_or(false);
+                        match reused {
+                            Some(ColumnData::Uuid(mut u)) => {
+                                u.values.clear();
+                                u.values.reserve(rows);
+                                u.upper = upper;
+                                ColumnData::Uuid(u)
+                            }
+                            _ => ColumnData::Uuid(UuidVec::with_capacity(rows, upper)),
+                        }
+                    }
+                    (ColumnData::Text(_) | ColumnData::Uuid(_), reused) => {
                         let bytes = batches
                             .iter()
                             .map(|b| match &b.columns[c].data {
@@ -391,14 +435,27 @@ impl EventBatch {
                                 _ => 0,
                             })
                             .sum();
-                        ColumnData::Text(StringVec::with_capacity(rows, bytes))
+                        match reused {
+                            Some(ColumnData::Text(mut t)) => {
+                                t.offsets.clear();
+                                t.offsets.reserve(rows + 1);
+                                t.offsets.push(0);
+                                t.bytes.clear();
+                                t.bytes.reserve(bytes);
+                                ColumnData::Text(t)
+                            }
+                            _ => ColumnData::Text(StringVec::with_capacity(rows, bytes)),
+                        }
                     }
                 };
                 let any_null = batches.iter().any(|b| b.columns[c].validity.is_some());
-                Column {
-                    data,
-                    validity: any_null.then(|| Vec::with_capacity(rows)),
-                }
+                let validity = any_null.then(|| {
+                    let mut v = reused_validity.unwrap_or_default();
+                    v.clear();
+                    v.reserve(rows);
+                    v
+                });
+                Column { data, validity }
             })
             .collect();
         let mut out = EventBatch { columns };
@@ -416,7 +473,10 @@ impl EventBatch {
         for (a, b) in self.columns.iter_mut().zip(&other.columns) {
             let same_case =
                 matches!((&a.data, &b.data), (ColumnData::Uuid(x), ColumnData::Uuid(y)) if x.upper == y.upper);
-            if matches!(a.data, ColumnData::Uuid(_)) && !same_case {
+            if let (ColumnData::Uuid(x), true) = (&mut a.data, b.is_all_null()) {
+                // NULLs only: they fit a UUID column of either case.
+                x.values.resize(x.values.len() + n_other, 0);
+            } else if matches!(a.data, ColumnData::Uuid(_)) && !same_case {
                 *a = std::mem::replace(
                     a,
                     Column {
@@ -429,7 +489,7 @@ impl EventBatch {
             match (&mut a.data, &b.data) {
                 (ColumnData::Int(x), ColumnData::Int(y)) => x.extend_from_slice(y),
                 (ColumnData::Double(x), ColumnData::Double(y)) => x.extend_from_slice(y),
-                (ColumnData::Uuid(x), ColumnData::Uuid(y)) => x.values.extend_from_slice(&y.values),
+                (ColumnData::Uuid(x), ColumnData::Uuid(y)) if !b.is_all_null() => x.values.extend_from_slice(&y.values),
                 (ColumnData::Text(x), ColumnData::Text(y)) => {
                     let base = x.bytes.len() as u32;
                     x.bytes.extend_from_slice(&y.bytes);
@@ -621,6 +681,44 @@ mod tests {
         assert_eq!(joined, whole);
         assert_eq!(EventBatch::concat(&refs[..1]), parts[0]);
         assert!(EventBatch::concat(&[]).is_empty());
+    }
+
+    /// UUID columns stay UUIDs through a concatenation when the other batches hold them as UUIDs of the
+    /// same case or hold only NULLs there, and become the same text otherwise; reusing a spare batch's
+    /// vectors gives the same batch.
+    #[test]
+    fn concat_keeps_uuid_columns_and_reuses_spare_vectors() {
+        let ids = [
+            "020ed8ae-8f5f-4127-9ac2-bf214d535a86",
+            "5CA2485D-59CB-4207-8359-4056C7704656",
+        ];
+        let mut b = BatchBuilder::new();
+        b.push_row(&row(10, ids[0], ids[0], Some(1.0))).unwrap();
+        b.push_row(&row(20, ids[0], ids[0], None)).unwrap();
+        let mut class_less = b.finish();
+        let mut with_class = class_less.clone();
+        with_class.columns[col::CLASS] = Column {
+            data: ColumnData::Text([ids[0], ids[0]].into_iter().collect()),
+            validity: None,
+        };
+        let mut upper = with_class.clone();
+        upper.columns[col::CLASS].data = ColumnData::Text([ids[1], ids[1]].into_iter().collect());
+        for batch in [&mut class_less, &mut with_class, &mut upper] {
+            batch.parse_uuid_columns();
+        }
+        assert!(matches!(class_less.columns[col::CLASS].data, ColumnData::Text(_)));
+        let joined = EventBatch::concat(&[&with_class, &class_less, &with_class]);
+        assert!(matches!(joined.columns[col::CLASS].data, ColumnData::Uuid(_)));
+        assert_eq!(joined.columns[col::CLASS].text(1).as_deref(), Some(ids[0]));
+        assert_eq!(joined.columns[col::CLASS].text(2), None);
+        let mixed = EventBatch::concat(&[&with_class, &class_less, &upper]);
+        assert!(matches!(mixed.columns[col::CLASS].data, ColumnData::Text(_)));
+        assert_eq!(mixed.columns[col::CLASS].text(4).as_deref(), Some(ids[1]));
+        assert_eq!(mixed.columns[col::CLASS].text(1).as_deref(), Some(ids[0]));
+        let reused = EventBatch::concat_reusing(&[&with_class, &class_less, &upper], Some(joined.clone()));
+        assert_eq!(reused, mixed);
+        let reused = EventBatch::concat_reusing(&[&with_class, &class_less, &with_class], Some(mixed));
+        assert_eq!(reused, joined);
     }
 
     #[test]

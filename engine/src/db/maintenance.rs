@@ -86,8 +86,11 @@ impl Db {
             .map(|_| ())
     }
 
+    /// Merges the partitions `merge` picks. The merging happens outside the maintenance lock, so flushes
+    /// go on meanwhile (they only add segments); the lock is taken for the swap, which is skipped (and the
+    /// merged file deleted) if retention or a rewrite removed one of the inputs in the meantime.
     fn compact_where(&self, merge: impl Fn(&[Arc<Segment>]) -> bool) -> Result<CompactionStats> {
-        let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
+        let _one_at_a_time = self.compaction.lock().map_err(|_| lock_poisoned())?;
         let segments = self.state.read().map_err(|_| lock_poisoned())?.segments.clone();
         let mut by_partition: BTreeMap<i64, Vec<Arc<Segment>>> = BTreeMap::new();
         for s in segments.iter() {
@@ -112,6 +115,16 @@ impl Db {
             let (meta, bytes) = merge_segments(&inputs, &template)?;
             let new = self.store_segment(&meta, bytes)?;
             let removed: Vec<u64> = group.iter().map(|s| s.meta().id).collect();
+            let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
+            let live = self.state.read().map_err(|_| lock_poisoned())?.segments.clone();
+            if !removed.iter().all(|id| live.iter().any(|s| s.meta().id == *id)) {
+                tracing::debug!(
+                    partition = start,
+                    "compaction inputs changed meanwhile; merge discarded"
+                );
+                self.segment_dir.delete(&meta.file_name())?;
+                continue;
+            }
             swap_segments(self, vec![new], &removed)?;
             stats.partitions_merged += 1;
             stats.segments_removed += removed.len();

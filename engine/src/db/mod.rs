@@ -52,13 +52,18 @@ pub struct Db {
     catalog: Box<dyn Catalog>,
     segment_dir: Arc<dyn Directory>,
     state: RwLock<State>,
-    /// Serialises flushes, compactions and rewrites (anything that changes the segment list).
+    /// Serialises flushes, compaction swaps and rewrites (anything that changes the segment list).
     maintenance: Mutex<()>,
+    /// Serialises compactions, which merge outside `maintenance` and take it only to swap segments.
+    compaction: Mutex<()>,
     next_segment_id: AtomicU64,
     /// Merges segments after flushes (if `background_compaction`).
     compactor: Mutex<Option<Worker>>,
     /// Flushes the memtable once it holds `memtable_rows`, while appends continue.
     flusher: Mutex<Option<Worker>>,
+    /// The previous flush's concatenated batch, whose vectors the next flush fills again (see
+    /// [`EventBatch::concat_reusing`]); dropped by [`Db::close`].
+    flush_spare: Mutex<Option<EventBatch>>,
 }
 
 /// Buffered rows are shown to snapshots in in-memory segments of at least this many rows.
@@ -166,6 +171,8 @@ impl Db {
             next_segment_id: AtomicU64::new(next_id),
             compactor: Mutex::new(None),
             flusher: Mutex::new(None),
+            flush_spare: Mutex::new(None),
+            compaction: Mutex::new(()),
         });
         if db.options.background_compaction {
             let compactor = Worker::start("compactor", Arc::downgrade(&db), Db::compact_background);
@@ -298,7 +305,9 @@ impl Db {
         if batches.is_empty() {
             return Ok(());
         }
-        let all = concat(batches.iter().map(|b| b.as_ref()));
+        let spare = self.flush_spare.lock().ok().and_then(|mut s| s.take());
+        let refs: Vec<&EventBatch> = batches.iter().map(|b| b.as_ref()).collect();
+        let all = EventBatch::concat_reusing(&refs, spare);
         let mut new_segments = Vec::new();
         for (start, rows) in rows_by_partition(&all, self.options.granularity) {
             new_segments.push(self.write_segment_rows(&all, &rows, start, upto)?);
@@ -315,6 +324,11 @@ impl Db {
         }
         self.wal.remove_through(upto)?;
         tracing::debug!(rows = all.len(), from_seq = after + 1, upto, "flushed memtable");
+        if batches.len() > 1 {
+            if let Ok(mut spare) = self.flush_spare.lock() {
+                *spare = Some(all);
+            }
+        }
         notify(&self.compactor);
         Ok(())
     }
@@ -437,7 +451,11 @@ impl Db {
                 guard.take();
             }
         }
-        self.flush()
+        let flushed = self.flush();
+        if let Ok(mut spare) = self.flush_spare.lock() {
+            spare.take();
+        }
+        flushed
     }
 }
 
