@@ -71,12 +71,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let buffered = db.buffered_rows();
         db.close()?;
         let closed = start.elapsed().as_secs_f64();
+        let segments = db.snapshot()?.segments(None, None);
+        let ids: std::collections::BTreeSet<u64> = segments.iter().map(|s| s.meta().id).collect();
+        let partitions: std::collections::BTreeSet<i64> = segments.iter().map(|s| s.meta().partition_start).collect();
         let cpu = process_cpu_seconds().zip(cpu_start).map(|(end, start)| end - start);
         println!(
             "{writers} writer(s): {total} rows acknowledged in {acknowledged:.2} s = {:.2} M events/s \
              ({buffered} still buffered then); closed (all flushed to segments) after {closed:.2} s = {:.2} M events/s",
             total as f64 / acknowledged / 1e6,
             total as f64 / closed / 1e6
+        );
+        // Segment ids count up from 1 and every flush and merge takes new ones: ids used beyond the
+        // segments left are segments written and merged away again.
+        println!(
+            "  {} segments in {} partitions; {} segments written in all (flushes and merges)",
+            segments.len(),
+            partitions.len(),
+            ids.iter().max().copied().unwrap_or(0)
         );
         if let Some(cpu) = cpu {
             println!(

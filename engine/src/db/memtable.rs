@@ -8,7 +8,8 @@ use crate::batch::EventBatch;
 /// Acknowledged, not-yet-flushed batches, ordered by WAL sequence.
 #[derive(Debug, Default)]
 pub struct Memtable {
-    batches: Vec<(u64, Arc<EventBatch>)>,
+    /// (WAL sequence, batch, the batch's latest event time).
+    batches: Vec<(u64, Arc<EventBatch>, i64)>,
     rows: usize,
     version: u64,
 }
@@ -16,9 +17,10 @@ pub struct Memtable {
 impl Memtable {
     /// Adds the batch with WAL sequence `seq` (concurrent appenders may insert out of order).
     pub fn insert(&mut self, seq: u64, batch: Arc<EventBatch>) {
-        let pos = self.batches.partition_point(|(s, _)| *s < seq);
+        let pos = self.batches.partition_point(|(s, _, _)| *s < seq);
         self.rows += batch.len();
-        self.batches.insert(pos, (seq, batch));
+        let newest = batch.times().iter().copied().max().unwrap_or(i64::MIN);
+        self.batches.insert(pos, (seq, batch, newest));
         self.version += 1;
     }
 
@@ -34,24 +36,25 @@ impl Memtable {
 
     /// All buffered batches with their WAL sequences, in sequence order.
     pub fn entries(&self) -> impl Iterator<Item = (u64, &Arc<EventBatch>)> {
-        self.batches.iter().map(|(s, b)| (*s, b))
+        self.batches.iter().map(|(s, b, _)| (*s, b))
     }
 
     /// All buffered batches in sequence order.
     pub fn batches(&self) -> impl Iterator<Item = &Arc<EventBatch>> {
-        self.batches.iter().map(|(_, b)| b)
+        self.batches.iter().map(|(_, b, _)| b)
     }
 
-    /// The batches with sequences `after+1, after+2, …` without a gap, and the last such sequence.
-    /// A batch acknowledged by the WAL but not inserted yet leaves a gap, and everything after it waits.
-    pub fn contiguous_after(&self, after: u64) -> (Vec<Arc<EventBatch>>, u64) {
+    /// The batches with sequences `after+1, after+2, …` without a gap, each with its latest event time,
+    /// and the last such sequence. A batch acknowledged by the WAL but not inserted yet leaves a gap, and
+    /// everything after it waits.
+    pub fn contiguous_after(&self, after: u64) -> (Vec<(Arc<EventBatch>, i64)>, u64) {
         let mut next = after + 1;
         let mut out = Vec::new();
-        for (seq, b) in &self.batches {
+        for (seq, b, newest) in &self.batches {
             if *seq != next {
                 break;
             }
-            out.push(b.clone());
+            out.push((b.clone(), *newest));
             next += 1;
         }
         (out, next - 1)
@@ -59,8 +62,8 @@ impl Memtable {
 
     /// Drops the batches with sequence `<= seq` (they are in segments now).
     pub fn remove_through(&mut self, seq: u64) {
-        let n = self.batches.partition_point(|(s, _)| *s <= seq);
-        for (_, b) in self.batches.drain(..n) {
+        let n = self.batches.partition_point(|(s, _, _)| *s <= seq);
+        for (_, b, _) in self.batches.drain(..n) {
             self.rows -= b.len();
         }
         self.version += 1;

@@ -178,7 +178,7 @@ impl Db {
             let compactor = Worker::start("compactor", Arc::downgrade(&db), Db::compact_background);
             *db.compactor.lock().map_err(|_| lock_poisoned())? = Some(compactor);
         }
-        let flusher = Worker::start("flusher", Arc::downgrade(&db), Db::flush);
+        let flusher = Worker::start("flusher", Arc::downgrade(&db), Db::flush_complete_partitions);
         *db.flusher.lock().map_err(|_| lock_poisoned())? = Some(flusher);
         Ok(db)
     }
@@ -296,12 +296,36 @@ impl Db {
     /// Writes every buffered row to segments (one per time partition), records them in the catalog
     /// together with the flushed WAL sequence, and deletes WAL files no longer needed.
     pub fn flush(&self) -> Result<()> {
+        self.flush_where(false)
+    }
+
+    /// What the background flusher runs: like [`Db::flush`], but when the buffered rows of a time-ordered
+    /// stream end in a partition still being filled, and the batches before the first one reaching it
+    /// hold at least half a memtable, only those are flushed. The open partition's rows then go to
+    /// segments together with the rest of that partition, so an import of history writes each partition
+    /// once instead of in two segments that compaction would rewrite.
+    fn flush_complete_partitions(&self) -> Result<()> {
+        self.flush_where(true)
+    }
+
+    fn flush_where(&self, complete_partitions_only: bool) -> Result<()> {
         let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
-        let (batches, upto, after) = {
+        let (mut batches, mut upto, after) = {
             let st = self.state.read().map_err(|_| lock_poisoned())?;
             let (b, upto) = st.memtable.contiguous_after(st.flushed_seq);
             (b, upto, st.flushed_seq)
         };
+        if complete_partitions_only {
+            let sized: Vec<(usize, i64)> = batches.iter().map(|(b, newest)| (b.len(), *newest)).collect();
+            match batches_to_flush(&sized, self.options.granularity, self.options.memtable_rows) {
+                Some(n) => {
+                    batches.truncate(n);
+                    upto = after + n as u64;
+                }
+                None => return Ok(()),
+            }
+        }
+        let batches: Vec<Arc<EventBatch>> = batches.into_iter().map(|(b, _)| b).collect();
         if batches.is_empty() {
             return Ok(());
         }
@@ -464,6 +488,27 @@ pub(crate) fn concat<'a>(batches: impl Iterator<Item = &'a EventBatch>) -> Event
     EventBatch::concat(&batches.collect::<Vec<_>>())
 }
 
+/// How many of the buffered batches (their row counts and latest event times, in sequence order) the
+/// background flusher takes: those before the first one reaching the newest (open) partition when they
+/// hold at least half a memtable; `None` (wait) when fewer rows come before it and the buffer holds less
+/// than one and a half memtables; all of them otherwise (an unordered stream, or an open partition that
+/// outgrew the buffer).
+fn batches_to_flush(batches: &[(usize, i64)], granularity: Granularity, memtable_rows: usize) -> Option<usize> {
+    let open_start = granularity.start_of(batches.iter().map(|&(_, newest)| newest).max()?);
+    let before_open = batches
+        .iter()
+        .position(|&(_, newest)| newest >= open_start)
+        .unwrap_or(batches.len());
+    let rows = |batches: &[(usize, i64)]| batches.iter().map(|&(n, _)| n).sum::<usize>();
+    if rows(&batches[..before_open]) >= memtable_rows / 2 {
+        Some(before_open)
+    } else if 2 * rows(batches) < 3 * memtable_rows {
+        None
+    } else {
+        Some(batches.len())
+    }
+}
+
 /// The rows of `batch` grouped by partition, partitions ascending, rows in batch order.
 pub(crate) fn rows_by_partition(batch: &EventBatch, granularity: Granularity) -> Vec<(i64, Vec<u32>)> {
     let mut groups: std::collections::BTreeMap<i64, Vec<u32>> = std::collections::BTreeMap::new();
@@ -501,4 +546,30 @@ pub(crate) fn replace_text_column(batch: &mut EventBatch, column: usize, values:
         data: ColumnData::Text(sv),
         validity: if all_valid { None } else { Some(validity) },
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_background_flusher_leaves_the_open_partition_while_it_can() {
+        const DAY: i64 = 86_400_000_000;
+        let day = Granularity::Day;
+        // Days 0 and 1 complete, day 2 open: the first two batches go.
+        assert_eq!(
+            batches_to_flush(&[(600, DAY / 2), (500, DAY + 5), (300, 2 * DAY)], day, 1000),
+            Some(2)
+        );
+        // Only 400 rows before the open day: wait while the buffer is under 1 500 rows...
+        assert_eq!(batches_to_flush(&[(400, 0), (700, DAY)], day, 1000), None);
+        // ...and take everything once it is not.
+        assert_eq!(batches_to_flush(&[(400, 0), (1100, DAY)], day, 1000), Some(2));
+        // A stream within one partition waits for 1 500 rows, then flushes it whole.
+        assert_eq!(batches_to_flush(&[(1200, 5)], day, 1000), None);
+        assert_eq!(batches_to_flush(&[(1500, 5)], day, 1000), Some(1));
+        // An unordered stream: a batch reaching the newest day comes first.
+        assert_eq!(batches_to_flush(&[(900, 3 * DAY), (900, 0)], day, 1000), Some(2));
+        assert_eq!(batches_to_flush(&[], day, 1000), None);
+    }
 }
