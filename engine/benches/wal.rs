@@ -37,6 +37,27 @@ fn codec(c: &mut Criterion) {
             out.len()
         })
     });
+    // What the WAL gets from `Db::append` and the importer: id columns already parsed into UUIDs.
+    let mut parsed = batch.clone();
+    parsed.parse_uuid_columns();
+    group.bench_function("encode_10k_rows_uuid_columns", |b| {
+        let mut out = Vec::with_capacity(encoded.len());
+        b.iter(|| {
+            out.clear();
+            encode_batch(&parsed, &mut out);
+            out.len()
+        })
+    });
+    group.bench_function("parse_uuid_columns_10k_rows", |b| {
+        b.iter_batched(
+            || batch.clone(),
+            |mut text| {
+                text.parse_uuid_columns();
+                text
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
     group.bench_function("check_encodable_10k_rows", |b| {
         b.iter(|| check_encodable(&batch).is_ok())
     });
