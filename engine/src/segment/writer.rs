@@ -149,10 +149,12 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
         let nulls = nulls_of(c);
         let valid = nulls.map(|n| n.valid.as_slice());
         let mut blocks = match (&column.data, &dicts[c]) {
-            (ColumnData::Int(v), _) => values_only(|out| encode_ints(&gather_present(v, &stored, valid), out)),
-            (ColumnData::Double(v), _) => values_only(|out| encode_doubles(&gather_present(v, &stored, valid), out)),
+            (ColumnData::Int(v), _) => values_only(|out| encode_ints(&gather_present(v, &stored, valid, |x| x), out)),
+            (ColumnData::Double(v), _) => {
+                values_only(|out| encode_doubles(&gather_present(v, &stored, valid, |x| x), out))
+            }
             (ColumnData::Text(_) | ColumnData::Uuid(_), Some(enc)) => {
-                let present_ids = gather_present(&enc.ids, &order, valid);
+                let present_ids = gather_present(&enc.ids, &order, valid, i64::from);
                 encode_text_blocks(c, &enc.dict, &present_ids, valid)
             }
             (ColumnData::Text(_) | ColumnData::Uuid(_), None) => {
@@ -178,25 +180,30 @@ struct StoredNulls {
 
 impl StoredNulls {
     fn of(valid: Vec<bool>) -> StoredNulls {
-        let encoded = valid.contains(&false).then(|| {
-            let mut buf = Vec::new();
-            encode_nulls(&valid, &mut buf);
-            buf
-        });
+        let encoded = encoded_nulls(&valid);
         StoredNulls { valid, encoded }
     }
 }
 
+/// The Nulls block of a column whose non-NULL rows `valid` marks, if some row is NULL.
+fn encoded_nulls(valid: &[bool]) -> Option<Vec<u8>> {
+    valid.contains(&false).then(|| {
+        let mut buf = Vec::new();
+        encode_nulls(valid, &mut buf);
+        buf
+    })
+}
+
 /// `values[p]` for each `p` of `positions` whose entry in `valid` (same length as `positions`) is true,
 /// in order: the non-NULL values of a column in stored order, read in one pass.
-fn gather_present<T: Copy>(values: &[T], positions: &[u32], valid: Option<&[bool]>) -> Vec<T> {
+fn gather_present<T: Copy, U>(values: &[T], positions: &[u32], valid: Option<&[bool]>, to: impl Fn(T) -> U) -> Vec<U> {
     match valid {
-        None => positions.iter().map(|&p| values[p as usize]).collect(),
+        None => positions.iter().map(|&p| to(values[p as usize])).collect(),
         Some(valid) => {
             let mut out = Vec::with_capacity(valid.iter().filter(|&&v| v).count());
             for (&p, &ok) in positions.iter().zip(valid) {
                 if ok {
-                    out.push(values[p as usize]);
+                    out.push(to(values[p as usize]));
                 }
             }
             out
@@ -295,20 +302,25 @@ fn encode_column(c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) -> C
     let mut blocks = match data {
         StoredColumn::Int(v) => values_only(|out| encode_ints(&present(v, is_valid), out)),
         StoredColumn::Double(v) => values_only(|out| encode_doubles(&present(v, is_valid), out)),
-        StoredColumn::Text { dict, ids } => encode_text_blocks(c, dict, &present(ids, is_valid), valid),
+        StoredColumn::Text { dict, ids } => {
+            let present_ids: Vec<i64> = (0..ids.len())
+                .filter(|&i| is_valid(i))
+                .map(|i| i64::from(ids[i]))
+                .collect();
+            encode_text_blocks(c, dict, &present_ids, valid)
+        }
     };
-    blocks.nulls = valid.and_then(|v| StoredNulls::of(v.to_vec()).encoded);
+    blocks.nulls = valid.and_then(encoded_nulls);
     blocks
 }
 
 /// The Dictionary, Index (indexed columns) and Values blocks of text column `c`: its sorted dictionary
 /// and the ids of its non-NULL rows in stored order; `valid` marks those rows (`None`: no NULLs).
-fn encode_text_blocks(c: usize, dict: &SortedDict<'_>, present_ids: &[u32], valid: Option<&[bool]>) -> ColumnBlocks {
+fn encode_text_blocks(c: usize, dict: &SortedDict<'_>, present_ids: &[i64], valid: Option<&[bool]>) -> ColumnBlocks {
     let mut dictionary = Vec::new();
     encode_sorted_dict(dict, &mut dictionary);
-    let wide: Vec<i64> = present_ids.iter().map(|&id| i64::from(id)).collect();
     let mut values = Vec::new();
-    encode_ints(&wide, &mut values);
+    encode_ints(present_ids, &mut values);
     ColumnBlocks {
         nulls: None,
         dictionary: Some(dictionary),
@@ -423,14 +435,7 @@ fn present<T: Copy>(values: &[T], is_valid: impl Fn(usize) -> bool) -> Vec<T> {
 /// dictionary id listing the non-NULL rows holding that value,
 /// as a run list or a portable roaring bitmap, whichever is smaller. Rows are grouped by id with a counting
 /// sort, so each entry is serialized straight from an ascending slice.
-fn encode_index(dict_len: usize, present_ids: &[u32], valid: Option<&[bool]>) -> Vec<u8> {
-    // The stored positions of the non-NULL rows, one per entry of `present_ids`.
-    let positions = || -> Box<dyn Iterator<Item = u32> + '_> {
-        match valid {
-            None => Box::new(0..present_ids.len() as u32),
-            Some(v) => Box::new(v.iter().enumerate().filter(|&(_, &ok)| ok).map(|(i, _)| i as u32)),
-        }
-    };
+fn encode_index(dict_len: usize, present_ids: &[i64], valid: Option<&[bool]>) -> Vec<u8> {
     let mut starts = vec![0u32; dict_len + 1];
     for &id in present_ids {
         starts[id as usize + 1] += 1;
@@ -440,9 +445,17 @@ fn encode_index(dict_len: usize, present_ids: &[u32], valid: Option<&[bool]>) ->
     }
     let mut fill = starts.clone();
     let mut grouped = vec![0u32; present_ids.len()];
-    for (row, &id) in positions().zip(present_ids) {
-        grouped[fill[id as usize] as usize] = row;
+    let mut place = |row: usize, id: i64| {
+        grouped[fill[id as usize] as usize] = row as u32;
         fill[id as usize] += 1;
+    };
+    // The stored positions of the non-NULL rows, one per entry of `present_ids`.
+    match valid {
+        None => present_ids.iter().enumerate().for_each(|(row, &id)| place(row, id)),
+        Some(v) => {
+            let rows = v.iter().enumerate().filter(|&(_, &ok)| ok).map(|(row, _)| row);
+            rows.zip(present_ids).for_each(|(row, &id)| place(row, id));
+        }
     }
     let mut area = Vec::new();
     let mut lengths = Vec::with_capacity(dict_len);
