@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{append_until_killed, batch_for, check_recovered, child_env, marker_text, Marker, XorShift};
 use engine::wal::{Wal, WalOptions};
-use engine::ValueRef;
 
 /// The child's test name, for `--exact`.
 const CHILD_TEST: &str = "crash_child_appends_until_killed";
