@@ -66,6 +66,18 @@ pub struct Db {
     flush_spare: Mutex<Option<EventBatch>>,
 }
 
+/// What a flush takes from the memtable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlushScope {
+    /// Every buffered batch ([`Db::flush`]).
+    Everything,
+    /// What the background flusher takes: see [`Db::flush_complete_partitions`].
+    CompletePartitions,
+    /// Everything, if at least this many rows are still buffered when the flush gets its turn: an
+    /// appender that found the buffer full, behind others that found the same.
+    IfStillOver(usize),
+}
+
 /// Buffered rows are shown to snapshots in in-memory segments of at least this many rows.
 pub const SNAPSHOT_CHUNK_ROWS: usize = 1 << 16;
 
@@ -213,7 +225,7 @@ impl Db {
             st.memtable.rows()
         };
         if rows >= 2 * self.options.memtable_rows {
-            self.flush()?;
+            self.flush_where(FlushScope::IfStillOver(2 * self.options.memtable_rows))?;
         } else if rows >= self.options.memtable_rows {
             notify(&self.flusher);
         }
@@ -296,7 +308,7 @@ impl Db {
     /// Writes every buffered row to segments (one per time partition), records them in the catalog
     /// together with the flushed WAL sequence, and deletes WAL files no longer needed.
     pub fn flush(&self) -> Result<()> {
-        self.flush_where(false)
+        self.flush_where(FlushScope::Everything)
     }
 
     /// What the background flusher runs: like [`Db::flush`], but when the buffered rows of a time-ordered
@@ -305,17 +317,23 @@ impl Db {
     /// segments together with the rest of that partition, so an import of history writes each partition
     /// once instead of in two segments that compaction would rewrite.
     fn flush_complete_partitions(&self) -> Result<()> {
-        self.flush_where(true)
+        self.flush_where(FlushScope::CompletePartitions)
     }
 
-    fn flush_where(&self, complete_partitions_only: bool) -> Result<()> {
+    fn flush_where(&self, scope: FlushScope) -> Result<()> {
         let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
         let (mut batches, mut upto, after) = {
             let st = self.state.read().map_err(|_| lock_poisoned())?;
             let (b, upto) = st.memtable.contiguous_after(st.flushed_seq);
             (b, upto, st.flushed_seq)
         };
-        if complete_partitions_only {
+        if let FlushScope::IfStillOver(rows) = scope {
+            // Appenders that found the buffer full queue here; the first one flushed it all.
+            if batches.iter().map(|(b, _)| b.len()).sum::<usize>() < rows {
+                return Ok(());
+            }
+        }
+        if scope == FlushScope::CompletePartitions {
             let sized: Vec<(usize, i64)> = batches.iter().map(|(b, newest)| (b.len(), *newest)).collect();
             match batches_to_flush(&sized, self.options.granularity, self.options.memtable_rows) {
                 Some(n) => {
