@@ -24,7 +24,7 @@ pub enum ValueRef<'a> {
     /// A `Text` cell.
     Text(&'a str),
     /// A `Text` cell holding a canonical UUID, as its 128 bits and letter case (read from a
-    /// [`ColumnData::Uuid`] column; its text is [`crate::uuid::uuid_text`] of the bits).
+    /// [`ColumnData::Uuid`] column; its text, see [`ValueRef::text`], is the canonical hyphenated form).
     Uuid {
         /// The value.
         bits: u128,
