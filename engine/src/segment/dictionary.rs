@@ -105,7 +105,7 @@ pub fn encode_uuid_column(values: &UuidVec, rows: &[u32], is_valid: impl Fn(usiz
     // Values without letters have no case of their own: stored lower case, as parsing their text would.
     let upper = |dict: &[u128]| values.upper && dict.iter().any(|&bits| has_letter(bits));
     if mostly_distinct(&sample) {
-        let mut keyed: Vec<(u128, u32)> = valid_rows().collect();
+        let mut keyed: Vec<Keyed> = valid_rows().map(keyed).collect();
         let (dict, ids) = sorted_by_sorting(&mut keyed, rows.len());
         let upper = upper(&dict);
         return Encoded {
@@ -124,22 +124,22 @@ pub fn encode_uuid_column(values: &UuidVec, rows: &[u32], is_valid: impl Fn(usiz
 /// The UUID fast path: `None` unless every non-NULL value is a canonical UUID and they share one case.
 fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Option<Encoded<'a>> {
     let mut cases = 0u8;
-    let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(rows.len());
+    let mut keyed: Vec<Keyed> = Vec::with_capacity(rows.len());
     for (pos, &row) in rows.iter().enumerate() {
         if is_valid(row as usize) {
             let (bits, c) = parse_uuid(values.get_bytes(row as usize))?;
             cases |= c;
-            keyed.push((bits, pos as u32));
+            keyed.push(self::keyed((bits, pos as u32)));
         }
     }
     if cases == LOWER | UPPER || keyed.is_empty() {
         return None;
     }
-    let sample: Vec<u128> = keyed.iter().take(SAMPLE).map(|&(bits, _)| bits).collect();
+    let sample: Vec<u128> = keyed.iter().take(SAMPLE).map(|&k| bits_of(k)).collect();
     let (dict, ids) = if mostly_distinct(&sample) {
         sorted_by_sorting(&mut keyed, rows.len())
     } else {
-        sorted_by_hashing(keyed.into_iter(), rows, is_valid)
+        sorted_by_hashing(keyed.into_iter().map(|k| (bits_of(k), k.2)), rows, is_valid)
     };
     Some(Encoded {
         dict: SortedDict::Uuid {
@@ -161,17 +161,30 @@ fn mostly_distinct(sample: &[u128]) -> bool {
 
 /// The sorted distinct values of `keyed` (value, position) pairs and the id of each of the `rows`
 /// positions (0 where there is none), by sorting all pairs: for mostly-distinct values.
-fn sorted_by_sorting(keyed: &mut Vec<(u128, u32)>, rows: usize) -> (Vec<u128>, Vec<u32>) {
+fn sorted_by_sorting(keyed: &mut Vec<Keyed>, rows: usize) -> (Vec<u128>, Vec<u32>) {
     let mut ids = vec![0u32; rows];
     sort_spread(keyed);
     let mut dict: Vec<u128> = Vec::new();
-    for &(bits, pos) in keyed.iter() {
+    for &k in keyed.iter() {
+        let bits = bits_of(k);
         if dict.last() != Some(&bits) {
             dict.push(bits);
         }
-        ids[pos as usize] = dict.len() as u32 - 1;
+        ids[k.2 as usize] = dict.len() as u32 - 1;
     }
     (dict, ids)
+}
+
+/// A UUID and a position, sorted as `(value, position)`: the value's high and low halves, so that an
+/// entry takes 24 bytes (a `(u128, u32)` pair is padded to 32), which matters for a million signal ids.
+type Keyed = (u64, u64, u32);
+
+fn keyed((bits, pos): (u128, u32)) -> Keyed {
+    ((bits >> 64) as u64, bits as u64, pos)
+}
+
+fn bits_of((hi, lo, _): Keyed) -> u128 {
+    u128::from(hi) << 64 | u128::from(lo)
 }
 
 /// Like [`sorted_by_sorting`] through a hash table of first-seen ids, so that only the distinct values
@@ -196,24 +209,24 @@ fn sorted_by_hashing(
 /// Sorts `(value, position)` pairs ascending, as `sort_unstable` would. Mostly-distinct UUIDs (random
 /// signal ids) are spread evenly over their top bits, so the pairs are first distributed into buckets by
 /// the top 16 bits (one linear pass) and each small bucket is sorted on its own.
-fn sort_spread(keyed: &mut Vec<(u128, u32)>) {
+fn sort_spread(keyed: &mut Vec<Keyed>) {
     const BUCKET_BITS: u32 = 16;
     if keyed.len() < 1 << BUCKET_BITS {
         keyed.sort_unstable();
         return;
     }
-    let bucket = |bits: u128| (bits >> (128 - BUCKET_BITS)) as usize;
+    let bucket = |k: &Keyed| (k.0 >> (64 - BUCKET_BITS)) as usize;
     let mut starts = vec![0usize; (1 << BUCKET_BITS) + 1];
-    for &(bits, _) in keyed.iter() {
-        starts[bucket(bits) + 1] += 1;
+    for k in keyed.iter() {
+        starts[bucket(k) + 1] += 1;
     }
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
     let mut fill = starts.clone();
-    let mut out = vec![(0u128, 0u32); keyed.len()];
+    let mut out: Vec<Keyed> = vec![(0, 0, 0); keyed.len()];
     for &pair in keyed.iter() {
-        let slot = &mut fill[bucket(pair.0)];
+        let slot = &mut fill[bucket(&pair)];
         out[*slot] = pair;
         *slot += 1;
     }
@@ -352,16 +365,18 @@ mod tests {
     #[test]
     fn spread_sort_equals_a_plain_sort() {
         // Enough pairs for the bucketed path, with duplicates and values in few buckets.
-        let mut keyed: Vec<(u128, u32)> = (0..200_000u32)
+        let pairs: Vec<(u128, u32)> = (0..200_000u32)
             .map(|i| {
                 let x = u128::from(i.wrapping_mul(2_654_435_761) % 50_000);
                 (x << 100 | x.wrapping_mul(0x9E37_79B9) | u128::from(i % 3) << 120, i)
             })
             .collect();
-        let mut expected = keyed.clone();
+        let mut expected = pairs.clone();
         expected.sort_unstable();
-        sort_spread(&mut keyed);
-        assert_eq!(keyed, expected);
+        let mut sorted: Vec<Keyed> = pairs.into_iter().map(keyed).collect();
+        sort_spread(&mut sorted);
+        let sorted: Vec<(u128, u32)> = sorted.into_iter().map(|k| (bits_of(k), k.2)).collect();
+        assert_eq!(sorted, expected);
     }
 
     #[test]
