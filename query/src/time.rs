@@ -438,12 +438,31 @@ mod tests {
         let values: Vec<i64> = (-400..400i64)
             .map(|i| i * 7_919 * US_PER_MINUTE + i * 1_234_567 + i.rem_euclid(3) - 1)
             .collect();
-        for u in [U::Second, U::Minute, U::Hour, U::Day, U::Week, U::Month, U::Quarter, U::Year] {
+        for u in [
+            U::Second,
+            U::Minute,
+            U::Hour,
+            U::Day,
+            U::Week,
+            U::Month,
+            U::Quarter,
+            U::Year,
+        ] {
             let expected: Vec<i64> = values.iter().map(|&t| trunc(u, t)).collect();
             assert_eq!(map_times(Some(u), None, &values), expected, "date_trunc {u:?}");
         }
         for f in [
-            F::Year, F::Quarter, F::Month, F::Week, F::Day, F::Dow, F::IsoDow, F::Doy, F::Hour, F::Minute, F::Second,
+            F::Year,
+            F::Quarter,
+            F::Month,
+            F::Week,
+            F::Day,
+            F::Dow,
+            F::IsoDow,
+            F::Doy,
+            F::Hour,
+            F::Minute,
+            F::Second,
             F::Epoch,
         ] {
             let expected: Vec<i64> = values.iter().map(|&t| extract(f, t)).collect();

@@ -1,6 +1,6 @@
 //! The WAL payload codec: one [`EventBatch`], validated on decode. Compact, because every byte is
 //! written and fsynced before an append is acknowledged: NULLs cost a bit, only non-NULL values are
-//! stored, and text columns use the layouts of [`super::text_codec`] (UUIDs in 16 bytes, repeated
+//! stored, and text columns use the layouts of `text_codec` (UUIDs in 16 bytes, repeated
 //! values through a per-batch dictionary).
 //!
 //! Layout (all integers little-endian):

@@ -11,9 +11,26 @@ use crate::args::BenchTarget;
 /// Runs one benchmark target.
 pub fn run(target: BenchTarget) -> CliResult {
     match target {
-        BenchTarget::Import { events, dir, duckdb, gzip } => import::run(events, &dir, duckdb, gzip),
-        BenchTarget::Query { dir, events, runs, warmup, duckdb, queries } => {
-            query::run(&query::QueryBench { dir, events, runs, warmup, duckdb, queries })
-        }
+        BenchTarget::Import {
+            events,
+            dir,
+            duckdb,
+            gzip,
+        } => import::run(events, &dir, duckdb, gzip),
+        BenchTarget::Query {
+            dir,
+            events,
+            runs,
+            warmup,
+            duckdb,
+            queries,
+        } => query::run(&query::QueryBench {
+            dir,
+            events,
+            runs,
+            warmup,
+            duckdb,
+            queries,
+        }),
     }
 }
