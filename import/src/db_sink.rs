@@ -20,6 +20,10 @@ impl EventSink for Db {
         Db::append(self, batch).map(|_| ())
     }
 
+    fn append_all(&self, batches: Vec<EventBatch>) -> Result<(), StorageError> {
+        Db::append_all(self, batches).map(|_| ())
+    }
+
     fn roster(&self) -> Result<Option<Arc<Roster>>, StorageError> {
         let r = Db::roster(self)?;
         Ok((!(r.orgs.is_empty() && r.classes.is_empty() && r.people.is_empty())).then_some(r))

@@ -15,6 +15,11 @@ pub trait EventSink {
     fn for_each_stored_signal_id(&self, partition_start: i64, visit: &mut dyn FnMut(&str)) -> Result<(), StorageError>;
     /// Durably stores a batch (returns after fsync).
     fn append(&self, batch: EventBatch) -> Result<(), StorageError>;
+    /// Durably stores several batches (returns after fsync); a store that can log them together (one
+    /// fsync) should, so that the caller need not copy them into one batch first.
+    fn append_all(&self, batches: Vec<EventBatch>) -> Result<(), StorageError> {
+        batches.into_iter().try_for_each(|b| self.append(b))
+    }
     /// The current roster, if one was imported (shared, not copied).
     fn roster(&self) -> Result<Option<Arc<Roster>>, StorageError>;
     /// Replaces the roster with a newer snapshot; the store re-resolves `school` of stored events.

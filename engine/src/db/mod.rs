@@ -211,17 +211,31 @@ impl Db {
     /// Once the memtable holds `memtable_rows` rows a background thread flushes it to segments while
     /// appends go on. If it grows to twice that (flushing cannot keep up), the appender flushes itself,
     /// which bounds the memory held and slows appends to the speed of flushing.
-    pub fn append(&self, mut batch: EventBatch) -> Result<u64> {
-        batch.validate()?;
-        // Parsed once here, the WAL codec and the segment writer take UUIDs as 128-bit values.
-        batch.parse_uuid_columns();
-        if batch.is_empty() {
+    pub fn append(&self, batch: EventBatch) -> Result<u64> {
+        self.append_all(vec![batch])
+    }
+
+    /// Durably appends each of `batches` as its own WAL record, like [`Db::append`] of each, but with
+    /// the records handed to the WAL together so that they share fsyncs: a producer holding several
+    /// batches (the importer's parsed pieces) need not copy them into one. Returns the last sequence
+    /// number. Nothing is appended if any batch is invalid.
+    pub fn append_all(&self, mut batches: Vec<EventBatch>) -> Result<u64> {
+        for batch in &mut batches {
+            batch.validate()?;
+            // Parsed once here, the WAL codec and the segment writer take UUIDs as 128-bit values.
+            batch.parse_uuid_columns();
+        }
+        batches.retain(|b| !b.is_empty());
+        if batches.is_empty() {
             return Ok(self.wal.last_seq());
         }
-        let seq = self.wal.append(&batch)?;
+        let seqs = self.wal.append_all(&batches.iter().collect::<Vec<_>>())?;
+        let seq = seqs.last().copied().unwrap_or_else(|| self.wal.last_seq());
         let rows = {
             let mut st = self.state.write().map_err(|_| lock_poisoned())?;
-            st.memtable.insert(seq, Arc::new(batch));
+            for (seq, batch) in seqs.into_iter().zip(batches) {
+                st.memtable.insert(seq, Arc::new(batch));
+            }
             st.memtable.rows()
         };
         if rows >= 2 * self.options.memtable_rows {

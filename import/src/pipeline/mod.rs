@@ -14,7 +14,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crossbeam::channel::{bounded, unbounded};
-use engine::EventBatch;
 
 use crate::activity::{open_activity_file, ColumnSizes};
 use crate::collect::Collector;
@@ -61,15 +60,12 @@ pub fn import_activity(
     }
     let (task_tx, task_rx) = bounded(buffers);
     let (done_tx, done_rx) = unbounded::<Done>();
-    // Batches of pieces the store stage has copied into a larger batch, handed back so workers
-    // refill their vectors instead of allocating (and faulting in) fresh ones; at most one per buffer.
-    let (spare_tx, spare_rx) = bounded::<EventBatch>(buffers);
     let ctx = ParseContext {
         collector: &collector,
         max_record_bytes: opts.max_row_bytes,
         max_listed_errors: opts.max_listed_errors,
     };
-    let mut store = Store::new(sink, path, opts, spare_tx);
+    let mut store = Store::new(sink, path, opts);
     let (stored, read, parsed) = std::thread::scope(|scope| {
         let reader = {
             let done_tx = done_tx.clone();
@@ -77,12 +73,14 @@ pub fn import_activity(
         };
         let parsers: Vec<_> = (0..workers)
             .map(|_| {
-                let (task_rx, done_tx, spare_rx, ctx) = (task_rx.clone(), done_tx.clone(), spare_rx.clone(), &ctx);
+                let (task_rx, done_tx, ctx) = (task_rx.clone(), done_tx.clone(), &ctx);
                 scope.spawn(move || {
                     let mut sizes = ColumnSizes::default();
                     for task in task_rx.iter() {
                         let seq = task.seq;
-                        let parsed = parse_piece(ctx, task, &mut sizes, spare_rx.try_recv().ok());
+                        // Pieces' batches go to the engine as they are (see the store stage), so
+                        // there are no spare vectors to refill.
+                        let parsed = parse_piece(ctx, task, &mut sizes, None);
                         if done_tx.send(Done::Parsed(seq, Box::new(parsed))).is_err() {
                             return; // the store stage stopped
                         }

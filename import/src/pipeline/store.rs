@@ -1,6 +1,7 @@
 //! The store stage: takes parsed pieces back in file order, numbers their lines, drops signals
-//! already seen (first wins in file order), and appends the rest to the sink in batches. It runs
-//! on the calling thread, so the sink need not be shared between threads.
+//! already seen (first wins in file order), and appends the rest to the sink, ~64k rows of pieces at
+//! a time (one WAL record each, logged together). It runs on the calling thread, so the sink need not
+//! be shared between threads.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -52,12 +53,10 @@ pub struct Store<'a> {
     path: &'a Path,
     opts: &'a ImportOptions,
     dedup: SignalDedup,
-    /// Accepted rows not appended yet, one batch per piece (concatenated once, when appended).
+    /// Accepted rows not appended yet, one batch per piece (each logged as its own WAL record, together).
     pending: Vec<EventBatch>,
     /// Rows in `pending`.
     pending_rows: usize,
-    /// Where pieces' batches go once copied into an appended batch, for the parse workers to reuse.
-    spare: Sender<EventBatch>,
     assignments: Vec<Assignment>,
     summary: ImportSummary,
     errors: ErrorList,
@@ -68,13 +67,8 @@ pub struct Store<'a> {
 }
 
 impl<'a> Store<'a> {
-    /// A store stage writing into `sink`, handing batches it no longer needs to `spare`.
-    pub fn new(
-        sink: &'a dyn EventSink,
-        path: &'a Path,
-        opts: &'a ImportOptions,
-        spare: Sender<EventBatch>,
-    ) -> Store<'a> {
+    /// A store stage writing into `sink`.
+    pub fn new(sink: &'a dyn EventSink, path: &'a Path, opts: &'a ImportOptions) -> Store<'a> {
         Store {
             sink,
             path,
@@ -82,7 +76,6 @@ impl<'a> Store<'a> {
             dedup: SignalDedup::new(opts.dedup_partitions_cached),
             pending: Vec::new(),
             pending_rows: 0,
-            spare,
             assignments: Vec::new(),
             summary: ImportSummary::default(),
             errors: ErrorList::new(opts.max_listed_errors),
@@ -231,20 +224,9 @@ impl<'a> Store<'a> {
     fn append_pending(&mut self) -> Result<(), ImportError> {
         let pieces = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
-        let batch = match pieces.len() {
-            0 => None,
-            1 => pieces.into_iter().next(),
-            _ => {
-                let batch = EventBatch::concat(&pieces.iter().collect::<Vec<_>>());
-                for piece in pieces {
-                    // A full channel means the workers have enough; this one is dropped.
-                    let _ = self.spare.try_send(piece);
-                }
-                Some(batch)
-            }
-        };
-        if let Some(batch) = batch {
-            self.sink.append(batch)?;
+        if !pieces.is_empty() {
+            // One record per piece, logged together: no copy into one batch.
+            self.sink.append_all(pieces)?;
         }
         self.dedup.trim();
         Ok(())
