@@ -130,39 +130,6 @@ impl EventColumns {
         columns
     }
 
-    /// Empty columns like [`EventColumns::with_capacity`], built from the vectors of `spare` (a
-    /// batch finished by this type that is no longer needed), so that filling them touches memory
-    /// that is already allocated and mapped. Vectors `spare` lacks are made anew.
-    pub fn reusing(spare: EventBatch, sizes: &ColumnSizes) -> EventColumns {
-        let mut columns = EventColumns::default();
-        let mut spare: Vec<Option<Column>> = spare.columns.into_iter().map(Some).collect();
-        for (b, c) in columns.ids.iter_mut().zip(ID_COLUMNS) {
-            *b = IdColumnBuilder::reusing(spare.get_mut(c).and_then(Option::take), 0);
-        }
-        let mut take = |c: usize| {
-            let column = spare.get_mut(c).and_then(Option::take)?;
-            Some((column.data, column.validity.unwrap_or_default()))
-        };
-        if let Some((ColumnData::Int(values), _)) = take(col::TIME) {
-            columns.time = values;
-        }
-        for (b, c) in columns.text.iter_mut().zip(TEXT_COLUMNS) {
-            if let Some((ColumnData::Text(values), valid)) = take(c) {
-                (b.values, b.valid) = (values, valid);
-            }
-        }
-        for (b, c) in columns.int.iter_mut().zip(INT_COLUMNS) {
-            if let Some((ColumnData::Int(values), valid)) = take(c) {
-                (b.values, b.valid) = (values, valid);
-            }
-        }
-        if let Some((ColumnData::Double(values), valid)) = take(col::GRADE) {
-            (columns.grade, columns.grade_valid) = (values, valid);
-        }
-        columns.reset(sizes);
-        columns
-    }
-
     /// Empties every column and makes room for `sizes` plus a quarter.
     fn reset(&mut self, sizes: &ColumnSizes) {
         let grow = |n: usize| n + n / 4;
@@ -314,14 +281,5 @@ mod tests {
         a.validate().unwrap();
         assert_eq!(a, b);
         assert_eq!(a.columns[col::SCHOOL].get(1), ValueRef::Null);
-        // Columns rebuilt in the vectors of a finished batch give the same batch again.
-        let mut again = EventColumns::reusing(a.clone(), &ColumnSizes::default());
-        assert!(again.is_empty());
-        for (i, line) in lines.iter().enumerate() {
-            let fields = splitter.split(line.as_bytes()).unwrap();
-            let rec = ActivityRecord::parse(&fields, Layout::Schema16).unwrap();
-            again.push(&rec, (i == 0).then_some("school1"));
-        }
-        assert_eq!(again.finish(), a);
     }
 }

@@ -78,9 +78,7 @@ pub fn import_activity(
                     let mut sizes = ColumnSizes::default();
                     for task in task_rx.iter() {
                         let seq = task.seq;
-                        // Pieces' batches go to the engine as they are (see the store stage), so
-                        // there are no spare vectors to refill.
-                        let parsed = parse_piece(ctx, task, &mut sizes, None);
+                        let parsed = parse_piece(ctx, task, &mut sizes);
                         if done_tx.send(Done::Parsed(seq, Box::new(parsed))).is_err() {
                             return; // the store stage stopped
                         }

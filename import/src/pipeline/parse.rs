@@ -110,18 +110,9 @@ pub struct ParseContext<'a> {
 const LOOKUP_BATCH: usize = AT_ONCE;
 
 /// Parses every record of `task`. `sizes` is what the worker's previous piece needed (updated), so
-/// columns are allocated once at about the right size; in the vectors of `spare` if given (a
-/// finished piece's batch the store stage no longer needs).
-pub fn parse_piece(
-    ctx: &ParseContext<'_>,
-    task: Task,
-    sizes: &mut ColumnSizes,
-    spare: Option<EventBatch>,
-) -> ParsedPiece {
-    let columns = match spare {
-        Some(batch) => EventColumns::reusing(batch, sizes),
-        None => EventColumns::with_capacity(sizes),
-    };
+/// columns are allocated once at about the right size.
+pub fn parse_piece(ctx: &ParseContext<'_>, task: Task, sizes: &mut ColumnSizes) -> ParsedPiece {
+    let columns = EventColumns::with_capacity(sizes);
     let mut p = PieceParser {
         ctx,
         layout: task.layout,
@@ -339,7 +330,7 @@ mod tests {
             max_record_bytes: 1000,
             max_listed_errors: 10,
         };
-        let out = parse_piece(&ctx, task(&data, hint), &mut ColumnSizes::default(), None);
+        let out = parse_piece(&ctx, task(&data, hint), &mut ColumnSizes::default());
         assert_eq!(
             (out.records, out.rows_read, out.rejected, out.events.len()),
             (3, 2, 1, 1)
@@ -371,7 +362,7 @@ mod tests {
             layout: Layout::Schema16,
             from: 0,
         };
-        let out = parse_piece(&ctx, task(&data, hint), &mut ColumnSizes::default(), None);
+        let out = parse_piece(&ctx, task(&data, hint), &mut ColumnSizes::default());
         assert_eq!(out.text_ids, vec![0, 1, 2]);
         assert_eq!((out.rejected, out.errors.len(), out.newlines), (3, 2, 6));
         assert_eq!(out.errors[1].0, 3);
