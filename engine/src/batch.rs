@@ -38,15 +38,7 @@ impl<'a> ValueRef<'a> {
     pub fn text(&self) -> Option<Cow<'a, str>> {
         match *self {
             ValueRef::Text(s) => Some(Cow::Borrowed(s)),
-            ValueRef::Uuid { bits, upper } => {
-                let alphabet = if upper {
-                    crate::uuid::UPPER_HEX
-                } else {
-                    crate::uuid::LOWER_HEX
-                };
-                let text = crate::uuid::uuid_text(bits, alphabet);
-                Some(Cow::Owned(String::from_utf8_lossy(&text).into_owned()))
-            }
+            ValueRef::Uuid { bits, upper } => Some(Cow::Owned(UuidText::new(bits, upper).as_str().to_owned())),
             _ => None,
         }
     }
@@ -194,14 +186,7 @@ impl Column {
 
     /// The text of row `i` of a text column (`None` for NULL, or if the column is not text).
     pub fn text(&self, i: usize) -> Option<Cow<'_, str>> {
-        if self.is_null(i) {
-            return None;
-        }
-        match &self.data {
-            ColumnData::Text(v) => Some(Cow::Borrowed(v.get(i))),
-            ColumnData::Uuid(v) => Some(Cow::Owned(v.text(i).as_str().to_string())),
-            _ => None,
-        }
+        self.get(i).text()
     }
 
     /// Whether every row is NULL (and there is at least one row).
@@ -402,29 +387,17 @@ impl EventBatch {
                 let uuids =
                     uuid_case.is_some() && batches.iter().any(|b| matches!(b.columns[c].data, ColumnData::Uuid(_)));
                 let data = match (&column.data, reused_data) {
-                    (ColumnData::Int(_), Some(ColumnData::Int(mut v))) => {
-                        v.clear();
-                        v.reserve(rows);
-                        ColumnData::Int(v)
-                    }
+                    (ColumnData::Int(_), Some(ColumnData::Int(v))) => ColumnData::Int(emptied(v, rows)),
                     (ColumnData::Int(_), _) => ColumnData::Int(Vec::with_capacity(rows)),
-                    (ColumnData::Double(_), Some(ColumnData::Double(mut v))) => {
-                        v.clear();
-                        v.reserve(rows);
-                        ColumnData::Double(v)
-                    }
+                    (ColumnData::Double(_), Some(ColumnData::Double(v))) => ColumnData::Double(emptied(v, rows)),
                     (ColumnData::Double(_), _) => ColumnData::Double(Vec::with_capacity(rows)),
                     (ColumnData::Text(_) | ColumnData::Uuid(_), reused) if uuids => {
+                        let values = match reused {
+                            Some(ColumnData::Uuid(u)) => emptied(u.values, rows),
+                            _ => Vec::with_capacity(rows),
+                        };
                         let upper = uuid_case.flatten().unwrap_or(false);
-                        match reused {
-                            Some(ColumnData::Uuid(mut u)) => {
-                                u.values.clear();
-                                u.values.reserve(rows);
-                                u.upper = upper;
-                                ColumnData::Uuid(u)
-                            }
-                            _ => ColumnData::Uuid(UuidVec::with_capacity(rows, upper)),
-                        }
+                        ColumnData::Uuid(UuidVec { values, upper })
                     }
                     (ColumnData::Text(_) | ColumnData::Uuid(_), reused) => {
                         let bytes = batches
@@ -436,25 +409,18 @@ impl EventBatch {
                             })
                             .sum();
                         match reused {
-                            Some(ColumnData::Text(mut t)) => {
-                                t.offsets.clear();
-                                t.offsets.reserve(rows + 1);
-                                t.offsets.push(0);
-                                t.bytes.clear();
-                                t.bytes.reserve(bytes);
-                                ColumnData::Text(t)
+                            Some(ColumnData::Text(t)) => {
+                                let mut offsets = emptied(t.offsets, rows + 1);
+                                offsets.push(0);
+                                let bytes = emptied(t.bytes, bytes);
+                                ColumnData::Text(StringVec { offsets, bytes })
                             }
                             _ => ColumnData::Text(StringVec::with_capacity(rows, bytes)),
                         }
                     }
                 };
                 let any_null = batches.iter().any(|b| b.columns[c].validity.is_some());
-                let validity = any_null.then(|| {
-                    let mut v = reused_validity.unwrap_or_default();
-                    v.clear();
-                    v.reserve(rows);
-                    v
-                });
+                let validity = any_null.then(|| emptied(reused_validity.unwrap_or_default(), rows));
                 Column { data, validity }
             })
             .collect();
@@ -473,7 +439,8 @@ impl EventBatch {
         for (a, b) in self.columns.iter_mut().zip(&other.columns) {
             let same_case =
                 matches!((&a.data, &b.data), (ColumnData::Uuid(x), ColumnData::Uuid(y)) if x.upper == y.upper);
-            if let (ColumnData::Uuid(x), true) = (&mut a.data, b.is_all_null()) {
+            let b_all_null = b.is_all_null();
+            if let (ColumnData::Uuid(x), true) = (&mut a.data, b_all_null) {
                 // NULLs only: they fit a UUID column of either case.
                 x.values.resize(x.values.len() + n_other, 0);
             } else if matches!(a.data, ColumnData::Uuid(_)) && !same_case {
@@ -489,7 +456,7 @@ impl EventBatch {
             match (&mut a.data, &b.data) {
                 (ColumnData::Int(x), ColumnData::Int(y)) => x.extend_from_slice(y),
                 (ColumnData::Double(x), ColumnData::Double(y)) => x.extend_from_slice(y),
-                (ColumnData::Uuid(x), ColumnData::Uuid(y)) if !b.is_all_null() => x.values.extend_from_slice(&y.values),
+                (ColumnData::Uuid(x), ColumnData::Uuid(y)) if !b_all_null => x.values.extend_from_slice(&y.values),
                 (ColumnData::Text(x), ColumnData::Text(y)) => {
                     let base = x.bytes.len() as u32;
                     x.bytes.extend_from_slice(&y.bytes);
@@ -517,6 +484,13 @@ impl EventBatch {
             }
         }
     }
+}
+
+/// `v` emptied, with room for `n` elements: a vector to fill again without allocating.
+fn emptied<T>(mut v: Vec<T>, n: usize) -> Vec<T> {
+    v.clear();
+    v.reserve(n);
+    v
 }
 
 /// Builds an [`EventBatch`] row by row.
@@ -591,15 +565,7 @@ impl BatchBuilder {
                 (ColumnData::Double(x), ValueRef::Double(f)) => x.push(*f),
                 (ColumnData::Double(x), _) => x.push(0.0),
                 (ColumnData::Text(x), ValueRef::Text(s)) => x.push(s),
-                (ColumnData::Text(x), ValueRef::Uuid { bits, upper }) => {
-                    let alphabet = if *upper {
-                        crate::uuid::UPPER_HEX
-                    } else {
-                        crate::uuid::LOWER_HEX
-                    };
-                    crate::uuid::push_uuid(*bits, alphabet, &mut x.bytes);
-                    x.offsets.push(x.bytes.len() as u32);
-                }
+                (ColumnData::Text(x), ValueRef::Uuid { bits, upper }) => x.push(UuidText::new(*bits, *upper).as_str()),
                 (ColumnData::Text(x), _) => x.push(""),
                 (ColumnData::Uuid(x), _) => x.values.push(0),
             }

@@ -93,6 +93,15 @@ pub fn push_uuid(bits: u128, alphabet: &[u8; 16], out: &mut Vec<u8>) {
     out.extend_from_slice(&uuid_text(bits, alphabet));
 }
 
+/// The hex digits of a UUID written in upper case (`upper`) or lower case.
+pub fn hex_alphabet(upper: bool) -> &'static [u8; 16] {
+    if upper {
+        UPPER_HEX
+    } else {
+        LOWER_HEX
+    }
+}
+
 /// The canonical text of `bits` (hex digits from `alphabet`), without allocating.
 #[inline]
 pub fn uuid_text(bits: u128, alphabet: &[u8; 16]) -> [u8; UUID_LEN] {

@@ -7,7 +7,7 @@
 //! It is a representation only — the value of row `i` is the canonical text of `values[i]` in the
 //! column's case, and every reader that wants text gets exactly that string.
 
-use crate::uuid::{has_letter, parse_uuid, push_uuid, uuid_text, LOWER, LOWER_HEX, UPPER, UPPER_HEX, UUID_LEN};
+use crate::uuid::{hex_alphabet, parse_uuid, push_uuid, uuid_text, LOWER, UPPER, UUID_LEN};
 
 use super::StringVec;
 
@@ -21,14 +21,6 @@ pub struct UuidVec {
 }
 
 impl UuidVec {
-    /// An empty vector of the given case with room for `rows` values.
-    pub fn with_capacity(rows: usize, upper: bool) -> UuidVec {
-        UuidVec {
-            values: Vec::with_capacity(rows),
-            upper,
-        }
-    }
-
     /// Number of values.
     pub fn len(&self) -> usize {
         self.values.len()
@@ -39,23 +31,14 @@ impl UuidVec {
         self.values.is_empty()
     }
 
-    /// The hex alphabet of this column's case.
-    pub fn alphabet(&self) -> &'static [u8; 16] {
-        if self.upper {
-            UPPER_HEX
-        } else {
-            LOWER_HEX
-        }
-    }
-
     /// Appends the canonical text of value `i` to `out`.
     pub fn push_text(&self, i: usize, out: &mut Vec<u8>) {
-        push_uuid(self.values[i], self.alphabet(), out);
+        push_uuid(self.values[i], hex_alphabet(self.upper), out);
     }
 
     /// The canonical text of value `i` in a stack buffer.
     pub fn text(&self, i: usize) -> UuidText {
-        UuidText(uuid_text(self.values[i], self.alphabet()))
+        UuidText::new(self.values[i], self.upper)
     }
 
     /// Every value as text (NULL rows, marked `false` in `validity`, become ""), as [`StringVec`] holds it.
@@ -94,16 +77,6 @@ impl UuidVec {
             upper: cases == UPPER,
         })
     }
-
-    /// Whether any value (of the rows marked valid) has a hex letter, i.e. whether the case shows in
-    /// its text. Two vectors of different case can only be joined as UUIDs if one of them has none.
-    pub fn has_letters(&self, validity: Option<&[bool]>) -> bool {
-        self.values
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| validity.is_none_or(|v| v[i]))
-            .any(|(_, &v)| has_letter(v))
-    }
 }
 
 /// The 36-byte canonical text of one UUID.
@@ -111,6 +84,11 @@ impl UuidVec {
 pub struct UuidText([u8; UUID_LEN]);
 
 impl UuidText {
+    /// The text of `bits`, hex letters upper case if `upper`.
+    pub fn new(bits: u128, upper: bool) -> UuidText {
+        UuidText(uuid_text(bits, hex_alphabet(upper)))
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         // Hex digits and hyphens only.
@@ -139,8 +117,6 @@ mod tests {
         assert_eq!(parsed.values[1], 0);
         assert_eq!(parsed.to_strings(Some(&validity)), lower);
         assert_eq!(parsed.text(0).as_str(), "020ed8ae-8f5f-4127-9ac2-bf214d535a86");
-        assert!(parsed.has_letters(None));
-        assert!(!parsed.has_letters(Some(&[false, false, true])));
 
         let upper = strings(&["5CA2485D-59CB-4207-8359-4056C7704656"]);
         assert!(UuidVec::parse(&upper, None).unwrap().upper);

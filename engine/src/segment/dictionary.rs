@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::batch::{StringVec, UuidVec};
 use crate::error::{Result, StorageError};
 use crate::fxhash::FxBuildHasher;
-use crate::uuid::{format_uuid, has_letter, parse_uuid, LOWER, LOWER_HEX, UPPER, UPPER_HEX};
+use crate::uuid::{format_uuid, has_letter, hex_alphabet, parse_uuid, LOWER, UPPER};
 
 /// The distinct values of a text column, sorted ascending (bytewise, which is `str` order).
 #[derive(Debug, PartialEq)]
@@ -43,7 +43,7 @@ impl SortedDict<'_> {
         match self {
             SortedDict::Plain(v) => v.iter().map(|s| s.to_string()).collect(),
             SortedDict::Uuid { values, upper } => {
-                let alphabet = if *upper { UPPER_HEX } else { LOWER_HEX };
+                let alphabet = hex_alphabet(*upper);
                 values.iter().map(|v| format_uuid(v.to_be_bytes(), alphabet)).collect()
             }
         }

@@ -12,7 +12,7 @@ use super::reader::{RawColumn, Segment};
 use super::writer::{stored_order, SegmentBuilder, StoredColumn};
 use crate::error::{Result, StorageError};
 use crate::schema::{col, ColumnType, EVENT_COLUMNS};
-use crate::uuid::{format_uuid, LOWER, LOWER_HEX, UPPER, UPPER_HEX};
+use crate::uuid::{format_uuid, hex_alphabet, LOWER, UPPER};
 
 /// Encodes the rows of `segments`, taken in that order, as one segment: the same bytes as
 /// [`super::encode_segment`] of the concatenation of their [`Segment::to_batch`] (same dictionaries,
@@ -203,7 +203,7 @@ fn merge_dicts<'a>(dicts: Vec<&SortedDict<'a>>) -> (MergedDict<'a>, Vec<Vec<u32>
         .map(|d| match d {
             SortedDict::Plain(values) => values.iter().map(|&s| Cow::Borrowed(s)).collect(),
             SortedDict::Uuid { values, upper } => {
-                let alphabet = if *upper { UPPER_HEX } else { LOWER_HEX };
+                let alphabet = hex_alphabet(*upper);
                 values
                     .iter()
                     .map(|v| Cow::Owned(format_uuid(v.to_be_bytes(), alphabet)))
