@@ -361,12 +361,18 @@ impl Db {
         if batches.is_empty() {
             return Ok(());
         }
-        let spare = self.flush_spare.lock().ok().and_then(|mut s| s.take());
-        let refs: Vec<&EventBatch> = batches.iter().map(|b| b.as_ref()).collect();
-        let all = EventBatch::concat_reusing(&refs, spare);
+        // One batch is encoded as it is; several are concatenated into the previous flush's vectors.
+        let concatenated = (batches.len() > 1).then(|| {
+            let spare = self.flush_spare.lock().ok().and_then(|mut s| s.take());
+            EventBatch::concat_reusing(&batches.iter().map(|b| b.as_ref()).collect::<Vec<_>>(), spare)
+        });
+        let all: &EventBatch = match &concatenated {
+            Some(batch) => batch,
+            None => &batches[0],
+        };
         let mut new_segments = Vec::new();
-        for (start, rows) in rows_by_partition(&all, self.options.granularity) {
-            new_segments.push(self.write_segment_rows(&all, &rows, start, upto)?);
+        for (start, rows) in rows_by_partition(all, self.options.granularity) {
+            new_segments.push(self.write_segment_rows(all, &rows, start, upto)?);
         }
         let metas: Vec<SegmentMeta> = new_segments.iter().map(|s| s.meta().clone()).collect();
         self.catalog.commit_segments(&metas, &[], Some(upto))?;
@@ -380,10 +386,8 @@ impl Db {
         }
         self.wal.remove_through(upto)?;
         tracing::debug!(rows = all.len(), from_seq = after + 1, upto, "flushed memtable");
-        if batches.len() > 1 {
-            if let Ok(mut spare) = self.flush_spare.lock() {
-                *spare = Some(all);
-            }
+        if let (Some(batch), Ok(mut spare)) = (concatenated, self.flush_spare.lock()) {
+            *spare = Some(batch);
         }
         notify(&self.compactor);
         Ok(())
@@ -454,17 +458,16 @@ impl Db {
             (0..seg.num_rows()).filter_map(|r| sid.value(r)).for_each(&mut visit);
         }
         for batch in &buffered {
-            let in_partition = batch.times().iter().map(|t| (partition_start..end).contains(t));
-            match &batch.columns[col::SIGNAL_ID].data {
-                ColumnData::Text(sid) => in_partition
-                    .enumerate()
-                    .filter(|&(_, inside)| inside)
-                    .for_each(|(row, _)| visit(sid.get(row))),
-                ColumnData::Uuid(sid) => in_partition
-                    .enumerate()
-                    .filter(|&(_, inside)| inside)
-                    .for_each(|(row, _)| visit(sid.text(row).as_str())),
-                _ => {}
+            let sid = &batch.columns[col::SIGNAL_ID].data;
+            for (row, t) in batch.times().iter().enumerate() {
+                if !(partition_start..end).contains(t) {
+                    continue;
+                }
+                match sid {
+                    ColumnData::Text(s) => visit(s.get(row)),
+                    ColumnData::Uuid(u) => visit(u.text(row).as_str()),
+                    _ => {}
+                }
             }
         }
         Ok(())
