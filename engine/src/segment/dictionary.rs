@@ -94,60 +94,61 @@ pub fn encode_uuid_column(values: &UuidVec, rows: &[u32], is_valid: impl Fn(usiz
             .filter(|&(_, &row)| is_valid(row as usize))
             .map(|(pos, &row)| (values.values[row as usize], pos as u32))
     };
-    let sample: Vec<u128> = valid_rows().take(SAMPLE).map(|(bits, _)| bits).collect();
-    if sample.is_empty() {
+    if valid_rows().next().is_none() {
         // Encoded as the text path encodes a column of NULLs, so segments do not depend on the representation.
         return Encoded {
             dict: SortedDict::Plain(Vec::new()),
             ids: vec![0; rows.len()],
         };
     }
-    // Values without letters have no case of their own: stored lower case, as parsing their text would.
-    let upper = |dict: &[u128]| values.upper && dict.iter().any(|&bits| has_letter(bits));
-    if mostly_distinct(&sample) {
-        let mut keyed: Vec<Keyed> = valid_rows().map(keyed).collect();
-        let (dict, ids) = sorted_by_sorting(&mut keyed, rows.len());
-        let upper = upper(&dict);
-        return Encoded {
-            dict: SortedDict::Uuid { values: dict, upper },
-            ids,
-        };
-    }
-    let (dict, ids) = sorted_by_hashing(valid_rows(), rows, &is_valid);
-    let upper = upper(&dict);
-    Encoded {
-        dict: SortedDict::Uuid { values: dict, upper },
-        ids,
-    }
+    encode_uuid_values(valid_rows, rows, &is_valid, values.upper)
 }
 
 /// The UUID fast path: `None` unless every non-NULL value is a canonical UUID and they share one case.
 fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Option<Encoded<'a>> {
     let mut cases = 0u8;
-    let mut keyed: Vec<Keyed> = Vec::with_capacity(rows.len());
+    let mut parsed: Vec<(u128, u32)> = Vec::with_capacity(rows.len());
     for (pos, &row) in rows.iter().enumerate() {
         if is_valid(row as usize) {
             let (bits, c) = parse_uuid(values.get_bytes(row as usize))?;
             cases |= c;
-            keyed.push(self::keyed((bits, pos as u32)));
+            parsed.push((bits, pos as u32));
         }
     }
-    if cases == LOWER | UPPER || keyed.is_empty() {
+    if cases == LOWER | UPPER || parsed.is_empty() {
         return None;
     }
-    let sample: Vec<u128> = keyed.iter().take(SAMPLE).map(|&k| bits_of(k)).collect();
+    Some(encode_uuid_values(
+        || parsed.iter().copied(),
+        rows,
+        is_valid,
+        cases == UPPER,
+    ))
+}
+
+/// The sorted dictionary and ids of UUID values, given as `(value, position in rows)` for the non-NULL
+/// rows (`values()` yields them afresh on each call). Mostly-distinct columns (signal ids) are
+/// de-duplicated by sorting, the rest through a hash table so that only the distinct values are sorted.
+/// The dictionary is upper case if `upper` and a value has a hex letter: values without letters have no
+/// case of their own and are stored lower case, as parsing their text would.
+fn encode_uuid_values<I: Iterator<Item = (u128, u32)>>(
+    values: impl Fn() -> I,
+    rows: &[u32],
+    is_valid: &impl Fn(usize) -> bool,
+    upper: bool,
+) -> Encoded<'static> {
+    let sample: Vec<u128> = values().take(SAMPLE).map(|(bits, _)| bits).collect();
     let (dict, ids) = if mostly_distinct(&sample) {
+        let mut keyed: Vec<Keyed> = values().map(keyed).collect();
         sorted_by_sorting(&mut keyed, rows.len())
     } else {
-        sorted_by_hashing(keyed.into_iter().map(|k| (bits_of(k), k.2)), rows, is_valid)
+        sorted_by_hashing(values(), rows, is_valid)
     };
-    Some(Encoded {
-        dict: SortedDict::Uuid {
-            values: dict,
-            upper: cases == UPPER,
-        },
+    let upper = upper && dict.iter().any(|&bits| has_letter(bits));
+    Encoded {
+        dict: SortedDict::Uuid { values: dict, upper },
         ids,
-    })
+    }
 }
 
 /// Values looked at to choose between de-duplicating by sorting and by hashing.
