@@ -66,10 +66,15 @@ fn cell_key(v: ValueRef<'_>) -> String {
     }
 }
 
-fn sorted_rows(batch: &EventBatch) -> Vec<Vec<String>> {
-    let mut rows: Vec<Vec<String>> = (0..batch.len())
+/// Every row of `batch` as cell keys, in batch order.
+fn rows_in_order(batch: &EventBatch) -> Vec<Vec<String>> {
+    (0..batch.len())
         .map(|r| batch.columns.iter().map(|c| cell_key(c.get(r))).collect())
-        .collect();
+        .collect()
+}
+
+fn sorted_rows(batch: &EventBatch) -> Vec<Vec<String>> {
+    let mut rows = rows_in_order(batch);
     rows.sort();
     rows
 }
@@ -172,10 +177,7 @@ proptest! {
         prop_assert_eq!(&merged_meta, &meta);
         let decoded = Segment::open(FileBytes::from_vec(merged.clone()), "m.seg").unwrap().to_batch().unwrap();
         let reference = Segment::open(FileBytes::from_vec(expected.clone()), "e.seg").unwrap().to_batch().unwrap();
-        let in_order = |b: &EventBatch| -> Vec<Vec<String>> {
-            (0..b.len()).map(|r| b.columns.iter().map(|c| cell_key(c.get(r))).collect()).collect()
-        };
-        prop_assert_eq!(in_order(&decoded), in_order(&reference));
+        prop_assert_eq!(rows_in_order(&decoded), rows_in_order(&reference));
         prop_assert!(merged == expected, "merged bytes differ from the encoded concatenation");
     }
 
@@ -188,10 +190,7 @@ proptest! {
         let text = batch_from_codes_with(&rows, &pools[pool as usize]);
         let mut parsed = text.clone();
         parsed.parse_uuid_columns();
-        let in_order = |b: &EventBatch| -> Vec<Vec<String>> {
-            (0..b.len()).map(|r| b.columns.iter().map(|c| cell_key(c.get(r))).collect()).collect()
-        };
-        prop_assert_eq!(in_order(&parsed), in_order(&text));
+        prop_assert_eq!(rows_in_order(&parsed), rows_in_order(&text));
         let picked: Vec<u32> = (0..text.len() as u32).filter(|r| *r as usize % every == 0).collect();
         let times: Vec<i64> = picked.iter().map(|&r| text.times()[r as usize]).collect();
         let meta = SegmentMeta {
