@@ -11,6 +11,7 @@ pub mod partition;
 pub mod roster;
 pub mod schema;
 pub mod segment;
+pub mod shared_dictionary;
 pub(crate) mod uuid;
 pub mod wal;
 

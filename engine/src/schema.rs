@@ -58,6 +58,10 @@ pub struct ColumnDef {
     pub nullable: bool,
     /// Whether each segment keeps one roaring bitmap of row ids per distinct value.
     pub indexed: bool,
+    /// Whether segments refer to the store's shared dictionary of this column (by id) instead of
+    /// keeping its values themselves: for UUID columns whose values recur day after day (students,
+    /// classes, assignments, meetings), so each day's segment does not store them again.
+    pub shared_dictionary: bool,
 }
 
 const fn col(name: &'static str, ty: ColumnType, nullable: bool, indexed: bool) -> ColumnDef {
@@ -66,6 +70,15 @@ const fn col(name: &'static str, ty: ColumnType, nullable: bool, indexed: bool) 
         ty,
         nullable,
         indexed,
+        shared_dictionary: false,
+    }
+}
+
+/// `def` with its values kept in the store's shared dictionary (see [`ColumnDef::shared_dictionary`]).
+const fn shared(def: ColumnDef) -> ColumnDef {
+    ColumnDef {
+        shared_dictionary: true,
+        ..def
     }
 }
 
@@ -78,15 +91,15 @@ pub const EVENT_COLUMNS: &[ColumnDef] = &[
     col("signal", Text, false, true),
     col("app", Text, false, true),
     col("action", Text, true, true),
-    col("student", Text, false, true),
-    col("class", Text, true, true),
+    shared(col("student", Text, false, true)),
+    shared(col("class", Text, true, true)),
     col("school", Text, true, true),
-    col("assignment", Text, true, false),
+    shared(col("assignment", Text, true, false)),
     col("submission", Text, true, false),
     col("due", Timestamp, true, false),
     col("grade", Double, true, false),
     col("file_ext", Text, true, false),
-    col("meeting", Text, true, false),
+    shared(col("meeting", Text, true, false)),
     col("meeting_seconds", Int, true, false),
     col("reading_wpm", Int, true, false),
     col("reading_accuracy", Text, true, false),

@@ -16,11 +16,14 @@ mod writer;
 
 pub use column::{DoubleColumn, IntColumn, TextColumn};
 pub use component::{BlockEntry, SegmentComponent};
+pub(crate) use encoding::Malformed;
 pub use footer::{FORMAT_VERSION, MAGIC};
 pub use merge::merge_segments;
 pub use meta::{parse_segment_file_name, segment_file_name, SegmentMeta};
 pub use reader::Segment;
 pub use writer::{encode_segment, encode_segment_rows};
 
+#[cfg(test)]
+mod shared_dictionary_tests;
 #[cfg(test)]
 mod tests;
