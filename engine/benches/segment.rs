@@ -176,7 +176,7 @@ fn benches(c: &mut Criterion) {
         .collect();
     let inputs: Vec<&Segment> = halves.iter().collect();
     g.bench_function("merge_2x500k_rows", |b| {
-        b.iter(|| merge_segments(black_box(&inputs), &meta).map(|(_, v)| v.len()))
+        b.iter(|| merge_segments(black_box(&inputs), &meta, None).map(|(_, v)| v.len()))
     });
     g.bench_function("decode_and_encode_2x500k_rows", |b| {
         b.iter(|| {

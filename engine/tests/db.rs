@@ -17,13 +17,19 @@ fn opts() -> DbOptions {
     }
 }
 
+/// Class `k`'s id: a UUID, as in real data, so classes (and students) go through the store's shared
+/// dictionaries.
+fn class_id(k: usize) -> String {
+    format!("00000000-0000-4000-8000-{k:012}")
+}
+
 /// `n` rows starting at `first`, spread over `days` days, 7 classes, 30 students, 3 schools (class 6 has none).
 fn batch(first: usize, n: usize, days: i64) -> EventBatch {
     let mut b = BatchBuilder::new();
     for i in first..first + n {
         let id = format!("sig-{i}");
-        let student = format!("s{}", i % 30);
-        let class = format!("c{}", i % 7);
+        let student = format!("5{:07x}-0000-4000-8000-0000000000aa", i % 30);
+        let class = class_id(i % 7);
         let school = format!("school{}", (i % 7) % 3);
         let mut row = vec![ValueRef::Null; col::COUNT];
         row[col::TIME] = ValueRef::Int(T0 + (i as i64 % days) * DAY + (i as i64 % 86_400) * 1_000_000);
@@ -40,14 +46,19 @@ fn batch(first: usize, n: usize, days: i64) -> EventBatch {
     b.finish()
 }
 
-fn class_filter(c: &str) -> ScanRequest {
+/// Rows whose indexed `column` holds `value`.
+fn filter(column: usize, value: &str) -> ScanRequest {
     ScanRequest {
         filters: vec![IndexFilter {
-            column: col::CLASS,
-            values: vec![c.into()],
+            column,
+            values: vec![value.into()],
         }],
         ..Default::default()
     }
+}
+
+fn class_filter(k: usize) -> ScanRequest {
+    filter(col::CLASS, &class_id(k))
 }
 
 #[test]
@@ -88,11 +99,11 @@ fn flush_writes_one_segment_per_partition_and_scan_prunes() {
     };
     assert_eq!(snap.count(&day1).unwrap(), 250);
     assert_eq!(
-        snap.count(&class_filter("c3")).unwrap(),
+        snap.count(&class_filter(3)).unwrap(),
         (0..1000).filter(|i| i % 7 == 3).count() as u64
     );
     let both = ScanRequest {
-        filters: class_filter("c3").filters,
+        filters: class_filter(3).filters,
         ..day1
     };
     assert_eq!(
@@ -119,13 +130,13 @@ fn compaction_merges_partitions_while_readers_keep_their_snapshot() {
     }
     let before = db.snapshot().unwrap();
     assert_eq!(before.segments(None, None).len(), 10);
-    let expected = before.count(&class_filter("c2")).unwrap();
+    let expected = before.count(&class_filter(2)).unwrap();
     let reader_db = db.clone();
     let reader = std::thread::spawn(move || {
         for _ in 0..50 {
             let snap = reader_db.snapshot().unwrap();
             assert_eq!(snap.rows(), 1000);
-            assert_eq!(snap.count(&class_filter("c2")).unwrap(), expected);
+            assert_eq!(snap.count(&class_filter(2)).unwrap(), expected);
         }
     });
     let stats = db.compact().unwrap();
@@ -133,10 +144,10 @@ fn compaction_merges_partitions_while_readers_keep_their_snapshot() {
     assert_eq!(stats.partitions_merged, 2);
     assert_eq!(stats.segments_removed, 10);
     // The old snapshot still reads its (now deleted) segments.
-    assert_eq!(before.count(&class_filter("c2")).unwrap(), expected);
+    assert_eq!(before.count(&class_filter(2)).unwrap(), expected);
     let after = db.snapshot().unwrap();
     assert_eq!(after.segments(None, None).len(), 2);
-    assert_eq!(after.count(&class_filter("c2")).unwrap(), expected);
+    assert_eq!(after.count(&class_filter(2)).unwrap(), expected);
     drop(db);
     let db = Db::open(dir.path(), opts()).unwrap();
     assert_eq!(db.snapshot().unwrap().segments(None, None).len(), 2);
@@ -215,7 +226,7 @@ fn replacing_the_roster_resolves_unknown_schools() {
     assert_eq!(null_school(&db), 100);
     let roster = Roster {
         classes: vec![Class {
-            id: "c6".into(),
+            id: class_id(6),
             name: "Six".into(),
             school: Some("school9".into()),
         }],
@@ -224,13 +235,7 @@ fn replacing_the_roster_resolves_unknown_schools() {
     let update = db.replace_roster(roster.clone()).unwrap();
     assert_eq!(update.events_resolved, 100);
     assert_eq!(null_school(&db), 0);
-    let school9 = ScanRequest {
-        filters: vec![IndexFilter {
-            column: col::SCHOOL,
-            values: vec!["school9".into()],
-        }],
-        ..Default::default()
-    };
+    let school9 = filter(col::SCHOOL, "school9");
     assert_eq!(db.snapshot().unwrap().count(&school9).unwrap(), 100);
     drop(db);
     let db = Db::open(dir.path(), opts()).unwrap();
@@ -313,7 +318,7 @@ fn read_everything(db: &Db) -> engine::Result<u64> {
             }
         }
     }
-    snap.count(&class_filter("c3"))
+    snap.count(&class_filter(3))
 }
 
 #[test]
@@ -390,7 +395,7 @@ fn readers_see_consistent_snapshots_while_appends_flush_and_compact_in_the_backg
                     assert_eq!(snap.count(&ScanRequest::default()).unwrap(), rows);
                     // Appends are whole batches of 100 rows, 1 in 7 of class c3.
                     assert_eq!(rows % 100, 0);
-                    let c3 = snap.count(&class_filter("c3")).unwrap();
+                    let c3 = snap.count(&class_filter(3)).unwrap();
                     assert_eq!(c3, (0..rows).filter(|i| i % 7 == 3).count() as u64);
                     last = rows;
                 }
@@ -423,7 +428,7 @@ fn snapshots_of_a_growing_memtable_see_every_row_once() {
         let snap = db.snapshot().unwrap();
         assert_eq!(snap.rows(), appended as u64);
         assert_eq!(
-            snap.count(&class_filter("c3")).unwrap(),
+            snap.count(&class_filter(3)).unwrap(),
             (0..appended).filter(|i| i % 7 == 3).count() as u64
         );
         let in_memory = snap.segments(None, None).iter().filter(|s| s.meta().id == 0).count();
@@ -572,7 +577,37 @@ fn batches_appended_together_are_durable_records_and_all_or_nothing_when_invalid
     let db = Db::open(dir.path(), opts()).unwrap();
     assert_eq!(db.snapshot().unwrap().rows(), 100);
     assert_eq!(
-        db.snapshot().unwrap().count(&class_filter("c3")).unwrap(),
+        db.snapshot().unwrap().count(&class_filter(3)).unwrap(),
         (0..100).filter(|i| i % 7 == 3).count() as u64
     );
+}
+
+#[test]
+fn students_and_classes_live_in_shared_dictionaries_that_a_store_cannot_read_without() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path(), opts()).unwrap();
+        db.append(batch(0, 600, 3)).unwrap();
+        db.flush().unwrap();
+        db.append(batch(600, 300, 3)).unwrap();
+        db.flush().unwrap();
+        db.compact().unwrap();
+        let bytes = db.shared_dictionary_bytes().unwrap();
+        let of = |c: usize| bytes.iter().find(|(col, _)| *col == c).map_or(0, |(_, b)| *b);
+        assert!(of(col::STUDENT) >= 30 * 16 && of(col::CLASS) >= 7 * 16, "{bytes:?}");
+        db.close().unwrap();
+    }
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(
+        read_everything(&db).unwrap(),
+        (0..900).filter(|i| i % 7 == 3).count() as u64
+    );
+    let student = filter(col::STUDENT, "50000003-0000-4000-8000-0000000000aa");
+    assert_eq!(db.snapshot().unwrap().count(&student).unwrap(), 30);
+    drop(db);
+    // Losing the dictionaries loses what the segments' ids mean: a Corruption error, never a value.
+    std::fs::remove_dir_all(dir.path().join("dictionaries")).unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let err = read_everything(&db).unwrap_err();
+    assert!(matches!(err, engine::StorageError::Corruption { .. }), "{err}");
 }

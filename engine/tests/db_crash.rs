@@ -13,7 +13,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{append_until_killed, batch_for, check_recovered, child_env, parse_signal_id, rows_of, Marker, XorShift};
+use common::{
+    append_until_killed, batch_for, check_recovered, child_env, parse_signal_id, rows_of, student_of, Marker, XorShift,
+};
 use engine::{col, Db, DbOptions};
 
 const CHILD_TEST: &str = "db_crash_child";
@@ -61,10 +63,19 @@ fn recover(dir: &str) -> BTreeSet<Marker> {
     for segment in snap.segments(None, None) {
         let ids = segment.text_column(col::SIGNAL_ID).expect("signal ids decode");
         let wpm = segment.int_column(col::READING_WPM).expect("reading_wpm decodes");
+        // Students are in the shared dictionary: a segment naming an entry lost in the crash fails here.
+        let students = segment
+            .text_column(col::STUDENT)
+            .unwrap_or_else(|e| panic!("students of {} decode: {e}", segment.file().display()));
         for r in 0..segment.num_rows() {
             let id = ids.value(r).expect("signal_id is never NULL");
             let (marker, row) = parse_signal_id(id).unwrap_or_else(|| panic!("a row never sent: {id}"));
             assert_eq!(wpm.value(r), Some(row as i64), "row {id} has its own values");
+            assert_eq!(
+                students.value(r),
+                Some(student_of(marker, row).as_str()),
+                "row {id} has its student"
+            );
             assert!(rows.entry(marker).or_default().insert(row), "row {id} stored twice");
         }
     }

@@ -41,6 +41,7 @@ pub fn run(data: &Path, task: AdminTask) -> CliResult {
 
 /// Prints the store's shape and what it costs on disk: bytes per event in total, without `signal_id`,
 /// and per column (values, dictionary, NULL set and index blocks; file headers and footers are "other").
+/// The shared dictionaries' files are counted in, as dictionary bytes of their columns.
 fn print_stats(db: &engine::Db) -> CliResult {
     let snap = db.snapshot()?;
     let segments: Vec<_> = snap
@@ -58,6 +59,17 @@ fn print_stats(db: &engine::Db) -> CliResult {
         by_column[block.column as usize][kind] += block.len;
     }
     let in_blocks: u64 = by_column.iter().flatten().sum();
+    // The shared dictionaries' files count as the dictionary bytes of their columns.
+    let dictionary = SegmentComponent::ALL
+        .iter()
+        .position(|&k| k == SegmentComponent::Dictionary)
+        .unwrap_or(0);
+    let mut shared_bytes = 0u64;
+    for (c, b) in db.shared_dictionary_bytes()? {
+        by_column[c][dictionary] += b;
+        shared_bytes += b;
+    }
+    let total_bytes = bytes as u64 + shared_bytes;
     let signal_id: u64 = by_column[col::SIGNAL_ID].iter().sum();
     println!(
         "{rows} events in {} segments over {} {} partitions; {} buffered rows; {} roster classes; {} assignments",
@@ -69,9 +81,10 @@ fn print_stats(db: &engine::Db) -> CliResult {
         snap.assignments().len()
     );
     println!(
-        "{bytes} bytes of segments: {:.2} bytes/event, {:.2} bytes/event without signal_id ({:.2})",
-        per_event(bytes as u64),
-        per_event(bytes as u64 - signal_id),
+        "{bytes} bytes of segments and {shared_bytes} of shared dictionaries: {:.2} bytes/event, \
+         {:.2} bytes/event without signal_id ({:.2})",
+        per_event(total_bytes),
+        per_event(total_bytes - signal_id),
         per_event(signal_id)
     );
     println!(

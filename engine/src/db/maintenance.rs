@@ -112,7 +112,7 @@ impl Db {
                 max_seq: group.iter().map(|s| s.meta().max_seq).max().unwrap_or(0),
                 created_at: now_micros(),
             };
-            let (meta, bytes) = merge_segments(&inputs, &template)?;
+            let (meta, bytes) = merge_segments(&inputs, &template, Some(&self.shared))?;
             let new = self.store_segment(&meta, bytes)?;
             let removed: Vec<u64> = group.iter().map(|s| s.meta().id).collect();
             let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;

@@ -25,7 +25,8 @@ use crate::error::{Result, StorageError};
 use crate::partition::Granularity;
 use crate::roster::{Assignment, Roster};
 use crate::schema::col;
-use crate::segment::{encode_segment, encode_segment_rows, parse_segment_file_name, Segment, SegmentMeta};
+use crate::segment::{encode_segment_rows, parse_segment_file_name, Segment, SegmentMeta};
+use crate::shared_dictionary::SharedDictionaries;
 use crate::wal::{Wal, WalOptions};
 use memtable::Memtable;
 use worker::Worker;
@@ -51,6 +52,8 @@ pub struct Db {
     wal: Wal,
     catalog: Box<dyn Catalog>,
     segment_dir: Arc<dyn Directory>,
+    /// The shared dictionaries the segments' student, class, assignment and meeting columns refer to.
+    shared: Arc<SharedDictionaries>,
     state: RwLock<State>,
     /// Serialises flushes, compaction swaps and rewrites (anything that changes the segment list).
     maintenance: Mutex<()>,
@@ -112,6 +115,10 @@ impl Db {
             options.granularity = settings.granularity;
         }
         let segment_dir: Arc<dyn Directory> = Arc::new(MmapDirectory::open(dir.join("segments"))?);
+        let shared = Arc::new(SharedDictionaries::open(
+            Arc::new(MmapDirectory::open(dir.join("dictionaries"))?),
+            dir.join("dictionaries"),
+        )?);
         let catalog: Box<dyn Catalog> = Box::new(SledCatalog::open(&dir.join("catalog"))?);
         let mut metas = catalog.segments()?;
         let files = segment_dir.list()?;
@@ -146,7 +153,11 @@ impl Db {
                     "segment in manifest is missing",
                 ));
             }
-            let seg = Segment::open(segment_dir.open_read(&name)?, dir.join("segments").join(&name))?;
+            let seg = Segment::open_with_dictionaries(
+                segment_dir.open_read(&name)?,
+                dir.join("segments").join(&name),
+                shared.clone(),
+            )?;
             segments.push(Arc::new(seg));
         }
         let next_id = seg_files.iter().chain(live.iter()).max().map_or(1, |m| m + 1);
@@ -178,6 +189,7 @@ impl Db {
             wal,
             catalog,
             segment_dir,
+            shared,
             state: RwLock::new(state),
             maintenance: Mutex::new(()),
             next_segment_id: AtomicU64::new(next_id),
@@ -395,9 +407,8 @@ impl Db {
 
     /// Encodes and atomically writes one segment, then opens it through mmap.
     fn write_segment(&self, batch: &EventBatch, partition_start: i64, max_seq: u64) -> Result<Arc<Segment>> {
-        let id = self.next_segment_id.fetch_add(1, Ordering::SeqCst);
-        let meta = SegmentMeta::for_batch(id, partition_start, max_seq, now_micros(), batch);
-        self.store_segment(&meta, encode_segment(batch, &meta)?)
+        let rows: Vec<u32> = (0..batch.len() as u32).collect();
+        self.write_segment_rows(batch, &rows, partition_start, max_seq)
     }
 
     /// Like [`Db::write_segment`] for the rows `rows` of `batch`.
@@ -420,15 +431,27 @@ impl Db {
             max_seq,
             created_at: now_micros(),
         };
-        self.store_segment(&meta, encode_segment_rows(batch, rows, &meta)?)
+        self.store_segment(&meta, encode_segment_rows(batch, rows, &meta, Some(&self.shared))?)
     }
 
-    /// Atomically writes an encoded segment and opens it through mmap.
+    /// Atomically writes an encoded segment and opens it through mmap. The shared dictionary entries
+    /// it may name are made durable first, so no segment on disk names an entry a crash could lose.
     fn store_segment(&self, meta: &SegmentMeta, bytes: Vec<u8>) -> Result<Arc<Segment>> {
+        self.shared.persist()?;
         let name = meta.file_name();
         self.segment_dir.atomic_write(&name, &bytes)?;
         let path = self.dir.join("segments").join(&name);
-        Ok(Arc::new(Segment::open(self.segment_dir.open_read(&name)?, path)?))
+        Ok(Arc::new(Segment::open_with_dictionaries(
+            self.segment_dir.open_read(&name)?,
+            path,
+            self.shared.clone(),
+        )?))
+    }
+
+    /// Bytes of the shared dictionaries' files per column, as `(column, bytes)`: part of the store's
+    /// size on disk besides the segments.
+    pub fn shared_dictionary_bytes(&self) -> Result<Vec<(usize, u64)>> {
+        self.shared.file_bytes()
     }
 
     /// Every `signal_id` stored (in segments or buffered) in the partition starting at `partition_start`.

@@ -5,6 +5,7 @@ use super::bitmap;
 use super::bitpack::{bits_needed, pack, packed_len, unpack};
 use super::dictionary::SortedDict;
 use super::patched::{decode_patched, encode_patched, PATCHED};
+use crate::shared_dictionary::SharedDictionary;
 use roaring::RoaringBitmap;
 
 /// A decoding failure at byte `at` of the block being decoded; the reader adds file and block offset.
@@ -328,6 +329,75 @@ pub fn decode_doubles(r: &mut ByteReader<'_>, expected: usize, version: u32) -> 
 const DICT_PLAIN: u8 = 0;
 const DICT_UUID_LOWER: u8 = 1;
 const DICT_UUID_UPPER: u8 = 2;
+/// Shared-dictionary layouts (format version 4): the values are UUIDs of one case held in the store's
+/// shared dictionary of the column, and the block lists their ids there.
+const DICT_SHARED_LOWER: u8 = 3;
+const DICT_SHARED_UPPER: u8 = 4;
+/// The first format version with the shared-dictionary layouts.
+const SHARED_DICT_VERSION: u32 = 4;
+
+/// Appends a dictionary block that refers to the store's shared dictionary: layout u8 (3: lower-case
+/// UUIDs, 4: upper-case), size u32, then the ids of the segment's values in the shared dictionary, in
+/// the values' (ascending) order, as the differences from the previous id (the first from 0) written
+/// by [`encode_ints`]. The shared dictionary numbers each flush's new values in ascending order, so the
+/// differences are mostly small and positive and pack into a few bits each.
+pub fn encode_shared_dict(global_ids: &[u32], upper: bool, out: &mut Vec<u8>) {
+    out.push(if upper { DICT_SHARED_UPPER } else { DICT_SHARED_LOWER });
+    out.extend_from_slice(&(global_ids.len() as u32).to_le_bytes());
+    let mut previous = 0i64;
+    let deltas: Vec<i64> = global_ids
+        .iter()
+        .map(|&id| {
+            let delta = i64::from(id) - previous;
+            previous = i64::from(id);
+            delta
+        })
+        .collect();
+    encode_ints(&deltas, out);
+}
+
+/// Reads the ids of a shared-dictionary block after its layout and size (`count` ids) and resolves
+/// them in `shared`, checking that every id is in it and that the values ascend strictly.
+fn decode_shared_dict(
+    r: &mut ByteReader<'_>,
+    count: usize,
+    version: u32,
+    shared: Option<&SharedDictionary>,
+) -> Result<Vec<u128>, Malformed> {
+    let shared = shared.ok_or_else(|| {
+        Malformed::at(
+            0,
+            "the dictionary refers to the store's shared dictionary, which was not opened with this segment",
+        )
+    })?;
+    let size = shared.len().map_err(|e| Malformed::at(0, e.to_string()))?;
+    // Ids are distinct, so more of them than the shared dictionary holds is damage (and this bounds the
+    // allocation, as packed differences may take no bytes at all).
+    if count > size {
+        return Err(Malformed::at(
+            1,
+            format!("{count} values but the shared dictionary holds {size}"),
+        ));
+    }
+    let mut previous = 0i64;
+    let mut ids = Vec::with_capacity(count);
+    for delta in decode_ints(r, count, version)? {
+        previous = previous
+            .checked_add(delta)
+            .ok_or_else(|| Malformed::at(5, "shared dictionary id overflows"))?;
+        let id = u32::try_from(previous)
+            .map_err(|_| Malformed::at(5, format!("shared dictionary id {previous} out of range")))?;
+        ids.push(id);
+    }
+    let values = shared
+        .values_of(&ids)
+        .map_err(|e| Malformed::at(0, e.to_string()))?
+        .ok_or_else(|| Malformed::at(5, format!("an id beyond the shared dictionary's {size} entries")))?;
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Malformed::at(5, "dictionary is not strictly ascending"));
+    }
+    Ok(values)
+}
 
 /// Appends a sorted dictionary of strings, choosing the UUID layout when every value is a canonical UUID
 /// written in one case (see [`encode_sorted_dict`]). The writer builds [`SortedDict`]s directly; this is
@@ -378,14 +448,22 @@ pub fn encode_sorted_dict(dict: &SortedDict<'_>, out: &mut Vec<u8>) {
 /// ascending order.
 #[cfg(test)]
 pub fn decode_dictionary(r: &mut ByteReader<'_>, version: u32) -> Result<Vec<String>, Malformed> {
-    Ok(decode_sorted_dict(r, version)?.to_strings())
+    Ok(decode_sorted_dict(r, version, None)?.to_strings())
 }
 
 /// Reads what [`encode_sorted_dict`] wrote in a segment of format `version` without building strings:
 /// plain values borrow the block, UUIDs stay 128-bit integers. Checks UTF-8 and strictly ascending order.
-pub fn decode_sorted_dict<'a>(r: &mut ByteReader<'a>, version: u32) -> Result<SortedDict<'a>, Malformed> {
+pub fn decode_sorted_dict<'a>(
+    r: &mut ByteReader<'a>,
+    version: u32,
+    shared: Option<&SharedDictionary>,
+) -> Result<SortedDict<'a>, Malformed> {
     let layout = r.u8("dictionary layout")?;
     let count = r.u32("dictionary size")? as usize;
+    if let Some(upper) = shared_layout(layout, version) {
+        let values = decode_shared_dict(r, count, version, shared)?;
+        return Ok(SortedDict::Uuid { values, upper });
+    }
     if count > r.remaining() {
         return Err(Malformed::at(
             r.pos() - 4,
@@ -428,10 +506,25 @@ pub fn decode_sorted_dict<'a>(r: &mut ByteReader<'a>, version: u32) -> Result<So
     }
 }
 
+/// `Some(upper)` if `layout` is a shared-dictionary layout of a segment of format `version`.
+fn shared_layout(layout: u8, version: u32) -> Option<bool> {
+    match layout {
+        DICT_SHARED_LOWER | DICT_SHARED_UPPER if version >= SHARED_DICT_VERSION => Some(layout == DICT_SHARED_UPPER),
+        _ => None,
+    }
+}
+
 /// Where each value of a dictionary block lies, for looking values up without decoding the
 /// dictionary into strings (index lookups on a column not otherwise read).
 #[derive(Debug)]
 pub enum DictionaryIndex {
+    /// Shared-dictionary layout: the values, resolved in the shared dictionary, ascending.
+    Resolved {
+        /// The values.
+        values: Vec<u128>,
+        /// Whether the hex letters are upper case.
+        upper: bool,
+    },
     /// UUID layout: `count` 16-byte big-endian values from absolute offset `start`.
     Uuid {
         /// Absolute file offset of the first value.
@@ -451,9 +544,18 @@ pub enum DictionaryIndex {
 impl DictionaryIndex {
     /// Reads the layout of a dictionary block (consuming it all) of a segment of format `version`; `base`
     /// is the block's file offset.
-    pub fn read(r: &mut ByteReader<'_>, base: usize, version: u32) -> Result<DictionaryIndex, Malformed> {
+    pub fn read(
+        r: &mut ByteReader<'_>,
+        base: usize,
+        version: u32,
+        shared: Option<&SharedDictionary>,
+    ) -> Result<DictionaryIndex, Malformed> {
         let layout = r.u8("dictionary layout")?;
         let count = r.u32("dictionary size")? as usize;
+        if let Some(upper) = shared_layout(layout, version) {
+            let values = decode_shared_dict(r, count, version, shared)?;
+            return Ok(DictionaryIndex::Resolved { values, upper });
+        }
         if count > r.remaining() {
             return Err(Malformed::at(1, format!("dictionary size {count} exceeds the block")));
         }
@@ -487,12 +589,12 @@ impl DictionaryIndex {
     /// The id of `value` by binary search over the (checksummed, ascending) dictionary in `file`.
     pub fn lookup(&self, file: &[u8], value: &str) -> Option<u32> {
         match self {
+            DictionaryIndex::Resolved { values, upper } => {
+                let bits = uuid_in_case(value, *upper)?;
+                values.binary_search(&bits).ok().map(|i| i as u32)
+            }
             DictionaryIndex::Uuid { start, count, upper } => {
-                let (bits, cases) = crate::uuid::parse_uuid(value.as_bytes())?;
-                let wrong_case = if *upper { 0x10 } else { 0x20 };
-                if cases & wrong_case != 0 {
-                    return None;
-                }
+                let bits = uuid_in_case(value, *upper)?;
                 let at = |i: usize| {
                     let b = &file[start + 16 * i..start + 16 * i + 16];
                     u128::from_be_bytes(b.try_into().unwrap_or([0; 16]))
@@ -504,6 +606,14 @@ impl DictionaryIndex {
             }),
         }
     }
+}
+
+/// The bits of `value` if it is a canonical UUID written in the dictionary's case (`upper`): a value
+/// in the other case is a different string, not in the dictionary.
+fn uuid_in_case(value: &str, upper: bool) -> Option<u128> {
+    let (bits, cases) = crate::uuid::parse_uuid(value.as_bytes())?;
+    let wrong_case = if upper { 0x10 } else { 0x20 };
+    (cases & wrong_case == 0).then_some(bits)
 }
 
 /// The index in `0..len` where `probe` says Equal, for a `probe` ascending in its index.

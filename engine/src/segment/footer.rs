@@ -10,7 +10,7 @@ use crate::schema::{ColumnType, EVENT_COLUMNS};
 pub const MAGIC: &[u8; 8] = b"EGDBSEG1";
 /// The format version this build writes. Version 2 added run-length integers and decimal doubles,
 /// version 3 patched frame-of-reference integers; this build also reads versions 1 and 2.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Bytes before the first block: the magic.

@@ -12,6 +12,7 @@ use super::reader::{RawColumn, Segment};
 use super::writer::{stored_order, SegmentBuilder, StoredColumn};
 use crate::error::{Result, StorageError};
 use crate::schema::{col, ColumnType, EVENT_COLUMNS};
+use crate::shared_dictionary::SharedDictionaries;
 use crate::uuid::{format_uuid, hex_alphabet, LOWER, UPPER};
 
 /// Encodes the rows of `segments`, taken in that order, as one segment: the same bytes as
@@ -20,7 +21,14 @@ use crate::uuid::{format_uuid, hex_alphabet, LOWER, UPPER};
 /// `max_time` are replaced by the merged rows' values; the returned meta is the one written.
 ///
 /// Every block read is checksummed and validated as for any read; damage is `Corruption`.
-pub fn merge_segments(segments: &[&Segment], meta: &SegmentMeta) -> Result<(SegmentMeta, Vec<u8>)> {
+///
+/// `shared`: as for [`super::encode_segment_rows`] (the store passes its shared dictionaries, which
+/// already hold every value of its segments).
+pub fn merge_segments(
+    segments: &[&Segment],
+    meta: &SegmentMeta,
+    shared: Option<&SharedDictionaries>,
+) -> Result<(SegmentMeta, Vec<u8>)> {
     let total: usize = segments.iter().map(|s| s.num_rows()).sum();
     if total > u32::MAX as usize {
         return Err(StorageError::InvalidInput(format!(
@@ -120,7 +128,7 @@ pub fn merge_segments(segments: &[&Segment], meta: &SegmentMeta) -> Result<(Segm
             }
         };
         let stored_valid: Option<Vec<bool>> = valid[c].as_deref().map(|v| gather(&order, v)).transpose()?;
-        w.column(c, stored_valid.as_deref(), &data);
+        w.column(c, stored_valid.as_deref(), &data, shared)?;
     }
     Ok((meta.clone(), w.finish(&meta)))
 }

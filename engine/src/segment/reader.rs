@@ -14,9 +14,10 @@ use crate::batch::{Column, ColumnData, EventBatch, StringVec};
 use crate::directory::FileBytes;
 use crate::error::{Result, StorageError};
 use crate::schema::{ColumnType, EVENT_COLUMNS};
+use crate::shared_dictionary::{SharedDictionaries, SharedDictionary};
 use roaring::RoaringBitmap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// An immutable, opened segment. Opening checks the trailer, footer checksum, format version and
 /// block directory; each column's blocks are checksummed and decoded on first access and then cached.
@@ -33,6 +34,8 @@ pub struct Segment {
     columns: Vec<OnceLock<Decoded>>,
     indexes: Vec<OnceLock<IndexOffsets>>,
     dictionaries: Vec<OnceLock<DictionaryIndex>>,
+    /// The store's shared dictionaries, which the dictionary blocks of shared-dictionary columns name.
+    shared: Option<Arc<SharedDictionaries>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -76,9 +79,23 @@ struct IndexOffsets {
 }
 
 impl Segment {
-    /// Opens the segment held in `bytes`; `file` names it in errors.
+    /// Opens the segment held in `bytes`; `file` names it in errors. A segment whose dictionaries refer to
+    /// a store's shared dictionaries must be opened with them ([`Segment::open_with_dictionaries`]);
+    /// opened without, reading such a column is a `Corruption` error saying so.
     pub fn open(bytes: FileBytes, file: impl Into<PathBuf>) -> Result<Segment> {
-        let file = file.into();
+        Segment::open_shared(bytes, file.into(), None)
+    }
+
+    /// Opens a segment of a store whose shared dictionaries are `shared` (see [`Segment::open`]).
+    pub fn open_with_dictionaries(
+        bytes: FileBytes,
+        file: impl Into<PathBuf>,
+        shared: Arc<SharedDictionaries>,
+    ) -> Result<Segment> {
+        Segment::open_shared(bytes, file.into(), Some(shared))
+    }
+
+    fn open_shared(bytes: FileBytes, file: PathBuf, shared: Option<Arc<SharedDictionaries>>) -> Result<Segment> {
         let footer = Footer::read(&bytes).map_err(|m| StorageError::corruption(&file, m.at as u64, m.detail))?;
         let mut blocks = vec![ColumnBlocks::default(); EVENT_COLUMNS.len()];
         for entry in &footer.blocks {
@@ -122,6 +139,7 @@ impl Segment {
             columns: (0..n).map(|_| OnceLock::new()).collect(),
             indexes: (0..n).map(|_| OnceLock::new()).collect(),
             dictionaries: (0..n).map(|_| OnceLock::new()).collect(),
+            shared,
         })
     }
 
@@ -358,7 +376,7 @@ impl Segment {
             }
             ColumnType::Text => {
                 let dict = self.decode_block(blocks.dictionary.ok_or_else(internal)?, |r| {
-                    decode_sorted_dict(r, self.version)
+                    decode_sorted_dict(r, self.version, self.shared_dictionary(c))
                 })?;
                 let size = dict.len();
                 let ids = self.decode_block(values, |r| {
@@ -397,7 +415,13 @@ impl Segment {
 
     fn load_dictionary_index(&self, entry: BlockEntry) -> Result<DictionaryIndex> {
         let base = entry.offset as usize;
-        self.decode_block(entry, |r| DictionaryIndex::read(r, base, self.version))
+        let shared = self.shared_dictionary(entry.column as usize);
+        self.decode_block(entry, |r| DictionaryIndex::read(r, base, self.version, shared))
+    }
+
+    /// Column `c`'s shared dictionary, if the segment was opened with the store's.
+    fn shared_dictionary(&self, c: usize) -> Option<&SharedDictionary> {
+        self.shared.as_deref().and_then(|s| s.column(c))
     }
 
     fn load_index(&self, entry: BlockEntry) -> Result<IndexOffsets> {

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 const INTS: [i64; 6] = [i64::MIN, -5, 0, 7, 1_000_000, i64::MAX];
 const DOUBLES: [f64; 6] = [0.0, -1.5, 2.25, f64::MAX, -0.0, f64::NAN];
-const TEXTS: [&str; 6] = ["", "a", "b", "ä", "zz", "a b"];
+pub(super) const TEXTS: [&str; 6] = ["", "a", "b", "ä", "zz", "a b"];
 
 /// Builds a batch from per-row times and per-cell codes: code 0 is NULL in nullable columns,
 /// otherwise the code picks a value from the pool of the column's type.
@@ -18,7 +18,7 @@ fn batch_from_codes(rows: &[(i64, Vec<u8>)]) -> EventBatch {
 }
 
 /// Canonical UUIDs in lower case, upper case and without hex letters (which fit either case).
-const UUIDS: [&str; 6] = [
+pub(super) const UUIDS: [&str; 6] = [
     "00000000-0000-0000-0000-000000000001",
     "0a000000-0000-0000-0000-00000000000b",
     "0A000000-0000-0000-0000-00000000000B",
@@ -28,7 +28,7 @@ const UUIDS: [&str; 6] = [
 ];
 
 /// Like [`batch_from_codes`], text values taken from `texts`.
-fn batch_from_codes_with(rows: &[(i64, Vec<u8>)], texts: &[&str; 6]) -> EventBatch {
+pub(super) fn batch_from_codes_with(rows: &[(i64, Vec<u8>)], texts: &[&str; 6]) -> EventBatch {
     let mut b = BatchBuilder::new();
     for (time, codes) in rows {
         let row: Vec<ValueRef<'_>> = EVENT_COLUMNS
@@ -48,12 +48,12 @@ fn batch_from_codes_with(rows: &[(i64, Vec<u8>)], texts: &[&str; 6]) -> EventBat
     b.finish()
 }
 
-fn rows_strategy(max_rows: usize) -> impl Strategy<Value = Vec<(i64, Vec<u8>)>> {
+pub(super) fn rows_strategy(max_rows: usize) -> impl Strategy<Value = Vec<(i64, Vec<u8>)>> {
     let time = prop_oneof![0i64..1_000, any::<i64>()];
     proptest::collection::vec((time, proptest::collection::vec(0u8..7, col::COUNT)), 0..max_rows)
 }
 
-fn meta_for(batch: &EventBatch) -> SegmentMeta {
+pub(super) fn meta_for(batch: &EventBatch) -> SegmentMeta {
     SegmentMeta::for_batch(42, 1_000, 7, 123, batch)
 }
 
@@ -67,7 +67,7 @@ fn cell_key(v: ValueRef<'_>) -> String {
 }
 
 /// Every row of `batch` as cell keys, in batch order.
-fn rows_in_order(batch: &EventBatch) -> Vec<Vec<String>> {
+pub(super) fn rows_in_order(batch: &EventBatch) -> Vec<Vec<String>> {
     (0..batch.len())
         .map(|r| batch.columns.iter().map(|c| cell_key(c.get(r))).collect())
         .collect()
@@ -137,7 +137,7 @@ fn large_segments_encoded_in_parallel_equal_the_sequential_encoding() {
             max_time: 0,
             ..meta.clone()
         };
-        let (merged_meta, merged) = merge_segments(&refs, &template).unwrap();
+        let (merged_meta, merged) = merge_segments(&refs, &template, None).unwrap();
         assert_eq!(merged_meta, meta);
         assert!(merged == parallel, "parallel encoding differs from the sequential one");
         let decoded = Segment::open(FileBytes::from_vec(parallel), "p.seg")
@@ -173,7 +173,7 @@ proptest! {
         let expected = encode_segment(&concatenated, &meta).unwrap();
         let refs: Vec<&Segment> = segments.iter().collect();
         let template = SegmentMeta { rows: 0, min_time: 0, max_time: 0, ..meta.clone() };
-        let (merged_meta, merged) = merge_segments(&refs, &template).unwrap();
+        let (merged_meta, merged) = merge_segments(&refs, &template, None).unwrap();
         prop_assert_eq!(&merged_meta, &meta);
         let decoded = Segment::open(FileBytes::from_vec(merged.clone()), "m.seg").unwrap().to_batch().unwrap();
         let reference = Segment::open(FileBytes::from_vec(expected.clone()), "e.seg").unwrap().to_batch().unwrap();
@@ -200,7 +200,7 @@ proptest! {
             ..meta_for(&text)
         };
         prop_assert!(
-            encode_segment_rows(&parsed, &picked, &meta).unwrap() == encode_segment_rows(&text, &picked, &meta).unwrap(),
+            encode_segment_rows(&parsed, &picked, &meta, None).unwrap() == encode_segment_rows(&text, &picked, &meta, None).unwrap(),
             "the UUID representation changed the segment bytes"
         );
     }
@@ -259,7 +259,7 @@ proptest! {
 
 /// A small deterministic batch shaped like real data (few schools, more classes, many students,
 /// near-unique signal ids, mostly-NULL optional columns).
-fn realistic_batch(rows: usize) -> EventBatch {
+pub(super) fn realistic_batch(rows: usize) -> EventBatch {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move |n: u64| {
         state ^= state << 13;
@@ -472,12 +472,12 @@ fn uuid_dictionaries_answer_lookups_before_and_after_decoding() {
     }
 }
 
-fn is_corruption<T>(result: Result<T, StorageError>) -> bool {
+pub(super) fn is_corruption<T>(result: Result<T, StorageError>) -> bool {
     matches!(result, Err(StorageError::Corruption { .. }))
 }
 
 /// `bytes` with the footer's format version replaced by `version` (and the footer crc fixed).
-fn with_version(mut bytes: Vec<u8>, version: u32) -> Vec<u8> {
+pub(super) fn with_version(mut bytes: Vec<u8>, version: u32) -> Vec<u8> {
     let trailer = bytes.len() - 20;
     let footer = u64::from_le_bytes(bytes[trailer..trailer + 8].try_into().unwrap()) as usize;
     bytes[footer..footer + 4].copy_from_slice(&version.to_le_bytes());

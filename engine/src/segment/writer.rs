@@ -3,7 +3,9 @@
 use super::bitmap;
 use super::component::{BlockEntry, SegmentComponent};
 use super::dictionary::{self, SortedDict};
-use super::encoding::{encode_doubles, encode_ints, encode_nulls, encode_nulls_same_as, encode_sorted_dict};
+use super::encoding::{
+    encode_doubles, encode_ints, encode_nulls, encode_nulls_same_as, encode_shared_dict, encode_sorted_dict,
+};
 use super::footer::{Footer, MAGIC};
 use super::meta::SegmentMeta;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::batch::{ColumnData, EventBatch};
 use crate::error::{Result, StorageError};
 use crate::schema::{col, EVENT_COLUMNS};
+use crate::shared_dictionary::SharedDictionaries;
 
 /// Encodes `batch` as a complete segment file. Rows are first sorted by (school, class, student, time),
 /// NULLs first, ties kept in batch order; the stored row order is that sorted order.
@@ -21,12 +24,21 @@ pub fn encode_segment(batch: &EventBatch, meta: &SegmentMeta) -> Result<Vec<u8>>
     batch.validate()?;
     meta.check_matches(batch)?;
     let rows: Vec<u32> = (0..batch.len() as u32).collect();
-    encode_rows(batch, &rows, meta)
+    encode_rows(batch, &rows, meta, None)
 }
 
 /// Encodes the rows `rows` of `batch` (indexes, each at most once) as a segment, like [`encode_segment`]
 /// of the batch holding just those rows, without copying them out first. `meta` must describe them.
-pub fn encode_segment_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<Vec<u8>> {
+///
+/// With `shared`, the dictionaries of the shared-dictionary columns (when their values are UUIDs of one
+/// case) name ids in those dictionaries, adding the values not yet there: the caller must
+/// [`SharedDictionaries::persist`] them before the segment is stored, and open it with them.
+pub fn encode_segment_rows(
+    batch: &EventBatch,
+    rows: &[u32],
+    meta: &SegmentMeta,
+    shared: Option<&SharedDictionaries>,
+) -> Result<Vec<u8>> {
     batch.validate()?;
     if rows.iter().any(|&r| r as usize >= batch.len()) {
         return Err(StorageError::InvalidInput("row index past the end of the batch".into()));
@@ -45,7 +57,7 @@ pub fn encode_segment_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta)
             rows.len()
         )));
     }
-    encode_rows(batch, rows, meta)
+    encode_rows(batch, rows, meta, shared)
 }
 
 /// Segments of at least this many rows encode their columns on several threads.
@@ -89,7 +101,12 @@ fn map_parallel<T: Send>(n: usize, parallel: bool, f: impl Fn(usize) -> T + Sync
     results.into_iter().map(|(_, t)| t).collect()
 }
 
-fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<Vec<u8>> {
+fn encode_rows(
+    batch: &EventBatch,
+    rows: &[u32],
+    meta: &SegmentMeta,
+    shared: Option<&SharedDictionaries>,
+) -> Result<Vec<u8>> {
     let parallel = rows.len() >= PARALLEL_ROWS;
     // Dictionary-encode every text column once, on the rows in batch order; sorting then permutes ids.
     let dicts = map_parallel(batch.columns.len(), parallel, |c| {
@@ -155,7 +172,7 @@ fn encode_rows(batch: &EventBatch, rows: &[u32], meta: &SegmentMeta) -> Result<V
             }
             (ColumnData::Text(_) | ColumnData::Uuid(_), Some(enc)) => {
                 let present_ids = gather_present(&enc.ids, &order, valid, i64::from);
-                encode_text_blocks(c, &enc.dict, &present_ids, valid)
+                encode_text_blocks(c, &enc.dict, &present_ids, valid, shared)?
             }
             (ColumnData::Text(_) | ColumnData::Uuid(_), None) => {
                 return Err(StorageError::Internal("text column without a dictionary".into()));
@@ -297,7 +314,12 @@ struct ColumnBlocks {
 
 /// Encodes column `c`'s blocks; `valid` marks the non-NULL rows (`None`: no NULLs), in stored order like
 /// `data`.
-fn encode_column(c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) -> ColumnBlocks {
+fn encode_column(
+    c: usize,
+    valid: Option<&[bool]>,
+    data: &StoredColumn<'_>,
+    shared: Option<&SharedDictionaries>,
+) -> Result<ColumnBlocks> {
     let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
     let mut blocks = match data {
         StoredColumn::Int(v) => values_only(|out| encode_ints(&present(v, is_valid), out)),
@@ -307,28 +329,40 @@ fn encode_column(c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) -> C
                 .filter(|&i| is_valid(i))
                 .map(|i| i64::from(ids[i]))
                 .collect();
-            encode_text_blocks(c, dict, &present_ids, valid)
+            encode_text_blocks(c, dict, &present_ids, valid, shared)?
         }
     };
     blocks.nulls = valid.and_then(encoded_nulls);
-    blocks
+    Ok(blocks)
 }
 
 /// The Dictionary, Index (indexed columns) and Values blocks of text column `c`: its sorted dictionary
-/// and the ids of its non-NULL rows in stored order; `valid` marks those rows (`None`: no NULLs).
-fn encode_text_blocks(c: usize, dict: &SortedDict<'_>, present_ids: &[i64], valid: Option<&[bool]>) -> ColumnBlocks {
+/// and the ids of its non-NULL rows in stored order; `valid` marks those rows (`None`: no NULLs). The
+/// dictionary refers to `shared` when the column has a shared dictionary there and holds UUIDs.
+fn encode_text_blocks(
+    c: usize,
+    dict: &SortedDict<'_>,
+    present_ids: &[i64],
+    valid: Option<&[bool]>,
+    shared: Option<&SharedDictionaries>,
+) -> Result<ColumnBlocks> {
     let mut dictionary = Vec::new();
-    encode_sorted_dict(dict, &mut dictionary);
+    match (dict, shared.and_then(|s| s.column(c))) {
+        (SortedDict::Uuid { values, upper }, Some(shared)) => {
+            encode_shared_dict(&shared.ids_of(values)?, *upper, &mut dictionary)
+        }
+        _ => encode_sorted_dict(dict, &mut dictionary),
+    }
     let mut values = Vec::new();
     encode_ints(present_ids, &mut values);
-    ColumnBlocks {
+    Ok(ColumnBlocks {
         nulls: None,
         dictionary: Some(dictionary),
         index: EVENT_COLUMNS[c]
             .indexed
             .then(|| encode_index(dict.len(), present_ids, valid)),
         values,
-    }
+    })
 }
 
 /// Writes a segment column by column, in schema order, then the footer.
@@ -350,9 +384,16 @@ impl SegmentBuilder {
 
     /// Writes column `c`'s blocks (Nulls?, Dictionary?, Index?, Values); `valid` marks the non-NULL rows
     /// (`None`: no NULLs), in stored order like `data`.
-    pub(super) fn column(&mut self, c: usize, valid: Option<&[bool]>, data: &StoredColumn<'_>) {
-        let blocks = encode_column(c, valid, data);
+    pub(super) fn column(
+        &mut self,
+        c: usize,
+        valid: Option<&[bool]>,
+        data: &StoredColumn<'_>,
+        shared: Option<&SharedDictionaries>,
+    ) -> Result<()> {
+        let blocks = encode_column(c, valid, data, shared)?;
         self.push_column(c, blocks);
+        Ok(())
     }
 
     /// Writes column `c`'s NULL set (which may refer to an earlier column's, so columns go in schema

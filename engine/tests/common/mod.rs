@@ -46,19 +46,30 @@ pub fn parse_signal_id(id: &str) -> Option<(Marker, usize)> {
     Some((parse_marker(marker)?, row.parse().ok()?))
 }
 
-/// The batch the child appends for `marker`: row `i` has signal id [`signal_id`]`(marker, i)`,
-/// `reading_wpm` = `i`, and a time `day_spread` days wide so batches land in several partitions.
+/// The student of row `i` of the batch `marker`: a lower-case UUID of its own, so every batch adds
+/// entries to the store's shared student dictionary while the child may be killed.
+pub fn student_of((round, thread, batch): Marker, i: usize) -> String {
+    format!(
+        "{round:08x}-{thread:04x}-4000-8000-{:012x}",
+        u64::from(batch) * 64 + i as u64
+    )
+}
+
+/// The batch the child appends for `marker`: row `i` has signal id [`signal_id`]`(marker, i)`, student
+/// [`student_of`]`(marker, i)`, `reading_wpm` = `i`, and a time `day_spread` days wide so batches land
+/// in several partitions.
 pub fn batch_for(marker: Marker, day_spread: i64) -> EventBatch {
     let mut builder = BatchBuilder::new();
     for i in 0..rows_of(marker) {
         let id = signal_id(marker, i);
+        let student = student_of(marker, i);
         let mut row = vec![ValueRef::Null; engine::col::COUNT];
         let day = (marker.2 as i64 + i as i64) % day_spread.max(1);
         row[engine::col::TIME] = ValueRef::Int(1_700_006_400_000_000 + day * 86_400_000_000 + i as i64);
         row[engine::col::SIGNAL_ID] = ValueRef::Text(&id);
         row[engine::col::SIGNAL] = ValueRef::Text("ReadingProgress");
         row[engine::col::APP] = ValueRef::Text("Reading Progress");
-        row[engine::col::STUDENT] = ValueRef::Text("5f0c8e2a9b3d4c1e8f7a6b5c4d3e2f1a");
+        row[engine::col::STUDENT] = ValueRef::Text(&student);
         row[engine::col::READING_WPM] = ValueRef::Int(i as i64);
         builder.push_row(&row).expect("crash-test rows match the schema");
     }
