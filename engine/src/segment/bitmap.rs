@@ -140,34 +140,80 @@ pub const RUN_LIST: u8 = 0x02;
 /// run the gap since the end of the previous run (or the start, for the first) and the run length minus
 /// one, all LEB128 varints. A student's few rows in a day take ~12 bytes this way, ~16 as roaring.
 pub fn serialize_run_list(values: &[u32], out: &mut Vec<u8>) {
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for &v in values {
-        match runs.last_mut() {
-            Some((start, len)) if *start + *len == v => *len += 1,
-            _ => runs.push((v, 1)),
-        }
-    }
     out.push(RUN_LIST);
-    put_varint(out, runs.len() as u64);
+    put_varint(out, runs(values).count() as u64);
     let mut next = 0u32;
-    for (start, len) in runs {
+    for (start, len) in runs(values) {
         put_varint(out, u64::from(start - next));
         put_varint(out, u64::from(len - 1));
         next = start + len;
     }
 }
 
+/// The maximal runs of consecutive values of `values` (strictly ascending), as (start, length).
+fn runs(values: &[u32]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let start = *values.get(i)?;
+        let len = values[i..]
+            .iter()
+            .zip(start..)
+            .take_while(|(&v, expected)| v == *expected)
+            .count();
+        i += len;
+        Some((start, len as u32))
+    })
+}
+
+/// The byte length [`serialize_run_list`] writes for `values`.
+fn run_list_len(values: &[u32]) -> usize {
+    let mut next = 0u32;
+    let mut count = 0u64;
+    let mut len = 1;
+    for (start, run) in runs(values) {
+        len += varint_len(u64::from(start - next)) + varint_len(u64::from(run - 1));
+        next = start + run;
+        count += 1;
+    }
+    len + varint_len(count)
+}
+
+/// The byte length [`serialize_sorted`] writes for `values` (strictly ascending, not empty), computed
+/// without building containers: per container the same choice of runs, array or bitmap.
+fn roaring_len(values: &[u32]) -> usize {
+    let mut containers = 0usize;
+    let mut stores = 0usize;
+    let mut i = 0;
+    while let Some(&first) = values.get(i) {
+        let key = first >> 16;
+        let lows = values[i..].iter().take_while(|&&v| v >> 16 == key).count();
+        let container = &values[i..i + lows];
+        let run_count = runs(container).count();
+        let plain = if lows <= ARRAY_LIMIT { 2 * lows } else { BITMAP_BYTES };
+        stores += (2 + 4 * run_count).min(plain);
+        containers += 1;
+        i += lows;
+    }
+    let offsets = if containers >= NO_OFFSET_THRESHOLD {
+        4 * containers
+    } else {
+        0
+    };
+    4 + containers.div_ceil(8) + 4 * containers + offsets + stores
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).max(1).div_ceil(7)
+}
+
 /// Appends the smaller of the run list and the portable roaring serialization of `values` (strictly
-/// ascending); the reader tells them apart by the first byte.
+/// ascending); the reader tells them apart by the first byte. Sizes are computed first, so only the
+/// chosen form is written.
 pub fn serialize_smallest(values: &[u32], out: &mut Vec<u8>) {
-    let start = out.len();
-    serialize_run_list(values, out);
-    let list_len = out.len() - start;
-    let mut roaring = Vec::new();
-    serialize_sorted(values.iter().copied(), &mut roaring);
-    if roaring.len() < list_len {
-        out.truncate(start);
-        out.extend_from_slice(&roaring);
+    if !values.is_empty() && roaring_len(values) < run_list_len(values) {
+        serialize_sorted(values.iter().copied(), out);
+    } else {
+        serialize_run_list(values, out);
     }
 }
 
@@ -344,6 +390,41 @@ mod tests {
             let back = deserialize_any(&out).unwrap();
             prop_assert!(back.iter().eq(values.iter().copied()));
             prop_assert!(deserialize_any(&out[..out.len() - 1]).is_err() || values.is_empty());
+        }
+
+        /// The sizes `serialize_smallest` compares are the lengths the two forms really take, so it
+        /// writes the smaller one (the run list on a tie) without writing both. Runs of up to 5000 values
+        /// and spans of several containers exercise run, array and bitmap containers.
+        #[test]
+        fn computed_sizes_are_the_written_lengths(
+            runs in proptest::collection::vec((0u32..70_000, 1u32..5_000), 1..40),
+            scattered in proptest::collection::btree_set(0u32..70_000, 0..9_000),
+            dense in any::<bool>(),
+        ) {
+            // Long runs favour the run list; thousands of scattered values per container the roaring form.
+            let values: Vec<u32> = if dense {
+                scattered.into_iter().collect()
+            } else {
+                runs.iter()
+                    .scan(0u32, |next, &(gap, len)| {
+                        let start = *next + gap;
+                        *next = start + len + 1;
+                        Some(start..start + len)
+                    })
+                    .flatten()
+                    .collect()
+            };
+            let (mut list, mut roaring, mut smallest) = (Vec::new(), Vec::new(), Vec::new());
+            serialize_run_list(&values, &mut list);
+            serialize_sorted(values.iter().copied(), &mut roaring);
+            serialize_smallest(&values, &mut smallest);
+            prop_assert_eq!(run_list_len(&values), list.len());
+            prop_assert_eq!(roaring_len(&values), roaring.len());
+            let expected = if roaring.len() < list.len() { roaring } else { list };
+            prop_assert!(smallest == expected, "serialize_smallest wrote the larger form");
+            if dense && values.len() > 8_000 {
+                prop_assert_eq!(smallest.first(), Some(&0x3B), "thousands of scattered rows take roaring");
+            }
         }
     }
 
