@@ -426,8 +426,8 @@ impl Segment {
                 offsets.starts.len() - 1
             )));
         }
-        // Every row starts unlisted; a listed row that is not is listed twice. (A bit set of the listed
-        // rows, kept apart from the ids, measured slower.)
+        // Every row starts unlisted, so a row found listed already is listed under two ids. (A bit set of
+        // the listed rows, kept apart from the ids, measured slower.)
         const UNLISTED: u32 = u32::MAX;
         let mut ids = vec![UNLISTED; self.num_rows()];
         let mut listed = 0usize;
