@@ -192,6 +192,11 @@ fn benches(c: &mut Criterion) {
             Segment::open(file.clone(), "bench.seg").and_then(|s| s.int_column(col::TIME).map(|c| c.values.len()))
         })
     });
+    g.bench_function("open_and_decode_student_column", |b| {
+        b.iter(|| {
+            Segment::open(file.clone(), "bench.seg").and_then(|s| s.text_column(col::STUDENT).map(|c| c.ids.len()))
+        })
+    });
     g.finish();
 
     let classes = seg.text_column(col::CLASS).expect("text column");

@@ -223,19 +223,56 @@ pub fn deserialize_any(bytes: &[u8]) -> Result<RoaringBitmap, Malformed> {
     if bytes.first() != Some(&RUN_LIST) {
         return deserialize(bytes);
     }
+    let mut bitmap = RoaringBitmap::new();
+    walk_run_list(bytes, |first, last| {
+        bitmap.insert_range(first..=last);
+        Ok(())
+    })?;
+    Ok(bitmap)
+}
+
+/// Calls `f(first, last)` for the values of a set written by [`serialize_smallest`] (which must occupy all
+/// of `bytes`), in ascending order, as ranges `first..=last`: a run list is walked as it is stored,
+/// as are a roaring bitmap's containers (runs as ranges, other values one by one), without building a
+/// bitmap. Stops at the first error of `f`.
+pub fn for_each_range(bytes: &[u8], mut f: impl FnMut(u32, u32) -> Result<(), Malformed>) -> Result<(), Malformed> {
+    if bytes.first() == Some(&RUN_LIST) {
+        return walk_run_list(bytes, f);
+    }
+    walk_roaring(bytes, |part| match part {
+        Part::Value(v) => f(v, v),
+        Part::Range(first, last) => f(first, last),
+        Part::Words(base, words) => {
+            for (i, word) in words.chunks_exact(8).enumerate() {
+                let mut bits = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                while bits != 0 {
+                    let v = base + 64 * i as u32 + bits.trailing_zeros();
+                    f(v, v)?;
+                    bits &= bits - 1;
+                }
+            }
+            Ok(())
+        }
+    })
+}
+
+/// Calls `f(first, last)` for each run of the run list `bytes` (tag included), in order.
+fn walk_run_list(bytes: &[u8], mut f: impl FnMut(u32, u32) -> Result<(), Malformed>) -> Result<(), Malformed> {
     let mut pos = 1;
     let runs = get_varint(bytes, &mut pos)?;
-    let mut bitmap = RoaringBitmap::new();
     let mut next = 0u64;
     for _ in 0..runs {
         let at = pos;
-        let start = next + get_varint(bytes, &mut pos)?;
-        let end = start + get_varint(bytes, &mut pos)?; // inclusive
-        if end > u64::from(u32::MAX) {
-            return Err(Malformed::at(at, "run past the largest row id"));
-        }
-        bitmap.insert_range(start as u32..=end as u32);
-        next = end + 1;
+        let gap = get_varint(bytes, &mut pos)?;
+        let len_minus_1 = get_varint(bytes, &mut pos)?;
+        // Inclusive; checked, as corrupt varints may be near 2^64.
+        let end = next
+            .checked_add(gap)
+            .and_then(|start| start.checked_add(len_minus_1))
+            .filter(|&end| end <= u64::from(u32::MAX))
+            .ok_or_else(|| Malformed::at(at, "run past the largest row id"))?;
+        f((end - len_minus_1) as u32, end as u32)?;
+        next = u64::from(end) + 1;
     }
     if pos != bytes.len() {
         return Err(Malformed::at(
@@ -243,7 +280,7 @@ pub fn deserialize_any(bytes: &[u8]) -> Result<RoaringBitmap, Malformed> {
             format!("{} bytes after the run list", bytes.len() - pos),
         ));
     }
-    Ok(bitmap)
+    Ok(())
 }
 
 /// Appends `v` as an LEB128 varint.
@@ -278,6 +315,37 @@ pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, Malformed> {
 /// (cardinalities, ordering, run bounds). Decoded by hand rather than with `deserialize_from`, because
 /// roaring 0.10 can build non-canonical containers (arrays over 4096 values) from run containers.
 pub fn deserialize(bytes: &[u8]) -> Result<RoaringBitmap, Malformed> {
+    let mut bitmap = RoaringBitmap::new();
+    walk_roaring(bytes, |part| {
+        match part {
+            // The walk checked that values ascend, so each is pushed.
+            Part::Value(v) => {
+                bitmap.push(v);
+            }
+            Part::Range(first, last) => {
+                bitmap.insert_range(first..=last);
+            }
+            Part::Words(base, words) => bitmap |= RoaringBitmap::from_lsb0_bytes(base, words),
+        }
+        Ok(())
+    })?;
+    Ok(bitmap)
+}
+
+/// A piece of a portable roaring bitmap, as [`walk_roaring`] hands them out in ascending order.
+enum Part<'a> {
+    /// One value of an array container.
+    Value(u32),
+    /// The values `first..=last` of a run container.
+    Range(u32, u32),
+    /// A bitmap container: the values `base + i` for each bit `i` set in the little-endian `words`.
+    Words(u32, &'a [u8]),
+}
+
+/// Calls `f` for each container's values of the portable roaring bitmap `bytes` (which it must occupy),
+/// in ascending order, after checking the container: keys ascending, array values ascending, runs sorted,
+/// apart and within the container, and each container holding as many values as its header says.
+fn walk_roaring<'a>(bytes: &'a [u8], mut f: impl FnMut(Part<'a>) -> Result<(), Malformed>) -> Result<(), Malformed> {
     let mut r = ByteReader::new(bytes);
     let cookie = r.u32("roaring cookie")?;
     let (size, run_flags, has_offsets) = if cookie == SERIAL_COOKIE_NO_RUNCONTAINER {
@@ -302,7 +370,6 @@ pub fn deserialize(bytes: &[u8]) -> Result<RoaringBitmap, Malformed> {
     if has_offsets {
         r.take(4 * size, "container offsets")?;
     }
-    let mut bitmap = RoaringBitmap::new();
     let mut prev_key = None;
     for (i, &(key, cardinality)) in descriptions.iter().enumerate() {
         let at = r.pos();
@@ -312,10 +379,10 @@ pub fn deserialize(bytes: &[u8]) -> Result<RoaringBitmap, Malformed> {
         prev_key = Some(key);
         let base = (key as u32) << 16;
         let is_run = run_flags.get(i / 8).is_some_and(|f| f & (1 << (i % 8)) != 0);
-        let added = if is_run {
+        let held = if is_run {
             let runs = r.u16("run count")?;
             let mut next_free = 0u32;
-            let mut added = 0;
+            let mut held = 0;
             for _ in 0..runs {
                 let (start, len_minus_1) = (r.u16("run start")? as u32, r.u16("run length")? as u32);
                 let end = start + len_minus_1;
@@ -326,31 +393,35 @@ pub fn deserialize(bytes: &[u8]) -> Result<RoaringBitmap, Malformed> {
                     ));
                 }
                 next_free = end + 1;
-                added += bitmap.insert_range(base + start..=base + end);
+                held += u64::from(len_minus_1) + 1;
+                f(Part::Range(base + start, base + end))?;
             }
-            added
+            held
         } else if cardinality <= ARRAY_LIMIT {
-            let mut added = 0;
-            for _ in 0..cardinality {
-                added += u64::from(bitmap.push(base + r.u16("array value")? as u32));
+            let values = r.take(2 * cardinality, "array values")?;
+            let mut next_free = 0u32;
+            for pair in values.chunks_exact(2) {
+                let v = u32::from(u16::from_le_bytes([pair[0], pair[1]]));
+                if v < next_free {
+                    return Err(Malformed::at(at, "array values not ascending"));
+                }
+                next_free = v + 1;
+                f(Part::Value(base + v))?;
             }
-            added
+            cardinality as u64
         } else {
             let words = r.take(BITMAP_BYTES, "bitmap container")?;
-            let container = RoaringBitmap::from_lsb0_bytes(base, words);
-            let added = container.len();
-            bitmap |= container;
-            added
+            f(Part::Words(base, words))?;
+            words.iter().map(|b| u64::from(b.count_ones())).sum()
         };
-        if added != cardinality as u64 {
+        if held != cardinality as u64 {
             return Err(Malformed::at(
                 at,
-                format!("container holds {added} values, header says {cardinality}"),
+                format!("container holds {held} values, header says {cardinality}"),
             ));
         }
     }
-    r.finish("roaring bitmap")?;
-    Ok(bitmap)
+    r.finish("roaring bitmap")
 }
 
 #[cfg(test)]
@@ -377,7 +448,16 @@ mod tests {
             prop_assert!(theirs.iter().eq(bm.iter()));
             let mut plain = Vec::new();
             bm.serialize_into(&mut plain).unwrap();
-            prop_assert_eq!(deserialize(&plain).unwrap(), bm);
+            prop_assert_eq!(deserialize(&plain).unwrap(), bm.clone());
+            // Walked without a bitmap: the same values, in order, from either serialization.
+            for bytes in [&bytes, &plain] {
+                let mut walked = Vec::new();
+                for_each_range(bytes, |first, last| {
+                    walked.extend(first..=last);
+                    Ok(())
+                }).unwrap();
+                prop_assert!(walked.iter().copied().eq(bm.iter()));
+            }
         }
     }
 

@@ -3,8 +3,9 @@
 use super::encoding::{ByteReader, Malformed};
 
 /// What one block of a segment file stores (like tantivy's `SegmentComponent`). Each column has one
-/// `Values` block, Text columns a `Dictionary`, nullable columns with NULLs a `Nulls` block, and
-/// indexed columns an `Index` block.
+/// `Values` block (except, from format version 4 on, indexed Text columns, whose `Index` holds their
+/// values), Text columns a `Dictionary`, nullable columns with NULLs a `Nulls` block, and indexed
+/// columns an `Index` block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SegmentComponent {
     /// The column's non-NULL values in row order: Timestamp/Int as frame-of-reference + GCD bit-packed
@@ -14,7 +15,8 @@ pub enum SegmentComponent {
     Dictionary,
     /// The set of NULL rows (or its complement, whichever is smaller) as a portable roaring bitmap.
     Nulls,
-    /// For an indexed column, one portable roaring bitmap of row ids per dictionary id.
+    /// For an indexed column, the non-NULL rows of each dictionary id (a run list or a portable roaring
+    /// bitmap per id); from format version 4 on also the source of the column's ids.
     Index,
 }
 

@@ -4,13 +4,17 @@
 use super::component::BlockEntry;
 use super::encoding::{ByteReader, Malformed};
 use super::meta::SegmentMeta;
-use crate::schema::{ColumnType, EVENT_COLUMNS};
+use crate::schema::{ColumnDef, ColumnType, EVENT_COLUMNS};
 
 /// Magic bytes at the very start and very end of every segment file.
 pub const MAGIC: &[u8; 8] = b"EGDBSEG1";
 /// The format version this build writes. Version 2 added run-length integers and decimal doubles,
-/// version 3 patched frame-of-reference integers; this build also reads versions 1 and 2.
+/// version 3 patched frame-of-reference integers, version 4 dropped the Values block of indexed Text
+/// columns (see [`has_values_block`]) and added dictionaries naming the store's shared dictionaries;
+/// this build also reads versions 1 to 3.
 pub const FORMAT_VERSION: u32 = 4;
+/// The first format version whose indexed Text columns have no Values block.
+pub const INDEX_ONLY_VERSION: u32 = 4;
 /// The oldest format version this build reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Bytes before the first block: the magic.
@@ -18,10 +22,18 @@ pub const HEADER_LEN: usize = MAGIC.len();
 /// Bytes of the trailer: footer offset u64, footer crc u32, magic.
 pub const TRAILER_LEN: usize = 8 + 4 + MAGIC.len();
 
+/// Whether column `def` has a Values block in a segment of format `version`: every column does, except
+/// (from [`INDEX_ONLY_VERSION`] on) an indexed Text column, whose Index block already names the rows of
+/// each dictionary id, so the reader rebuilds the ids from it.
+pub fn has_values_block(def: &ColumnDef, version: u32) -> bool {
+    !(def.ty == ColumnType::Text && def.indexed && version >= INDEX_ONLY_VERSION)
+}
+
 /// The decoded footer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Footer {
-    /// The format version the file was written in (the writer always writes [`FORMAT_VERSION`]).
+    /// The format version the file is written in (the writer writes [`FORMAT_VERSION`]; tests also
+    /// write version 3 files).
     pub version: u32,
     /// Segment identity and time range.
     pub meta: SegmentMeta,
@@ -33,7 +45,7 @@ impl Footer {
     /// Appends footer and trailer to `out` (whose current length is the footer's offset).
     pub fn write_with_trailer(&self, out: &mut Vec<u8>) {
         let footer_offset = out.len() as u64;
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&self.version.to_le_bytes());
         self.meta.encode(out);
         out.push(EVENT_COLUMNS.len() as u8);
         out.extend(EVENT_COLUMNS.iter().map(|d| d.ty.tag()));

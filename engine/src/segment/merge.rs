@@ -94,7 +94,7 @@ pub fn merge_segments(
         ..meta.clone()
     };
 
-    let mut w = SegmentBuilder::new();
+    let mut w = SegmentBuilder::new(super::FORMAT_VERSION);
     for (c, text) in texts.into_iter().enumerate() {
         let plain: Vec<Cow<'_, str>>;
         let data = match (text, EVENT_COLUMNS[c].ty) {

@@ -7,7 +7,7 @@ use super::encoding::{
     decode_doubles, decode_ints, decode_nulls, decode_sorted_dict, scatter, ByteReader, DictionaryIndex, Malformed,
     NullSet,
 };
-use super::footer::Footer;
+use super::footer::{has_values_block, Footer};
 use super::meta::SegmentMeta;
 use super::{bitmap, writer};
 use crate::batch::{Column, ColumnData, EventBatch, StringVec};
@@ -116,7 +116,8 @@ impl Segment {
             }
         }
         for (def, b) in EVENT_COLUMNS.iter().zip(&blocks) {
-            let missing = b.values.is_none()
+            let values = has_values_block(def, footer.version);
+            let missing = (values && b.values.is_none())
                 || (def.ty == ColumnType::Text && b.dictionary.is_none())
                 || (def.indexed && b.index.is_none());
             if missing {
@@ -125,6 +126,16 @@ impl Segment {
                     &file,
                     at,
                     format!("column {} is missing blocks", def.name),
+                ));
+            }
+            if let Some(extra) = b.values.filter(|_| !values) {
+                return Err(StorageError::corruption(
+                    &file,
+                    extra.offset,
+                    format!(
+                        "column {} has a Values block, which format version {} keeps in its index",
+                        def.name, footer.version
+                    ),
                 ));
             }
         }
@@ -240,13 +251,7 @@ impl Segment {
         let Some(entry) = self.blocks[c].index.filter(|_| def.indexed) else {
             return Ok(None);
         };
-        let offsets = match self.indexes[c].get() {
-            Some(o) => o,
-            None => {
-                let o = self.load_index(entry)?;
-                self.indexes[c].get_or_init(|| o)
-            }
-        };
+        let offsets = self.index_offsets(c, entry)?;
         let id = id as usize;
         if id + 1 >= offsets.starts.len() {
             return Err(StorageError::InvalidInput(format!(
@@ -357,10 +362,10 @@ impl Segment {
         let internal = || StorageError::Internal(format!("segment opened without required blocks for {}", def.name));
         let nulls = self.nulls(c)?.filter(|n| !n.is_empty());
         let present = rows as usize - nulls.as_ref().map_or(0, |n| n.len() as usize);
-        let values = blocks.values.ok_or_else(internal)?;
         let rows = rows as usize;
         Ok(match def.ty {
             ColumnType::Timestamp | ColumnType::Int => {
+                let values = blocks.values.ok_or_else(internal)?;
                 let v = self.decode_block(values, |r| decode_ints(r, present, self.version))?;
                 RawColumn::Int(IntColumn {
                     values: scatter(v, nulls.as_ref(), rows, 0),
@@ -368,6 +373,7 @@ impl Segment {
                 })
             }
             ColumnType::Double => {
+                let values = blocks.values.ok_or_else(internal)?;
                 let v = self.decode_block(values, |r| decode_doubles(r, present, self.version))?;
                 RawColumn::Double(DoubleColumn {
                     values: scatter(v, nulls.as_ref(), rows, 0.0),
@@ -379,18 +385,23 @@ impl Segment {
                     decode_sorted_dict(r, self.version, self.shared_dictionary(c))
                 })?;
                 let size = dict.len();
-                let ids = self.decode_block(values, |r| {
-                    let raw = decode_ints(r, present, self.version)?;
-                    raw.into_iter()
-                        .map(|id| u32::try_from(id).ok().filter(|&id| (id as usize) < size))
-                        .collect::<Option<Vec<u32>>>()
-                        .ok_or_else(|| Malformed::at(0, format!("dictionary id outside 0..{size}")))
-                })?;
-                RawColumn::Text {
-                    ids: scatter(ids, nulls.as_ref(), rows, 0),
-                    dict,
-                    nulls,
-                }
+                let ids = match blocks.values {
+                    Some(values) => {
+                        let ids = self.decode_block(values, |r| {
+                            let raw = decode_ints(r, present, self.version)?;
+                            raw.into_iter()
+                                .map(|id| u32::try_from(id).ok().filter(|&id| (id as usize) < size))
+                                .collect::<Option<Vec<u32>>>()
+                                .ok_or_else(|| Malformed::at(0, format!("dictionary id outside 0..{size}")))
+                        })?;
+                        scatter(ids, nulls.as_ref(), rows, 0)
+                    }
+                    // An indexed column of format version 4 or later (`open` checked which have Values).
+                    None => {
+                        self.ids_from_index(c, blocks.index.ok_or_else(internal)?, size, nulls.as_ref(), present)?
+                    }
+                };
+                RawColumn::Text { ids, dict, nulls }
             }
         })
     }
@@ -411,6 +422,73 @@ impl Segment {
                 ),
             )),
         }
+    }
+
+    /// The dictionary id of every row of indexed Text column `c` (0 at NULL rows), rebuilt from its Index
+    /// block `entry`, whose entry for each of the `size` dictionary ids lists the rows holding it. Every
+    /// one of the `present` non-NULL rows must be listed exactly once and no NULL row at all, or the
+    /// segment is corrupt.
+    fn ids_from_index(
+        &self,
+        c: usize,
+        entry: BlockEntry,
+        size: usize,
+        nulls: Option<&RoaringBitmap>,
+        present: usize,
+    ) -> Result<Vec<u32>> {
+        let offsets = self.index_offsets(c, entry)?;
+        let bad = |detail: String| self.corrupt(entry.offset as usize, Malformed::at(0, detail));
+        if offsets.starts.len() != size + 1 {
+            return Err(bad(format!(
+                "index lists {} values, the dictionary {size}",
+                offsets.starts.len() - 1
+            )));
+        }
+        // Every row starts unlisted, so a row found listed already is listed under two ids. (A bit set of
+        // the listed rows, kept apart from the ids, measured slower.)
+        const UNLISTED: u32 = u32::MAX;
+        let mut ids = vec![UNLISTED; self.num_rows()];
+        let mut listed = 0usize;
+        for (id, range) in offsets.starts.windows(2).enumerate() {
+            let start = range[0];
+            bitmap::for_each_range(&self.bytes[start..range[1]], |first, last| {
+                let rows = ids
+                    .get_mut(first as usize..=last as usize)
+                    .ok_or_else(|| Malformed::at(0, format!("index entry of id {id} names row {last}")))?;
+                for (i, row) in rows.iter_mut().enumerate() {
+                    if *row != UNLISTED {
+                        let at = first as usize + i;
+                        return Err(Malformed::at(0, format!("row {at} is listed under ids {row} and {id}")));
+                    }
+                    *row = id as u32;
+                }
+                listed += rows.len();
+                Ok(())
+            })
+            .map_err(|m| self.corrupt(start, m))?;
+        }
+        for row in nulls.into_iter().flatten() {
+            match ids.get_mut(row as usize) {
+                Some(id) if *id == UNLISTED => *id = 0,
+                _ => return Err(bad(format!("NULL row {row} is listed in the index"))),
+            }
+        }
+        // No row listed twice and no NULL row listed: the listed rows are all non-NULL rows iff as many.
+        if listed != present {
+            return Err(bad(format!(
+                "index lists {listed} rows, the column has {present} non-NULL rows"
+            )));
+        }
+        Ok(ids)
+    }
+
+    /// The checksummed entry offsets of indexed column `c`'s Index block `entry`, loaded once.
+    fn index_offsets(&self, c: usize, entry: BlockEntry) -> Result<&IndexOffsets> {
+        if let Some(o) = self.indexes[c].get() {
+            return Ok(o);
+        }
+        let o = self.load_index(entry)?;
+        Ok(self.indexes[c].get_or_init(|| o))
     }
 
     fn load_dictionary_index(&self, entry: BlockEntry) -> Result<DictionaryIndex> {

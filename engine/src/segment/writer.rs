@@ -6,7 +6,7 @@ use super::dictionary::{self, SortedDict};
 use super::encoding::{
     encode_doubles, encode_ints, encode_nulls, encode_nulls_same_as, encode_shared_dict, encode_sorted_dict,
 };
-use super::footer::{Footer, MAGIC};
+use super::footer::{has_values_block, Footer, FORMAT_VERSION, MAGIC};
 use super::meta::SegmentMeta;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -24,7 +24,17 @@ pub fn encode_segment(batch: &EventBatch, meta: &SegmentMeta) -> Result<Vec<u8>>
     batch.validate()?;
     meta.check_matches(batch)?;
     let rows: Vec<u32> = (0..batch.len() as u32).collect();
-    encode_rows(batch, &rows, meta, None)
+    encode_rows(batch, &rows, meta, FORMAT_VERSION, None)
+}
+
+/// [`encode_segment`] as the format version 3 writer did it: the same blocks plus a Values block for each
+/// indexed Text column. For tests of reading older segments.
+#[cfg(test)]
+pub(super) fn encode_segment_v3(batch: &EventBatch, meta: &SegmentMeta) -> Result<Vec<u8>> {
+    batch.validate()?;
+    meta.check_matches(batch)?;
+    let rows: Vec<u32> = (0..batch.len() as u32).collect();
+    encode_rows(batch, &rows, meta, 3, None)
 }
 
 /// Encodes the rows `rows` of `batch` (indexes, each at most once) as a segment, like [`encode_segment`]
@@ -57,7 +67,7 @@ pub fn encode_segment_rows(
             rows.len()
         )));
     }
-    encode_rows(batch, rows, meta, shared)
+    encode_rows(batch, rows, meta, FORMAT_VERSION, shared)
 }
 
 /// Segments of at least this many rows encode their columns on several threads.
@@ -101,10 +111,13 @@ fn map_parallel<T: Send>(n: usize, parallel: bool, f: impl Fn(usize) -> T + Sync
     results.into_iter().map(|(_, t)| t).collect()
 }
 
+/// Encodes `rows` of `batch` in format `version` (the current one, or 3 in tests), naming values of
+/// `shared` where the column has a shared dictionary there.
 fn encode_rows(
     batch: &EventBatch,
     rows: &[u32],
     meta: &SegmentMeta,
+    version: u32,
     shared: Option<&SharedDictionaries>,
 ) -> Result<Vec<u8>> {
     let parallel = rows.len() >= PARALLEL_ROWS;
@@ -172,7 +185,7 @@ fn encode_rows(
             }
             (ColumnData::Text(_) | ColumnData::Uuid(_), Some(enc)) => {
                 let present_ids = gather_present(&enc.ids, &order, valid, i64::from);
-                encode_text_blocks(c, &enc.dict, &present_ids, valid, shared)?
+                encode_text_blocks(c, &enc.dict, &present_ids, valid, version, shared)?
             }
             (ColumnData::Text(_) | ColumnData::Uuid(_), None) => {
                 return Err(StorageError::Internal("text column without a dictionary".into()));
@@ -181,7 +194,7 @@ fn encode_rows(
         blocks.nulls = nulls.and_then(|n| n.encoded.clone());
         Ok(blocks)
     });
-    let mut w = SegmentBuilder::new();
+    let mut w = SegmentBuilder::new(version);
     for (c, column) in encoded.into_iter().enumerate() {
         w.push_column(c, column?);
     }
@@ -236,7 +249,7 @@ fn values_only(encode: impl FnOnce(&mut Vec<u8>)) -> ColumnBlocks {
         nulls: None,
         dictionary: None,
         index: None,
-        values,
+        values: Some(values),
     }
 }
 
@@ -309,15 +322,17 @@ struct ColumnBlocks {
     nulls: Option<Vec<u8>>,
     dictionary: Option<Vec<u8>>,
     index: Option<Vec<u8>>,
-    values: Vec<u8>,
+    /// `None` for an indexed Text column from format version 4 on.
+    values: Option<Vec<u8>>,
 }
 
-/// Encodes column `c`'s blocks; `valid` marks the non-NULL rows (`None`: no NULLs), in stored order like
-/// `data`.
+/// Encodes column `c`'s blocks in format `version`; `valid` marks the non-NULL rows (`None`: no NULLs), in
+/// stored order like `data`.
 fn encode_column(
     c: usize,
     valid: Option<&[bool]>,
     data: &StoredColumn<'_>,
+    version: u32,
     shared: Option<&SharedDictionaries>,
 ) -> Result<ColumnBlocks> {
     let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
@@ -329,21 +344,23 @@ fn encode_column(
                 .filter(|&i| is_valid(i))
                 .map(|i| i64::from(ids[i]))
                 .collect();
-            encode_text_blocks(c, dict, &present_ids, valid, shared)?
+            encode_text_blocks(c, dict, &present_ids, valid, version, shared)?
         }
     };
     blocks.nulls = valid.and_then(encoded_nulls);
     Ok(blocks)
 }
 
-/// The Dictionary, Index (indexed columns) and Values blocks of text column `c`: its sorted dictionary
-/// and the ids of its non-NULL rows in stored order; `valid` marks those rows (`None`: no NULLs). The
-/// dictionary refers to `shared` when the column has a shared dictionary there and holds UUIDs.
+/// The Dictionary, Index (indexed columns) and Values (unindexed columns, or any before format version 4)
+/// blocks of text column `c` in format `version`: its sorted dictionary and the ids of its non-NULL rows
+/// in stored order; `valid` marks those rows (`None`: no NULLs). The dictionary refers to `shared` when
+/// the column has a shared dictionary there and holds UUIDs.
 fn encode_text_blocks(
     c: usize,
     dict: &SortedDict<'_>,
     present_ids: &[i64],
     valid: Option<&[bool]>,
+    version: u32,
     shared: Option<&SharedDictionaries>,
 ) -> Result<ColumnBlocks> {
     let mut dictionary = Vec::new();
@@ -353,8 +370,11 @@ fn encode_text_blocks(
         }
         _ => encode_sorted_dict(dict, &mut dictionary),
     }
-    let mut values = Vec::new();
-    encode_ints(present_ids, &mut values);
+    let values = has_values_block(&EVENT_COLUMNS[c], version).then(|| {
+        let mut values = Vec::new();
+        encode_ints(present_ids, &mut values);
+        values
+    });
     Ok(ColumnBlocks {
         nulls: None,
         dictionary: Some(dictionary),
@@ -368,12 +388,14 @@ fn encode_text_blocks(
 /// Writes a segment column by column, in schema order, then the footer.
 pub(super) struct SegmentBuilder {
     w: BlockWriter,
+    version: u32,
 }
 
 impl SegmentBuilder {
-    /// A segment holding only the header magic so far.
-    pub(super) fn new() -> SegmentBuilder {
+    /// A segment of format `version` (the current one, or 3 in tests) holding only the header magic so far.
+    pub(super) fn new(version: u32) -> SegmentBuilder {
         SegmentBuilder {
+            version,
             w: BlockWriter {
                 out: MAGIC.to_vec(),
                 blocks: Vec::new(),
@@ -382,7 +404,7 @@ impl SegmentBuilder {
         }
     }
 
-    /// Writes column `c`'s blocks (Nulls?, Dictionary?, Index?, Values); `valid` marks the non-NULL rows
+    /// Writes column `c`'s blocks (Nulls?, Dictionary?, Index?, Values?); `valid` marks the non-NULL rows
     /// (`None`: no NULLs), in stored order like `data`.
     pub(super) fn column(
         &mut self,
@@ -391,7 +413,7 @@ impl SegmentBuilder {
         data: &StoredColumn<'_>,
         shared: Option<&SharedDictionaries>,
     ) -> Result<()> {
-        let blocks = encode_column(c, valid, data, shared)?;
+        let blocks = encode_column(c, valid, data, self.version, shared)?;
         self.push_column(c, blocks);
         Ok(())
     }
@@ -409,14 +431,16 @@ impl SegmentBuilder {
         if let Some(index) = &blocks.index {
             w.block(SegmentComponent::Index, c, index);
         }
-        w.block(SegmentComponent::Values, c, &blocks.values);
+        if let Some(values) = &blocks.values {
+            w.block(SegmentComponent::Values, c, values);
+        }
     }
 
     /// Appends the footer (block directory and `meta`) and trailer; the complete file.
     pub(super) fn finish(self, meta: &SegmentMeta) -> Vec<u8> {
         let BlockWriter { mut out, blocks, .. } = self.w;
         Footer {
-            version: super::FORMAT_VERSION,
+            version: self.version,
             meta: meta.clone(),
             blocks,
         }
@@ -475,7 +499,8 @@ fn present<T: Copy>(values: &[T], is_valid: impl Fn(usize) -> bool) -> Vec<T> {
 /// (a few bits each, where version 2's offsets into the entry area took ~18), then one entry per
 /// dictionary id listing the non-NULL rows holding that value,
 /// as a run list or a portable roaring bitmap, whichever is smaller. Rows are grouped by id with a counting
-/// sort, so each entry is serialized straight from an ascending slice.
+/// sort, so each entry is serialized straight from an ascending slice. From version 4 on this block is
+/// also the column's values: the reader rebuilds each row's id from it.
 fn encode_index(dict_len: usize, present_ids: &[i64], valid: Option<&[bool]>) -> Vec<u8> {
     let mut starts = vec![0u32; dict_len + 1];
     for &id in present_ids {
