@@ -62,6 +62,9 @@ pub struct ColumnDef {
     /// keeping its values themselves: for UUID columns whose values recur day after day (students,
     /// classes, assignments, meetings), so each day's segment does not store them again.
     pub shared_dictionary: bool,
+    /// Whether segments keep this column's values in row order, without a dictionary: for values unique
+    /// per row (`signal_id`), where a sorted dictionary only costs the flush a sort and each row an id.
+    pub values_in_row_order: bool,
 }
 
 const fn col(name: &'static str, ty: ColumnType, nullable: bool, indexed: bool) -> ColumnDef {
@@ -71,6 +74,15 @@ const fn col(name: &'static str, ty: ColumnType, nullable: bool, indexed: bool) 
         nullable,
         indexed,
         shared_dictionary: false,
+        values_in_row_order: false,
+    }
+}
+
+/// `def` with its values stored in row order (see [`ColumnDef::values_in_row_order`]).
+const fn in_row_order(def: ColumnDef) -> ColumnDef {
+    ColumnDef {
+        values_in_row_order: true,
+        ..def
     }
 }
 
@@ -87,7 +99,7 @@ use ColumnType::{Double, Int, Text, Timestamp};
 /// The `events` columns, in storage order (the contract is `../shared/queries/README.md`).
 pub const EVENT_COLUMNS: &[ColumnDef] = &[
     col("time", Timestamp, false, false),
-    col("signal_id", Text, false, false),
+    in_row_order(col("signal_id", Text, false, false)),
     col("signal", Text, false, true),
     col("app", Text, false, true),
     col("action", Text, true, true),

@@ -176,6 +176,32 @@ fn sorted_by_sorting(keyed: &mut Vec<Keyed>, rows: usize) -> (Vec<u128>, Vec<u32
     (dict, ids)
 }
 
+/// The sorted distinct values of `values` and the id of each value in that dictionary, in order.
+pub(super) fn sorted_uuids(values: &[u128]) -> (Vec<u128>, Vec<u32>) {
+    let mut keyed: Vec<Keyed> = values
+        .iter()
+        .enumerate()
+        .map(|(pos, &bits)| keyed((bits, pos as u32)))
+        .collect();
+    sorted_by_sorting(&mut keyed, values.len())
+}
+
+/// Like [`sorted_uuids`] for strings (bytewise order).
+pub(super) fn sorted_strs<'a>(values: &[&'a str]) -> (Vec<&'a str>, Vec<u32>) {
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| values[i as usize]);
+    let mut dict: Vec<&'a str> = Vec::new();
+    let mut ids = vec![0u32; values.len()];
+    for i in order {
+        let v = values[i as usize];
+        if dict.last() != Some(&v) {
+            dict.push(v);
+        }
+        ids[i as usize] = dict.len() as u32 - 1;
+    }
+    (dict, ids)
+}
+
 /// A UUID and a position, sorted as `(value, position)`: the value's high and low halves, so that an
 /// entry takes 24 bytes (a `(u128, u32)` pair is padded to 32), which matters for a million signal ids.
 type Keyed = (u64, u64, u32);

@@ -426,22 +426,44 @@ pub fn encode_sorted_dict(dict: &SortedDict<'_>, out: &mut Vec<u8>) {
     match dict {
         SortedDict::Uuid { values, upper } => {
             out.push(if *upper { DICT_UUID_UPPER } else { DICT_UUID_LOWER });
-            out.extend_from_slice(&(values.len() as u32).to_le_bytes());
-            out.reserve(16 * values.len());
-            for v in values {
-                out.extend_from_slice(&v.to_be_bytes());
-            }
+            put_uuids(values, out);
         }
         SortedDict::Plain(values) => {
             out.push(DICT_PLAIN);
-            out.extend_from_slice(&(values.len() as u32).to_le_bytes());
-            let lengths: Vec<i64> = values.iter().map(|s| s.len() as i64).collect();
-            encode_ints(&lengths, out);
-            for s in values {
-                out.extend_from_slice(s.as_bytes());
-            }
+            put_strings(values, out);
         }
     }
+}
+
+/// Appends the count u32, the byte lengths of `values` as [`encode_ints`], then their bytes.
+pub fn put_strings(values: &[&str], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    let lengths: Vec<i64> = values.iter().map(|s| s.len() as i64).collect();
+    encode_ints(&lengths, out);
+    for s in values {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// Appends the count u32, then each UUID as its 16 big-endian bytes.
+pub fn put_uuids(values: &[u128], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    out.reserve(16 * values.len());
+    for v in values {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+}
+
+/// UUIDs stored as 16 big-endian bytes each (`bytes.len()` a multiple of 16; a remainder is ignored).
+pub(crate) fn uuids_from_be_bytes(bytes: &[u8]) -> Vec<u128> {
+    bytes
+        .chunks_exact(16)
+        .map(|b| {
+            let mut be = [0u8; 16];
+            be.copy_from_slice(b);
+            u128::from_be_bytes(be)
+        })
+        .collect()
 }
 
 /// Reads what [`encode_dictionary`] wrote in a segment of format `version`; checks UTF-8 and strictly

@@ -10,7 +10,8 @@ use crate::schema::{ColumnDef, ColumnType, EVENT_COLUMNS};
 pub const MAGIC: &[u8; 8] = b"EGDBSEG1";
 /// The format version this build writes. Version 2 added run-length integers and decimal doubles,
 /// version 3 patched frame-of-reference integers, version 4 dropped the Values block of indexed Text
-/// columns (see [`has_values_block`]) and added dictionaries naming the store's shared dictionaries;
+/// columns (see [`has_values_block`]), added dictionaries naming the store's shared dictionaries and
+/// values in row order for `signal_id`;
 /// this build also reads versions 1 to 3.
 pub const FORMAT_VERSION: u32 = 4;
 /// The first format version whose indexed Text columns have no Values block.
@@ -24,9 +25,16 @@ pub const TRAILER_LEN: usize = 8 + 4 + MAGIC.len();
 
 /// Whether column `def` has a Values block in a segment of format `version`: every column does, except
 /// (from [`INDEX_ONLY_VERSION`] on) an indexed Text column, whose Index block already names the rows of
-/// each dictionary id, so the reader rebuilds the ids from it.
+/// each dictionary id, so the reader rebuilds the ids from it, and a column with its values in row
+/// order ([`has_row_order_values`]).
 pub fn has_values_block(def: &ColumnDef, version: u32) -> bool {
-    !(def.ty == ColumnType::Text && def.indexed && version >= INDEX_ONLY_VERSION)
+    !(def.ty == ColumnType::Text && (def.indexed || def.values_in_row_order) && version >= INDEX_ONLY_VERSION)
+}
+
+/// Whether column `def` keeps its values in row order in a segment of format `version` (its Dictionary
+/// block holds them, see `row_values.rs`).
+pub fn has_row_order_values(def: &ColumnDef, version: u32) -> bool {
+    def.ty == ColumnType::Text && def.values_in_row_order && version >= INDEX_ONLY_VERSION
 }
 
 /// The decoded footer.

@@ -6,14 +6,17 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use super::column::IntColumn;
 use super::dictionary::SortedDict;
+use super::encoding::scatter;
 use super::meta::SegmentMeta;
 use super::reader::{RawColumn, Segment};
+use super::row_values::RowValues;
 use super::writer::{stored_order, SegmentBuilder, StoredColumn};
 use crate::error::{Result, StorageError};
 use crate::schema::{col, ColumnType, EVENT_COLUMNS};
 use crate::shared_dictionary::SharedDictionaries;
-use crate::uuid::{format_uuid, hex_alphabet, LOWER, UPPER};
+use crate::uuid::{format_uuid, has_letter, hex_alphabet, LOWER, UPPER};
 
 /// Encodes the rows of `segments`, taken in that order, as one segment: the same bytes as
 /// [`super::encode_segment`] of the concatenation of their [`Segment::to_batch`] (same dictionaries,
@@ -35,10 +38,11 @@ pub fn merge_segments(
             "{total} rows do not fit in one segment"
         )));
     }
-    let columns: Vec<Vec<RawColumn<'_>>> = segments
+    let mut columns: Vec<Vec<RawColumn<'_>>> = segments
         .iter()
         .map(|s| (0..EVENT_COLUMNS.len()).map(|c| s.raw_column(c)).collect())
         .collect::<Result<_>>()?;
+    sort_row_order_columns_of_mixed_inputs(&mut columns, segments);
     let column = |c: usize| columns.iter().map(move |cols| &cols[c]);
 
     // Text columns: merged dictionary and, per concatenated row, the id in it.
@@ -97,7 +101,27 @@ pub fn merge_segments(
     let mut w = SegmentBuilder::new(super::FORMAT_VERSION);
     for (c, text) in texts.into_iter().enumerate() {
         let plain: Vec<Cow<'_, str>>;
+        let formatted: Vec<String>;
+        let in_row_order: Vec<&RowValues<'_>> = column(c)
+            .filter_map(|raw| match raw {
+                RawColumn::InRowOrder { values, .. } => Some(values),
+                _ => None,
+            })
+            .collect();
         let data = match (text, EVENT_COLUMNS[c].ty) {
+            (None, ColumnType::Text) if in_row_order.len() == segments.len() => {
+                // Values kept in row order: the concatenated non-NULL values, taken in the merged order.
+                let present_index = present_positions(valid[c].as_deref(), total);
+                let taken = || order.iter().filter_map(|&p| present_index[p as usize]);
+                let uuids: Option<(Vec<u128>, bool)> = concat_uuids(&in_row_order);
+                StoredColumn::InRowOrder(match uuids {
+                    Some((all, upper)) => RowValues::from_uuids(taken().map(|i| all[i]).collect(), upper),
+                    None => {
+                        formatted = in_row_order.iter().flat_map(|v| v.to_strings()).collect();
+                        RowValues::from_strs(taken().map(|i| formatted[i].as_str()).collect())
+                    }
+                })
+            }
             (Some((dict, ids)), _) => StoredColumn::Text {
                 dict: match dict {
                     MergedDict::Uuid { values, upper } => SortedDict::Uuid { values, upper },
@@ -146,8 +170,73 @@ fn nulls_of<'r>(raw: &'r RawColumn<'_>) -> Option<&'r roaring::RoaringBitmap> {
     match raw {
         RawColumn::Int(c) => c.nulls.as_ref(),
         RawColumn::Double(c) => c.nulls.as_ref(),
-        RawColumn::Text { nulls, .. } => nulls.as_ref(),
+        RawColumn::Text { nulls, .. } | RawColumn::InRowOrder { nulls, .. } => nulls.as_ref(),
     }
+}
+
+/// Where some inputs keep a column in row order and others (older segments) as a sorted dictionary,
+/// turns the former into the latter, so the column merges as dictionaries do.
+fn sort_row_order_columns_of_mixed_inputs(columns: &mut [Vec<RawColumn<'_>>], segments: &[&Segment]) {
+    for c in 0..EVENT_COLUMNS.len() {
+        let in_row_order = columns
+            .iter()
+            .filter(|cols| matches!(cols[c], RawColumn::InRowOrder { .. }))
+            .count();
+        if in_row_order == 0 || in_row_order == columns.len() {
+            continue;
+        }
+        for (cols, segment) in columns.iter_mut().zip(segments) {
+            let placeholder = RawColumn::Int(IntColumn {
+                values: Vec::new(),
+                nulls: None,
+            });
+            cols[c] = match std::mem::replace(&mut cols[c], placeholder) {
+                RawColumn::InRowOrder { values, nulls } => {
+                    let (dict, ids) = values.into_sorted();
+                    RawColumn::Text {
+                        ids: scatter(ids, nulls.as_ref(), segment.num_rows(), 0),
+                        dict,
+                        nulls,
+                    }
+                }
+                other => other,
+            };
+        }
+    }
+}
+
+/// For each of the `total` concatenated rows, its index among the non-NULL ones (`None` at a NULL row).
+fn present_positions(valid: Option<&[bool]>, total: usize) -> Vec<Option<usize>> {
+    let mut next = 0;
+    (0..total)
+        .map(|row| {
+            valid.is_none_or(|v| v[row]).then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
+}
+
+/// The inputs' values concatenated as 128-bit UUIDs and their common case, if every input holds UUIDs
+/// and no two use different letter cases (values without letters fit either); `None` otherwise, when
+/// the merged column is built from strings as the concatenated text would be.
+fn concat_uuids(inputs: &[&RowValues<'_>]) -> Option<(Vec<u128>, bool)> {
+    let mut cases = 0u8;
+    let mut all = Vec::new();
+    for input in inputs {
+        match input {
+            RowValues::Uuid { values, upper } => {
+                if values.iter().any(|&v| has_letter(v)) {
+                    cases |= if *upper { UPPER } else { LOWER };
+                }
+                all.extend_from_slice(values);
+            }
+            RowValues::Plain(values) if values.is_empty() => {}
+            RowValues::Plain(_) => return None,
+        }
+    }
+    (cases != LOWER | UPPER).then_some((all, cases == UPPER))
 }
 
 /// The validity of the concatenated rows (`None` if no input has a NULL in this column).

@@ -12,11 +12,12 @@ mod merge;
 mod meta;
 mod patched;
 mod reader;
+mod row_values;
 mod writer;
 
 pub use column::{DoubleColumn, IntColumn, TextColumn};
 pub use component::{BlockEntry, SegmentComponent};
-pub(crate) use encoding::Malformed;
+pub(crate) use encoding::{uuids_from_be_bytes, Malformed};
 pub use footer::{FORMAT_VERSION, MAGIC};
 pub use merge::merge_segments;
 pub use meta::{parse_segment_file_name, segment_file_name, SegmentMeta};

@@ -7,8 +7,9 @@ use super::encoding::{
     decode_doubles, decode_ints, decode_nulls, decode_sorted_dict, scatter, ByteReader, DictionaryIndex, Malformed,
     NullSet,
 };
-use super::footer::{has_values_block, Footer};
+use super::footer::{has_row_order_values, has_values_block, Footer};
 use super::meta::SegmentMeta;
+use super::row_values::RowValues;
 use super::{bitmap, writer};
 use crate::batch::{Column, ColumnData, EventBatch, StringVec};
 use crate::directory::FileBytes;
@@ -47,13 +48,20 @@ struct ColumnBlocks {
 }
 
 /// A column decoded for merging: like the cached decoded form, but a text column keeps its dictionary
-/// as stored (UUIDs as integers, plain strings borrowed from the file).
+/// as stored (UUIDs as integers, plain strings borrowed from the file), or its values in row order.
 #[derive(Debug)]
 pub(super) enum RawColumn<'a> {
     /// A Timestamp or Int column.
     Int(IntColumn),
     /// A Double column.
     Double(DoubleColumn),
+    /// A Text column kept in row order (`signal_id`): its non-NULL values in stored order, unsorted.
+    InRowOrder {
+        /// The values of the non-NULL rows.
+        values: RowValues<'a>,
+        /// NULL rows, if any.
+        nulls: Option<RoaringBitmap>,
+    },
     /// A Text column.
     Text {
         /// The sorted dictionary.
@@ -350,6 +358,15 @@ impl Segment {
                 dict: dict.to_strings(),
                 nulls,
             }),
+            RawColumn::InRowOrder { values, nulls } => {
+                // Sorted here into the dictionary and ids every Text column decodes to.
+                let (dict, ids) = values.into_sorted();
+                Decoded::Text(TextColumn {
+                    ids: scatter(ids, nulls.as_ref(), self.num_rows(), 0),
+                    dict: dict.to_strings(),
+                    nulls,
+                })
+            }
         })
     }
 
@@ -380,6 +397,12 @@ impl Segment {
                     nulls,
                 })
             }
+            ColumnType::Text if has_row_order_values(def, self.version) => RawColumn::InRowOrder {
+                values: self.decode_block(blocks.dictionary.ok_or_else(internal)?, |r| {
+                    RowValues::decode(r, present, self.version)
+                })?,
+                nulls,
+            },
             ColumnType::Text => {
                 let dict = self.decode_block(blocks.dictionary.ok_or_else(internal)?, |r| {
                     decode_sorted_dict(r, self.version, self.shared_dictionary(c))

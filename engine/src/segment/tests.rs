@@ -157,19 +157,26 @@ fn large_segments_encoded_in_parallel_equal_the_sequential_encoding() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// Compaction's merge of encoded segments writes exactly what encoding the concatenated rows does.
+    /// Compaction's merge of encoded segments writes exactly what encoding the concatenated rows does,
+    /// whether the inputs are of this format or of version 3 (signal ids as a sorted dictionary, indexed
+    /// columns with Values blocks).
     #[test]
     fn merging_segments_equals_encoding_their_concatenated_rows(
-        inputs in proptest::collection::vec((rows_strategy(40), 0u8..4), 1..5)
+        inputs in proptest::collection::vec((rows_strategy(40), 0u8..4, any::<bool>()), 1..5)
     ) {
         let segments: Vec<Segment> = inputs
             .iter()
-            .map(|(rows, pool)| {
+            .map(|(rows, pool, version_3)| {
                 // Pools: plain strings, UUIDs of any case, lower-case (or letterless) UUIDs, upper-case ones.
                 let pools = [TEXTS, UUIDS, [UUIDS[0], UUIDS[1], UUIDS[3], UUIDS[5], UUIDS[1], UUIDS[0]],
                     [UUIDS[0], UUIDS[2], UUIDS[4], UUIDS[5], UUIDS[2], UUIDS[0]]];
                 let batch = batch_from_codes_with(rows, &pools[*pool as usize]);
-                Segment::from_batch(&batch, &meta_for(&batch)).unwrap()
+                if *version_3 {
+                    let bytes = encode_segment_v3(&batch, &meta_for(&batch)).unwrap();
+                    Segment::open(FileBytes::from_vec(bytes), "v3.seg").unwrap()
+                } else {
+                    Segment::from_batch(&batch, &meta_for(&batch)).unwrap()
+                }
             })
             .collect();
         let batches: Vec<EventBatch> = segments.iter().map(|s| s.to_batch().unwrap()).collect();
@@ -546,7 +553,7 @@ fn index_only_batches() -> Vec<EventBatch> {
 }
 
 #[test]
-fn indexed_text_columns_have_no_values_block_and_decode_from_their_index() {
+fn indexed_text_columns_and_signal_ids_have_no_values_block_and_decode_like_version_3() {
     assert_eq!(index_only_columns().len(), 6);
     for batch in index_only_batches() {
         let meta = meta_for(&batch);
@@ -556,18 +563,22 @@ fn indexed_text_columns_have_no_values_block_and_decode_from_their_index() {
             seg.blocks().iter().any(|b| b.kind == kind && b.column as usize == c)
         };
         for c in 0..col::COUNT {
-            let index_only = index_only_columns().contains(&c);
+            // signal_id keeps its values in row order, in its Dictionary block.
+            let values_elsewhere = index_only_columns().contains(&c) || c == col::SIGNAL_ID;
             assert_eq!(
                 has(&seg, SegmentComponent::Values, c),
-                !index_only,
+                !values_elsewhere,
                 "{}",
                 EVENT_COLUMNS[c].name
             );
             assert!(has(&v3, SegmentComponent::Values, c));
         }
-        assert!(seg.size_bytes() < v3.size_bytes());
+        // Smaller, unless signal ids repeat (a few random codes), which row order stores again each time.
+        if seg.text_column(col::SIGNAL_ID).unwrap().dict.len() == batch.len() {
+            assert!(seg.size_bytes() < v3.size_bytes());
+        }
         // The same ids as the version 3 Values blocks held, and the same rows as the input.
-        for c in index_only_columns() {
+        for c in index_only_columns().into_iter().chain([col::SIGNAL_ID]) {
             let (mine, old) = (seg.text_column(c).unwrap(), v3.text_column(c).unwrap());
             assert_eq!((&mine.ids, &mine.dict, &mine.nulls), (&old.ids, &old.dict, &old.nulls));
         }
@@ -701,6 +712,47 @@ fn an_index_only_column_must_list_every_non_null_row_once() {
     // A version 3 indexed column must have one.
     let missing = with_block(&v3, SegmentComponent::Values, col::STUDENT, None);
     assert!(is_corruption(Segment::open(FileBytes::from_vec(missing), "s.seg")));
+}
+
+#[test]
+fn signal_ids_in_row_order_are_checked_like_any_block() {
+    let batch = realistic_batch(300);
+    let bytes = encode_segment(&batch, &meta_for(&batch)).unwrap();
+    let seg = Segment::open(FileBytes::from_vec(bytes.clone()), "s.seg").unwrap();
+    let ids = seg.text_column(col::SIGNAL_ID).unwrap();
+    assert_eq!(ids.dict.len(), 300, "distinct, sorted on decode");
+    assert!(ids.dict.windows(2).all(|w| w[0] < w[1]));
+    let block = seg
+        .blocks()
+        .iter()
+        .find(|b| b.kind == SegmentComponent::Dictionary && b.column as usize == col::SIGNAL_ID)
+        .copied()
+        .unwrap();
+    let original = &bytes[block.offset as usize..(block.offset + block.len) as usize];
+    assert_eq!(original.len(), 1 + 4 + 16 * 300, "layout, count, 16 bytes per row");
+    let read = |block: Vec<u8>| {
+        let bad = with_block(&bytes, SegmentComponent::Dictionary, col::SIGNAL_ID, Some(&block));
+        Segment::open(FileBytes::from_vec(bad), "s.seg").and_then(|s| s.text_column(col::SIGNAL_ID).map(|_| ()))
+    };
+    read(original.to_vec()).unwrap();
+    let mut fewer = original[..original.len() - 16].to_vec();
+    fewer[1..5].copy_from_slice(&299u32.to_le_bytes());
+    assert!(is_corruption(read(fewer)), "a value count other than the rows");
+    assert!(
+        is_corruption(read(original[..original.len() - 1].to_vec())),
+        "truncated"
+    );
+    let mut unknown = original.to_vec();
+    unknown[0] = 1; // a sorted-dictionary layout: signal_id has no Values block to go with it
+    assert!(is_corruption(read(unknown)));
+    // Repeated ids (the engine does not require them unique) decode to one dictionary entry each.
+    let mut repeated = original.to_vec();
+    let first = repeated[5..21].to_vec();
+    repeated[21..37].copy_from_slice(&first);
+    let bad = with_block(&bytes, SegmentComponent::Dictionary, col::SIGNAL_ID, Some(&repeated));
+    let seg = Segment::open(FileBytes::from_vec(bad), "s.seg").unwrap();
+    let ids = seg.text_column(col::SIGNAL_ID).unwrap();
+    assert_eq!((ids.dict.len(), ids.ids[0], ids.ids[1]), (299, ids.ids[0], ids.ids[0]));
 }
 
 #[test]

@@ -6,8 +6,9 @@ use super::dictionary::{self, SortedDict};
 use super::encoding::{
     encode_doubles, encode_ints, encode_nulls, encode_nulls_same_as, encode_shared_dict, encode_sorted_dict,
 };
-use super::footer::{has_values_block, Footer, FORMAT_VERSION, MAGIC};
+use super::footer::{has_row_order_values, has_values_block, Footer, FORMAT_VERSION, MAGIC};
 use super::meta::SegmentMeta;
+use super::row_values::RowValues;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::batch::{ColumnData, EventBatch};
@@ -124,6 +125,9 @@ fn encode_rows(
     // Dictionary-encode every text column once, on the rows in batch order; sorting then permutes ids.
     let dicts = map_parallel(batch.columns.len(), parallel, |c| {
         let column = &batch.columns[c];
+        if has_row_order_values(&EVENT_COLUMNS[c], version) {
+            return None;
+        }
         match &column.data {
             ColumnData::Text(values) => Some(dictionary::encode(values, rows, |r| !column.is_null(r))),
             ColumnData::Uuid(values) => Some(Ok(dictionary::encode_uuid_column(values, rows, |r| !column.is_null(r)))),
@@ -183,6 +187,18 @@ fn encode_rows(
             (ColumnData::Double(v), _) => {
                 values_only(|out| encode_doubles(&gather_present(v, &stored, valid, |x| x), out))
             }
+            (ColumnData::Uuid(v), None) if has_row_order_values(&EVENT_COLUMNS[c], version) => row_order_blocks(
+                &RowValues::from_uuids(gather_present(&v.values, &stored, valid, |x| x), v.upper),
+            ),
+            (ColumnData::Text(v), None) if has_row_order_values(&EVENT_COLUMNS[c], version) => {
+                let present: Vec<&str> = stored
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| valid.is_none_or(|valid| valid[i]))
+                    .map(|(_, &row)| v.get(row as usize))
+                    .collect();
+                row_order_blocks(&RowValues::from_strs(present))
+            }
             (ColumnData::Text(_) | ColumnData::Uuid(_), Some(enc)) => {
                 let present_ids = gather_present(&enc.ids, &order, valid, i64::from);
                 encode_text_blocks(c, &enc.dict, &present_ids, valid, version, shared)?
@@ -238,6 +254,18 @@ fn gather_present<T: Copy, U>(values: &[T], positions: &[u32], valid: Option<&[b
             }
             out
         }
+    }
+}
+
+/// Blocks of a column whose values are kept in row order: only a Dictionary block holding them.
+fn row_order_blocks(values: &RowValues<'_>) -> ColumnBlocks {
+    let mut dictionary = Vec::new();
+    values.encode(&mut dictionary);
+    ColumnBlocks {
+        nulls: None,
+        dictionary: Some(dictionary),
+        index: None,
+        values: None,
     }
 }
 
@@ -313,6 +341,8 @@ pub(super) enum StoredColumn<'a> {
         /// One dictionary id per row.
         ids: Vec<u32>,
     },
+    /// Text kept in row order (`signal_id`): the values of the non-NULL rows, in stored order.
+    InRowOrder(RowValues<'a>),
 }
 
 /// A column's blocks, encoded on their own so that columns can be encoded on several threads and
@@ -337,6 +367,17 @@ fn encode_column(
 ) -> Result<ColumnBlocks> {
     let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
     let mut blocks = match data {
+        StoredColumn::Text { dict, ids } if has_row_order_values(&EVENT_COLUMNS[c], version) => {
+            // Ids come from the merge's own remapping into `dict`, so they are in range.
+            let present = (0..ids.len()).filter(|&i| is_valid(i)).map(|i| ids[i] as usize);
+            row_order_blocks(&match dict {
+                SortedDict::Uuid { values, upper } => {
+                    RowValues::from_uuids(present.map(|id| values[id]).collect(), *upper)
+                }
+                SortedDict::Plain(values) => RowValues::from_strs(present.map(|id| values[id]).collect()),
+            })
+        }
+        StoredColumn::InRowOrder(values) => row_order_blocks(values),
         StoredColumn::Int(v) => values_only(|out| encode_ints(&present(v, is_valid), out)),
         StoredColumn::Double(v) => values_only(|out| encode_doubles(&present(v, is_valid), out)),
         StoredColumn::Text { dict, ids } => {

@@ -7,7 +7,7 @@
 //! so a damaged chunk is corruption, never a torn write to repair.
 
 use crate::schema::EVENT_COLUMNS;
-use crate::segment::Malformed;
+use crate::segment::{uuids_from_be_bytes, Malformed};
 
 const MAGIC: &[u8; 8] = b"EDBSDICT";
 const VERSION: u32 = 1;
@@ -110,14 +110,9 @@ impl Chunk {
                 format!("{} bytes of values for {count} entries", values.len()),
             ));
         }
-        let values = values
-            .chunks_exact(16)
-            .map(|b| {
-                let mut be = [0u8; 16];
-                be.copy_from_slice(b);
-                u128::from_be_bytes(be)
-            })
-            .collect();
-        Ok(Chunk { name: *name, values })
+        Ok(Chunk {
+            name: *name,
+            values: uuids_from_be_bytes(values),
+        })
     }
 }
