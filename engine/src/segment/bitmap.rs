@@ -412,7 +412,10 @@ fn walk_roaring<'a>(bytes: &'a [u8], mut f: impl FnMut(Part<'a>) -> Result<(), M
         } else {
             let words = r.take(BITMAP_BYTES, "bitmap container")?;
             f(Part::Words(base, words))?;
-            words.iter().map(|b| u64::from(b.count_ones())).sum()
+            words
+                .chunks_exact(8)
+                .map(|w| u64::from(u64::from_le_bytes(w.try_into().unwrap_or_default()).count_ones()))
+                .sum()
         };
         if held != cardinality as u64 {
             return Err(Malformed::at(
