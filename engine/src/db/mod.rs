@@ -477,8 +477,7 @@ impl Db {
             .iter()
             .filter(|s| s.meta().partition_start == partition_start && s.meta().rows > 0)
         {
-            let sid = seg.text_column(col::SIGNAL_ID)?;
-            (0..seg.num_rows()).filter_map(|r| sid.value(r)).for_each(&mut visit);
+            seg.for_each_text_value(col::SIGNAL_ID, &mut visit)?;
         }
         for batch in &buffered {
             let sid = &batch.columns[col::SIGNAL_ID].data;

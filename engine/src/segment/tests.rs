@@ -715,6 +715,23 @@ fn an_index_only_column_must_list_every_non_null_row_once() {
 }
 
 #[test]
+fn visiting_text_values_sees_every_non_null_row_once() {
+    for pool in [TEXTS, UUIDS] {
+        let batch = batch_from_codes_with(&random_code_rows(400, 1_000), &pool);
+        let seg = Segment::from_batch(&batch, &meta_for(&batch)).unwrap();
+        for c in [col::SIGNAL_ID, col::STUDENT, col::ACTION] {
+            let mut visited = Vec::new();
+            seg.for_each_text_value(c, |v| visited.push(v.to_string())).unwrap();
+            let mut expected: Vec<String> = (0..batch.len()).filter_map(|r| text(&batch, c, r)).collect();
+            visited.sort();
+            expected.sort();
+            assert_eq!(visited, expected, "{}", EVENT_COLUMNS[c].name);
+        }
+        assert!(seg.for_each_text_value(col::TIME, |_| {}).is_err());
+    }
+}
+
+#[test]
 fn signal_ids_in_row_order_are_checked_like_any_block() {
     let batch = realistic_batch(300);
     let bytes = encode_segment(&batch, &meta_for(&batch)).unwrap();
