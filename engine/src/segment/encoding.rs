@@ -364,12 +364,35 @@ fn decode_shared_dict(
     version: u32,
     shared: Option<&SharedDictionary>,
 ) -> Result<Vec<u128>, Malformed> {
-    let shared = shared.ok_or_else(|| {
+    let shared = require_shared(shared)?;
+    let ids = decode_shared_ids(r, count, version, shared)?;
+    let values = shared
+        .values_of(&ids)
+        .map_err(|e| Malformed::at(0, e.to_string()))?
+        .ok_or_else(|| Malformed::at(5, "an id beyond the shared dictionary"))?;
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Malformed::at(5, "dictionary is not strictly ascending"));
+    }
+    Ok(values)
+}
+
+fn require_shared(shared: Option<&SharedDictionary>) -> Result<&SharedDictionary, Malformed> {
+    shared.ok_or_else(|| {
         Malformed::at(
             0,
             "the dictionary refers to the store's shared dictionary, which was not opened with this segment",
         )
-    })?;
+    })
+}
+
+/// The ids of a shared-dictionary block after its layout and size (`count` ids), each checked to be in
+/// `shared`, without resolving them.
+fn decode_shared_ids(
+    r: &mut ByteReader<'_>,
+    count: usize,
+    version: u32,
+    shared: &SharedDictionary,
+) -> Result<Vec<u32>, Malformed> {
     let size = shared.len().map_err(|e| Malformed::at(0, e.to_string()))?;
     // Ids are distinct, so more of them than the shared dictionary holds is damage (and this bounds the
     // allocation, as packed differences may take no bytes at all).
@@ -386,17 +409,17 @@ fn decode_shared_dict(
             .checked_add(delta)
             .ok_or_else(|| Malformed::at(5, "shared dictionary id overflows"))?;
         let id = u32::try_from(previous)
-            .map_err(|_| Malformed::at(5, format!("shared dictionary id {previous} out of range")))?;
+            .ok()
+            .filter(|&id| (id as usize) < size)
+            .ok_or_else(|| {
+                Malformed::at(
+                    5,
+                    format!("id {previous} beyond the shared dictionary's {size} entries"),
+                )
+            })?;
         ids.push(id);
     }
-    let values = shared
-        .values_of(&ids)
-        .map_err(|e| Malformed::at(0, e.to_string()))?
-        .ok_or_else(|| Malformed::at(5, format!("an id beyond the shared dictionary's {size} entries")))?;
-    if values.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(Malformed::at(5, "dictionary is not strictly ascending"));
-    }
-    Ok(values)
+    Ok(ids)
 }
 
 /// Appends a sorted dictionary of strings, choosing the UUID layout when every value is a canonical UUID
@@ -540,10 +563,11 @@ fn shared_layout(layout: u8, version: u32) -> Option<bool> {
 /// dictionary into strings (index lookups on a column not otherwise read).
 #[derive(Debug)]
 pub enum DictionaryIndex {
-    /// Shared-dictionary layout: the values, resolved in the shared dictionary, ascending.
-    Resolved {
-        /// The values.
-        values: Vec<u128>,
+    /// Shared-dictionary layout: the ids of the (ascending) values in the store's shared dictionary,
+    /// looked up there during the search rather than all resolved up front.
+    Shared {
+        /// The ids, in the order of their values.
+        ids: Vec<u32>,
         /// Whether the hex letters are upper case.
         upper: bool,
     },
@@ -575,8 +599,8 @@ impl DictionaryIndex {
         let layout = r.u8("dictionary layout")?;
         let count = r.u32("dictionary size")? as usize;
         if let Some(upper) = shared_layout(layout, version) {
-            let values = decode_shared_dict(r, count, version, shared)?;
-            return Ok(DictionaryIndex::Resolved { values, upper });
+            let ids = decode_shared_ids(r, count, version, require_shared(shared)?)?;
+            return Ok(DictionaryIndex::Shared { ids, upper });
         }
         if count > r.remaining() {
             return Err(Malformed::at(1, format!("dictionary size {count} exceeds the block")));
@@ -609,11 +633,12 @@ impl DictionaryIndex {
     }
 
     /// The id of `value` by binary search over the (checksummed, ascending) dictionary in `file`.
-    pub fn lookup(&self, file: &[u8], value: &str) -> Option<u32> {
+    /// `shared` is the column's shared dictionary, which a shared layout needs (and was read with).
+    pub fn lookup(&self, file: &[u8], value: &str, shared: Option<&SharedDictionary>) -> Option<u32> {
         match self {
-            DictionaryIndex::Resolved { values, upper } => {
+            DictionaryIndex::Shared { ids, upper } => {
                 let bits = uuid_in_case(value, *upper)?;
-                values.binary_search(&bits).ok().map(|i| i as u32)
+                shared?.search(ids, bits).ok().flatten()
             }
             DictionaryIndex::Uuid { start, count, upper } => {
                 let bits = uuid_in_case(value, *upper)?;

@@ -267,7 +267,7 @@ impl Segment {
                         self.dictionaries[c].get_or_init(|| d)
                     }
                 };
-                dict.lookup(&self.bytes, value)
+                dict.lookup(&self.bytes, value, self.shared_dictionary(c))
             }
         };
         match id {

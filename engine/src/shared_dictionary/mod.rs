@@ -49,7 +49,24 @@ pub struct SharedDictionary {
 #[derive(Debug, Default)]
 struct Entries {
     values: Vec<u128>,
-    ids: HashMap<u128, u32, FxBuildHasher>,
+    /// Value → id, built on first use: reading segments only needs `values`, so opening a store (every
+    /// query shell, every cold read) does not hash every student, class and assignment.
+    ids: Option<HashMap<u128, u32, FxBuildHasher>>,
+}
+
+impl Entries {
+    /// The value → id map, built now if it was not yet. A value listed twice (which no writer of this
+    /// engine produces) keeps its first id; the second decodes to the same value, so reads stay right.
+    fn ids(&mut self) -> &mut HashMap<u128, u32, FxBuildHasher> {
+        let values = &self.values;
+        self.ids.get_or_insert_with(|| {
+            let mut ids = HashMap::with_capacity_and_hasher(values.len(), FxBuildHasher::default());
+            for (id, &v) in values.iter().enumerate() {
+                ids.entry(v).or_insert(id as u32);
+            }
+            ids
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -64,7 +81,7 @@ impl SharedDictionaries {
     /// Loads the dictionaries persisted in `dir` (empty for a new store); `path` names `dir` in errors.
     ///
     /// Every chunk is checked (magic, version, lengths, checksum, that the chunks of a column cover its
-    /// ids from 0 without a gap and agree where they overlap, no value twice); damage is
+    /// ids from 0 without a gap and agree where they overlap); damage is
     /// [`StorageError::Corruption`] naming the file. Chunks made redundant by a consolidated one (left
     /// by a crash before their deletion) are deleted.
     pub fn open(dir: Arc<dyn Directory>, path: impl Into<PathBuf>) -> Result<SharedDictionaries> {
@@ -113,13 +130,7 @@ impl SharedDictionaries {
                 if chunk.values[..len - first] != entries.values[first..] {
                     return Err(bad("overlapping dictionary chunks disagree".into()));
                 }
-                for &v in &chunk.values[len - first..] {
-                    let id = entries.values.len() as u32;
-                    if entries.ids.insert(v, id).is_some() {
-                        return Err(bad(format!("value {v:032x} is in the dictionary twice")));
-                    }
-                    entries.values.push(v);
-                }
+                entries.values.extend_from_slice(&chunk.values[len - first..]);
                 files.push(name);
             }
             let persisted = Persisted {
@@ -176,13 +187,19 @@ impl SharedDictionary {
     pub fn ids_of(&self, values: &[u128]) -> Result<Vec<u32>> {
         {
             let entries = self.entries.read().map_err(|_| poisoned())?;
-            let known: Option<Vec<u32>> = values.iter().map(|v| entries.ids.get(v).copied()).collect();
-            if let Some(ids) = known {
-                return Ok(ids);
+            if let Some(ids) = &entries.ids {
+                let known: Option<Vec<u32>> = values.iter().map(|v| ids.get(v).copied()).collect();
+                if let Some(known) = known {
+                    return Ok(known);
+                }
             }
         }
         let mut entries = self.entries.write().map_err(|_| poisoned())?;
+        entries.ids();
         let Entries { values: all, ids } = &mut *entries;
+        let ids = ids
+            .as_mut()
+            .ok_or_else(|| StorageError::Internal("shared dictionary map missing after building it".into()))?;
         values
             .iter()
             .map(|&v| {
@@ -206,6 +223,28 @@ impl SharedDictionary {
     pub fn values_of(&self, ids: &[u32]) -> Result<Option<Vec<u128>>> {
         let entries = self.entries.read().map_err(|_| poisoned())?;
         Ok(ids.iter().map(|&id| entries.values.get(id as usize).copied()).collect())
+    }
+
+    /// The position in `ids` of the id whose value is `value`, by binary search: `ids` must name values
+    /// in ascending order (a segment's dictionary), and every id must be in the dictionary. Resolves
+    /// only the ~log2(n) ids it probes, under one read lock.
+    pub fn search(&self, ids: &[u32], value: u128) -> Result<Option<u32>> {
+        let entries = self.entries.read().map_err(|_| poisoned())?;
+        let (mut lo, mut hi) = (0, ids.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let probe = entries
+                .values
+                .get(ids[mid] as usize)
+                .copied()
+                .ok_or_else(|| StorageError::Internal(format!("id {} beyond the shared dictionary", ids[mid])))?;
+            match probe.cmp(&value) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(Some(mid as u32)),
+            }
+        }
+        Ok(None)
     }
 
     /// Number of entries (persisted or not).
