@@ -10,7 +10,7 @@ use crate::schema::{ColumnDef, ColumnType, EVENT_COLUMNS};
 pub const MAGIC: &[u8; 8] = b"EGDBSEG1";
 /// The format version this build writes. Version 2 added run-length integers and decimal doubles,
 /// version 3 patched frame-of-reference integers, version 4 dropped the Values block of indexed Text
-/// columns (see [`has_values_block`]), added dictionaries naming the store's shared dictionaries and
+/// columns (see `has_values_block`), added dictionaries naming the store's shared dictionaries and
 /// values in row order for `signal_id`;
 /// this build also reads versions 1 to 3.
 pub const FORMAT_VERSION: u32 = 4;

@@ -5,7 +5,7 @@
 //! 16-byte values (`docs/segment-format.md`), so a student active on 200 days is stored once, not in 200
 //! day segments: per-day UUID dictionaries were ~6 of the 22 bytes/event of a generated district.
 //!
-//! **Durability.** Entries live in immutable chunk files (see [`chunk`]) in the store's `dictionaries/`
+//! **Durability.** Entries live in immutable chunk files (see `chunk.rs`) in the store's `dictionaries/`
 //! directory, written through [`Directory::atomic_write`]. [`SharedDictionaries::persist`] writes the
 //! entries added since its last call; the store calls it before writing any segment, so a segment on
 //! disk only names ids whose chunk is durable. Ids handed out in memory and lost in a crash were never
