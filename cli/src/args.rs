@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// engagedb: an embedded analytical database for student-engagement analytics.
 #[derive(Debug, Parser)]
@@ -132,26 +132,30 @@ pub enum BenchTarget {
         gzip: bool,
     },
     /// The engagement suite's median latencies on a generated district, optionally beside DuckDB.
-    Query {
-        /// Working folder (generated district, store, DuckDB export); reused between runs.
-        #[arg(long, default_value = "bench-data/query")]
-        dir: PathBuf,
-        /// Events in the generated district (only when the store does not exist yet).
-        #[arg(long, default_value_t = 10_000_000)]
-        events: u64,
-        /// Timed runs per query; the median is reported.
-        #[arg(long, default_value_t = 15)]
-        runs: usize,
-        /// Untimed warm-up runs per query.
-        #[arg(long, default_value_t = 2)]
-        warmup: usize,
-        /// Also run the queries in DuckDB (Python `duckdb`) on the same data and compare.
-        #[arg(long)]
-        duckdb: bool,
-        /// Folder with the suite's q*.sql (default: shared/queries above the working directory).
-        #[arg(long)]
-        queries: Option<PathBuf>,
-    },
+    Query(QueryBenchArgs),
+}
+
+/// Options of `engagedb bench query`.
+#[derive(Debug, Args)]
+pub struct QueryBenchArgs {
+    /// Working folder (generated district, store, DuckDB export); reused between runs.
+    #[arg(long, default_value = "bench-data/query")]
+    pub dir: PathBuf,
+    /// Events in the generated district (only when the store does not exist yet).
+    #[arg(long, default_value_t = 10_000_000)]
+    pub events: u64,
+    /// Timed runs per query; the median is reported.
+    #[arg(long, default_value_t = 15)]
+    pub runs: usize,
+    /// Untimed warm-up runs per query.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: usize,
+    /// Also run the queries in DuckDB (Python `duckdb`) on the same data and compare.
+    #[arg(long)]
+    pub duckdb: bool,
+    /// Folder with the suite's q*.sql (default: shared/queries above the working directory).
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
 }
 
 /// How query results are written.

@@ -17,20 +17,6 @@ pub fn run(target: BenchTarget) -> CliResult {
             duckdb,
             gzip,
         } => import::run(events, &dir, duckdb, gzip),
-        BenchTarget::Query {
-            dir,
-            events,
-            runs,
-            warmup,
-            duckdb,
-            queries,
-        } => query::run(&query::QueryBench {
-            dir,
-            events,
-            runs,
-            warmup,
-            duckdb,
-            queries,
-        }),
+        BenchTarget::Query(args) => query::run(&args),
     }
 }

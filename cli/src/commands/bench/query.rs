@@ -15,6 +15,7 @@ use query::{QueryEngine, ResultSet};
 
 use super::super::district::DistrictIds;
 use super::super::{open_existing_store, CliResult};
+use crate::args::QueryBenchArgs;
 
 /// The DuckDB side of the comparison (benchmark tooling only; the product never runs Python).
 const DUCKDB_SCRIPT: &str = include_str!("../../../../benches/duckdb_suite.py");
@@ -28,22 +29,6 @@ const HED_SCHOOLS: [&str; 3] = [
 ];
 const HED_STUDENT: &str = "e7e33896cd5445f697dcf40cbf19b99a";
 
-/// Options of a query benchmark run.
-pub struct QueryBench {
-    /// Working folder: `district/`, `store/`, `export/`, `duckdb.db` live here and are reused.
-    pub dir: PathBuf,
-    /// Events to generate when the store does not exist yet.
-    pub events: u64,
-    /// Timed runs per query (the median is reported).
-    pub runs: usize,
-    /// Untimed runs first.
-    pub warmup: usize,
-    /// Compare with DuckDB.
-    pub duckdb: bool,
-    /// Folder with the suite's `q*.sql` (default: `shared/queries` found above the working directory).
-    pub queries: Option<PathBuf>,
-}
-
 struct Timing {
     name: String,
     median_ms: f64,
@@ -53,7 +38,7 @@ struct Timing {
 }
 
 /// Runs the benchmark.
-pub fn run(b: &QueryBench) -> CliResult {
+pub fn run(b: &QueryBenchArgs) -> CliResult {
     let store = b.dir.join("store");
     if !store.join("catalog").exists() {
         prepare_store(b, &store)?;
@@ -83,7 +68,7 @@ pub fn run(b: &QueryBench) -> CliResult {
 }
 
 /// Generates a district of about `events` events, imports it and compacts the store.
-fn prepare_store(b: &QueryBench, store: &Path) -> CliResult {
+fn prepare_store(b: &QueryBenchArgs, store: &Path) -> CliResult {
     let district = b.dir.join("district");
     // The generator averages ~125 collected events per student over 34 days.
     let students = (b.events / 125).max(100) as usize;
@@ -109,7 +94,7 @@ fn prepare_store(b: &QueryBench, store: &Path) -> CliResult {
 }
 
 /// The suite's queries with the HEd ids replaced by ids of this store.
-fn suite_queries(b: &QueryBench, engine: &QueryEngine) -> CliResult<Vec<(String, String)>> {
+fn suite_queries(b: &QueryBenchArgs, engine: &QueryEngine) -> CliResult<Vec<(String, String)>> {
     let dir = match &b.queries {
         Some(d) => d.clone(),
         None => {
@@ -177,7 +162,7 @@ fn time_query(engine: &QueryEngine, name: &str, sql: &str, warmup: usize, runs: 
 }
 
 /// Exports the store's tables as CSV (once), runs the DuckDB script and reads its timings.
-fn run_duckdb(b: &QueryBench, engine: &QueryEngine, queries: &[(String, String)]) -> CliResult<Vec<(f64, String)>> {
+fn run_duckdb(b: &QueryBenchArgs, engine: &QueryEngine, queries: &[(String, String)]) -> CliResult<Vec<(f64, String)>> {
     let export = b.dir.join("export");
     if !export.join("done").exists() {
         println!("== exporting tables to {} for DuckDB", export.display());
