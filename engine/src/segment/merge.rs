@@ -6,9 +6,8 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::column::IntColumn;
 use super::dictionary::SortedDict;
-use super::encoding::scatter;
+use super::footer::{has_row_order_values, FORMAT_VERSION};
 use super::meta::SegmentMeta;
 use super::reader::{RawColumn, Segment};
 use super::row_values::RowValues;
@@ -42,7 +41,7 @@ pub fn merge_segments(
         .iter()
         .map(|s| (0..EVENT_COLUMNS.len()).map(|c| s.raw_column(c)).collect())
         .collect::<Result<_>>()?;
-    sort_row_order_columns_of_mixed_inputs(&mut columns, segments);
+    row_order_values_of_older_inputs(&mut columns);
     let column = |c: usize| columns.iter().map(move |cols| &cols[c]);
 
     // Text columns: merged dictionary and, per concatenated row, the id in it.
@@ -98,7 +97,7 @@ pub fn merge_segments(
         ..meta.clone()
     };
 
-    let mut w = SegmentBuilder::new(super::FORMAT_VERSION);
+    let mut w = SegmentBuilder::new(FORMAT_VERSION);
     for (c, text) in texts.into_iter().enumerate() {
         let plain: Vec<Cow<'_, str>>;
         let formatted: Vec<String>;
@@ -109,7 +108,7 @@ pub fn merge_segments(
             })
             .collect();
         let data = match (text, EVENT_COLUMNS[c].ty) {
-            (None, ColumnType::Text) if in_row_order.len() == segments.len() => {
+            (None, ColumnType::Text) if has_row_order_values(&EVENT_COLUMNS[c], FORMAT_VERSION) => {
                 // Values kept in row order: the concatenated non-NULL values, taken in the merged order.
                 let present_index = present_positions(valid[c].as_deref(), total);
                 let taken = || order.iter().filter_map(|&p| present_index[p as usize]);
@@ -174,33 +173,33 @@ fn nulls_of<'r>(raw: &'r RawColumn<'_>) -> Option<&'r roaring::RoaringBitmap> {
     }
 }
 
-/// Where some inputs keep a column in row order and others (older segments) as a sorted dictionary,
-/// turns the former into the latter, so the column merges as dictionaries do.
-fn sort_row_order_columns_of_mixed_inputs(columns: &mut [Vec<RawColumn<'_>>], segments: &[&Segment]) {
-    for c in 0..EVENT_COLUMNS.len() {
-        let in_row_order = columns
-            .iter()
-            .filter(|cols| matches!(cols[c], RawColumn::InRowOrder { .. }))
-            .count();
-        if in_row_order == 0 || in_row_order == columns.len() {
-            continue;
-        }
-        for (cols, segment) in columns.iter_mut().zip(segments) {
-            let placeholder = RawColumn::Int(IntColumn {
-                values: Vec::new(),
-                nulls: None,
-            });
-            cols[c] = match std::mem::replace(&mut cols[c], placeholder) {
-                RawColumn::InRowOrder { values, nulls } => {
-                    let (dict, ids) = values.into_sorted();
-                    RawColumn::Text {
-                        ids: scatter(ids, nulls.as_ref(), segment.num_rows(), 0),
-                        dict,
-                        nulls,
-                    }
-                }
-                other => other,
+/// Where an input (a segment of an older format) holds a column that this format keeps in row order as a
+/// sorted dictionary and ids, turns it into the values of its non-NULL rows in row order, so that every
+/// input of such a column merges alike, without sorting.
+fn row_order_values_of_older_inputs(columns: &mut [Vec<RawColumn<'_>>]) {
+    for cols in columns.iter_mut() {
+        for (c, raw) in cols.iter_mut().enumerate() {
+            if !has_row_order_values(&EVENT_COLUMNS[c], FORMAT_VERSION) {
+                continue;
+            }
+            let RawColumn::Text { dict, ids, nulls } = raw else {
+                continue;
             };
+            // The reader checked every id against the dictionary.
+            let present = ids
+                .iter()
+                .enumerate()
+                .filter(|&(row, _)| !nulls.as_ref().is_some_and(|n| n.contains(row as u32)))
+                .map(|(_, &id)| id as usize);
+            let values = match dict {
+                SortedDict::Uuid { values, upper } => RowValues::Uuid {
+                    values: present.map(|id| values[id]).collect(),
+                    upper: *upper,
+                },
+                SortedDict::Plain(values) => RowValues::Plain(present.map(|id| values[id]).collect()),
+            };
+            let nulls = nulls.take();
+            *raw = RawColumn::InRowOrder { values, nulls };
         }
     }
 }

@@ -183,24 +183,20 @@ fn encode_rows(
         let nulls = nulls_of(c);
         let valid = nulls.map(|n| n.valid.as_slice());
         let mut blocks = match (&column.data, &dicts[c]) {
-            (ColumnData::Int(v), _) => values_only(|out| encode_ints(&gather_present(v, &stored, valid, |x| x), out)),
+            (ColumnData::Int(v), _) => {
+                values_only(|out| encode_ints(&gather_present(&stored, valid, |row| v[row]), out))
+            }
             (ColumnData::Double(v), _) => {
-                values_only(|out| encode_doubles(&gather_present(v, &stored, valid, |x| x), out))
+                values_only(|out| encode_doubles(&gather_present(&stored, valid, |row| v[row]), out))
             }
             (ColumnData::Uuid(v), None) if has_row_order_values(&EVENT_COLUMNS[c], version) => row_order_blocks(
-                &RowValues::from_uuids(gather_present(&v.values, &stored, valid, |x| x), v.upper),
+                &RowValues::from_uuids(gather_present(&stored, valid, |row| v.values[row]), v.upper),
             ),
             (ColumnData::Text(v), None) if has_row_order_values(&EVENT_COLUMNS[c], version) => {
-                let present: Vec<&str> = stored
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| valid.is_none_or(|valid| valid[i]))
-                    .map(|(_, &row)| v.get(row as usize))
-                    .collect();
-                row_order_blocks(&RowValues::from_strs(present))
+                row_order_blocks(&RowValues::from_strs(gather_present(&stored, valid, |row| v.get(row))))
             }
             (ColumnData::Text(_) | ColumnData::Uuid(_), Some(enc)) => {
-                let present_ids = gather_present(&enc.ids, &order, valid, i64::from);
+                let present_ids = gather_present(&order, valid, |p| i64::from(enc.ids[p]));
                 encode_text_blocks(c, &enc.dict, &present_ids, valid, version, shared)?
             }
             (ColumnData::Text(_) | ColumnData::Uuid(_), None) => {
@@ -240,16 +236,16 @@ fn encoded_nulls(valid: &[bool]) -> Option<Vec<u8>> {
     })
 }
 
-/// `values[p]` for each `p` of `positions` whose entry in `valid` (same length as `positions`) is true,
+/// `value(p)` for each `p` of `positions` whose entry in `valid` (same length as `positions`) is true,
 /// in order: the non-NULL values of a column in stored order, read in one pass.
-fn gather_present<T: Copy, U>(values: &[T], positions: &[u32], valid: Option<&[bool]>, to: impl Fn(T) -> U) -> Vec<U> {
+fn gather_present<U>(positions: &[u32], valid: Option<&[bool]>, value: impl Fn(usize) -> U) -> Vec<U> {
     match valid {
-        None => positions.iter().map(|&p| to(values[p as usize])).collect(),
+        None => positions.iter().map(|&p| value(p as usize)).collect(),
         Some(valid) => {
             let mut out = Vec::with_capacity(valid.iter().filter(|&&v| v).count());
             for (&p, &ok) in positions.iter().zip(valid) {
                 if ok {
-                    out.push(to(values[p as usize]));
+                    out.push(value(p as usize));
                 }
             }
             out
@@ -367,15 +363,11 @@ fn encode_column(
 ) -> Result<ColumnBlocks> {
     let is_valid = |i: usize| valid.is_none_or(|v| v[i]);
     let mut blocks = match data {
-        StoredColumn::Text { dict, ids } if has_row_order_values(&EVENT_COLUMNS[c], version) => {
-            // Ids come from the merge's own remapping into `dict`, so they are in range.
-            let present = (0..ids.len()).filter(|&i| is_valid(i)).map(|i| ids[i] as usize);
-            row_order_blocks(&match dict {
-                SortedDict::Uuid { values, upper } => {
-                    RowValues::from_uuids(present.map(|id| values[id]).collect(), *upper)
-                }
-                SortedDict::Plain(values) => RowValues::from_strs(present.map(|id| values[id]).collect()),
-            })
+        StoredColumn::Text { .. } if has_row_order_values(&EVENT_COLUMNS[c], version) => {
+            return Err(StorageError::Internal(format!(
+                "column {} is kept in row order, not as a dictionary",
+                EVENT_COLUMNS[c].name
+            )));
         }
         StoredColumn::InRowOrder(values) => row_order_blocks(values),
         StoredColumn::Int(v) => values_only(|out| encode_ints(&present(v, is_valid), out)),
