@@ -67,6 +67,42 @@ fn hex8(chars: [u8; 8]) -> u32 {
     ((x | (x >> 16)) & 0xffff_ffff) as u32
 }
 
+/// The 128 bits of each of `values` and whether their hex letters are upper case, if every one is a
+/// canonical UUID and they do not mix letter cases; `None` otherwise. A `None` item (a NULL row) gives 0
+/// and has no case. Gives up at the first value that is not a UUID, so short names cost one length check.
+pub fn parse_one_case<'s>(values: impl IntoIterator<Item = Option<&'s [u8]>>) -> Option<(Vec<u128>, bool)> {
+    let values = values.into_iter();
+    let mut out = Vec::with_capacity(values.size_hint().0);
+    let mut cases = 0u8;
+    for value in values {
+        match value {
+            Some(s) => {
+                let (bits, c) = parse_uuid(s)?;
+                cases |= c;
+                out.push(bits);
+            }
+            None => out.push(0),
+        }
+    }
+    (cases != LOWER | UPPER).then_some((out, cases == UPPER))
+}
+
+/// The letter case the text of `values` shows when written in `upper` case: [`UPPER`] or [`LOWER`], or
+/// 0 if none of them has a hex letter (such values fit either case and are stored lower case).
+pub fn shown_case(values: &[u128], upper: bool) -> u8 {
+    match (values.iter().any(|&v| has_letter(v)), upper) {
+        (false, _) => 0,
+        (true, true) => UPPER,
+        (true, false) => LOWER,
+    }
+}
+
+/// The canonical text of each of `values`, hex letters upper case if `upper`.
+pub fn uuid_strings(values: &[u128], upper: bool) -> Vec<String> {
+    let alphabet = hex_alphabet(upper);
+    values.iter().map(|v| format_uuid(v.to_be_bytes(), alphabet)).collect()
+}
+
 /// Whether the text of `bits` has a hex letter (`a`-`f`), i.e. whether its letter case shows.
 #[inline]
 pub fn has_letter(bits: u128) -> bool {
@@ -121,6 +157,35 @@ pub fn uuid_text(bits: u128, alphabet: &[u8; 16]) -> [u8; UUID_LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_case_parsing_rejects_mixed_cases_and_non_uuids_and_skips_nulls() {
+        let lower = b"0a000000-0000-0000-0000-00000000000b".as_slice();
+        let upper = b"0A000000-0000-0000-0000-00000000000B".as_slice();
+        let digits = b"12345678-1234-1234-1234-123456789012".as_slice();
+        let bits = |s: &[u8]| parse_uuid(s).map(|(b, _)| b).unwrap();
+        assert_eq!(
+            parse_one_case([Some(lower), None, Some(digits)]),
+            Some((vec![bits(lower), 0, bits(digits)], false))
+        );
+        assert_eq!(
+            parse_one_case([Some(digits), Some(upper)]),
+            Some((vec![bits(digits), bits(upper)], true))
+        );
+        assert_eq!(parse_one_case([Some(lower), Some(upper)]), None, "mixed cases");
+        assert_eq!(
+            parse_one_case([Some(lower), Some(b"Teams".as_slice())]),
+            None,
+            "not a UUID"
+        );
+        assert_eq!(parse_one_case(Vec::<Option<&[u8]>>::new()), Some((Vec::new(), false)));
+        assert_eq!(shown_case(&[bits(digits)], true), 0, "no letters, no case");
+        assert_eq!(shown_case(&[bits(digits), bits(upper)], true), UPPER);
+        assert_eq!(
+            uuid_strings(&[bits(upper)], true),
+            vec![String::from_utf8(upper.to_vec()).unwrap()]
+        );
+    }
 
     #[test]
     fn parse_and_format_round_trip_keeping_case() {

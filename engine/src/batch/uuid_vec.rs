@@ -7,7 +7,7 @@
 //! It is a representation only — the value of row `i` is the canonical text of `values[i]` in the
 //! column's case, and every reader that wants text gets exactly that string.
 
-use crate::uuid::{hex_alphabet, parse_uuid, push_uuid, uuid_text, LOWER, UPPER, UUID_LEN};
+use crate::uuid::{hex_alphabet, parse_one_case, push_uuid, uuid_text, UUID_LEN};
 
 use super::StringVec;
 
@@ -58,24 +58,12 @@ impl UuidVec {
     /// Gives up at the first value that is not a UUID, so short names (signal types, apps) cost one
     /// length check.
     pub fn parse(strings: &StringVec, validity: Option<&[bool]>) -> Option<UuidVec> {
-        let mut values = Vec::with_capacity(strings.len());
-        let mut cases = 0u8;
-        for i in 0..strings.len() {
-            if validity.is_some_and(|v| !v[i]) {
-                values.push(0);
-                continue;
-            }
-            let (bits, c) = parse_uuid(strings.get_bytes(i))?;
-            cases |= c;
-            values.push(bits);
-        }
-        if cases == LOWER | UPPER || validity.is_some_and(|v| !v.contains(&true)) {
+        if validity.is_some_and(|v| !v.contains(&true)) {
             return None;
         }
-        Some(UuidVec {
-            values,
-            upper: cases == UPPER,
-        })
+        let present = |i: usize| validity.is_none_or(|v| v[i]).then(|| strings.get_bytes(i));
+        let (values, upper) = parse_one_case((0..strings.len()).map(present))?;
+        Some(UuidVec { values, upper })
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::batch::{StringVec, UuidVec};
 use crate::error::{Result, StorageError};
 use crate::fxhash::FxBuildHasher;
-use crate::uuid::{format_uuid, has_letter, hex_alphabet, parse_uuid, LOWER, UPPER};
+use crate::uuid::{parse_one_case, shown_case, uuid_strings, LOWER, UPPER};
 
 /// The distinct values of a text column, sorted ascending (bytewise, which is `str` order).
 #[derive(Debug, PartialEq)]
@@ -42,10 +42,7 @@ impl SortedDict<'_> {
     pub fn to_strings(&self) -> Vec<String> {
         match self {
             SortedDict::Plain(v) => v.iter().map(|s| s.to_string()).collect(),
-            SortedDict::Uuid { values, upper } => {
-                let alphabet = hex_alphabet(*upper);
-                values.iter().map(|v| format_uuid(v.to_be_bytes(), alphabet)).collect()
-            }
+            SortedDict::Uuid { values, upper } => uuid_strings(values, *upper),
         }
     }
 
@@ -56,14 +53,7 @@ impl SortedDict<'_> {
         match self {
             SortedDict::Plain(v) if v.is_empty() => 0,
             SortedDict::Plain(_) => LOWER | UPPER,
-            SortedDict::Uuid { values, upper } => {
-                let letters = values.iter().any(|&v| has_letter(v));
-                match (letters, upper) {
-                    (false, _) => 0,
-                    (true, true) => UPPER,
-                    (true, false) => LOWER,
-                }
-            }
+            SortedDict::Uuid { values, upper } => shown_case(values, *upper),
         }
     }
 }
@@ -106,23 +96,20 @@ pub fn encode_uuid_column(values: &UuidVec, rows: &[u32], is_valid: impl Fn(usiz
 
 /// The UUID fast path: `None` unless every non-NULL value is a canonical UUID and they share one case.
 fn encode_uuids<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usize) -> bool) -> Option<Encoded<'a>> {
-    let mut cases = 0u8;
-    let mut parsed: Vec<(u128, u32)> = Vec::with_capacity(rows.len());
-    for (pos, &row) in rows.iter().enumerate() {
-        if is_valid(row as usize) {
-            let (bits, c) = parse_uuid(values.get_bytes(row as usize))?;
-            cases |= c;
-            parsed.push((bits, pos as u32));
-        }
-    }
-    if cases == LOWER | UPPER || parsed.is_empty() {
-        return None;
-    }
+    let valid_positions = || {
+        rows.iter()
+            .enumerate()
+            .filter(|&(_, &row)| is_valid(row as usize))
+            .map(|(pos, _)| pos)
+    };
+    valid_positions().next()?;
+    let present = |&row: &u32| is_valid(row as usize).then(|| values.get_bytes(row as usize));
+    let (parsed, upper) = parse_one_case(rows.iter().map(present))?;
     Some(encode_uuid_values(
-        || parsed.iter().copied(),
+        || valid_positions().map(|pos| (parsed[pos], pos as u32)),
         rows,
         is_valid,
-        cases == UPPER,
+        upper,
     ))
 }
 
@@ -144,7 +131,7 @@ fn encode_uuid_values<I: Iterator<Item = (u128, u32)>>(
     } else {
         sorted_by_hashing(values(), rows, is_valid)
     };
-    let upper = upper && dict.iter().any(|&bits| has_letter(bits));
+    let upper = shown_case(&dict, upper) == UPPER;
     Encoded {
         dict: SortedDict::Uuid { values: dict, upper },
         ids,
@@ -362,6 +349,7 @@ impl<'a> RecentValues<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uuid::parse_uuid;
 
     fn strings(values: &[&str]) -> StringVec {
         values.iter().copied().collect()

@@ -15,7 +15,7 @@ use super::writer::{stored_order, SegmentBuilder, StoredColumn};
 use crate::error::{Result, StorageError};
 use crate::schema::{col, ColumnType, EVENT_COLUMNS};
 use crate::shared_dictionary::SharedDictionaries;
-use crate::uuid::{format_uuid, has_letter, hex_alphabet, LOWER, UPPER};
+use crate::uuid::{format_uuid, hex_alphabet, LOWER, UPPER};
 
 /// Encodes the rows of `segments`, taken in that order, as one segment: the same bytes as
 /// [`super::encode_segment`] of the concatenation of their [`Segment::to_batch`] (same dictionaries,
@@ -221,21 +221,17 @@ fn present_positions(valid: Option<&[bool]>, total: usize) -> Vec<Option<usize>>
 /// and no two use different letter cases (values without letters fit either); `None` otherwise, when
 /// the merged column is built from strings as the concatenated text would be.
 fn concat_uuids(inputs: &[&RowValues<'_>]) -> Option<(Vec<u128>, bool)> {
-    let mut cases = 0u8;
+    let cases = inputs.iter().fold(0, |cases, input| cases | input.cases());
+    if cases == LOWER | UPPER {
+        return None;
+    }
     let mut all = Vec::new();
     for input in inputs {
-        match input {
-            RowValues::Uuid { values, upper } => {
-                if values.iter().any(|&v| has_letter(v)) {
-                    cases |= if *upper { UPPER } else { LOWER };
-                }
-                all.extend_from_slice(values);
-            }
-            RowValues::Plain(values) if values.is_empty() => {}
-            RowValues::Plain(_) => return None,
+        if let RowValues::Uuid { values, .. } = input {
+            all.extend_from_slice(values);
         }
     }
-    (cases != LOWER | UPPER).then_some((all, cases == UPPER))
+    Some((all, cases == UPPER))
 }
 
 /// The validity of the concatenated rows (`None` if no input has a NULL in this column).

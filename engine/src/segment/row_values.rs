@@ -14,8 +14,7 @@
 
 use super::dictionary::{sorted_strs, sorted_uuids, SortedDict};
 use super::encoding::{decode_ints, put_strings, put_uuids, uuids_from_be_bytes, ByteReader, Malformed};
-use crate::batch::UuidText;
-use crate::uuid::{has_letter, parse_uuid, LOWER, UPPER};
+use crate::uuid::{parse_one_case, shown_case, uuid_strings, LOWER, UPPER};
 
 const ROWS_PLAIN: u8 = 5;
 const ROWS_UUID_LOWER: u8 = 6;
@@ -43,27 +42,24 @@ impl<'a> RowValues<'a> {
             // As the same column held as text encodes.
             return RowValues::Plain(Vec::new());
         }
-        let upper = upper && values.iter().any(|&v| has_letter(v));
+        let upper = shown_case(&values, upper) == UPPER;
         RowValues::Uuid { values, upper }
     }
 
     /// String values: the UUID layout if every one is a canonical UUID and they share one case.
     pub fn from_strs(values: Vec<&'a str>) -> RowValues<'a> {
-        let mut cases = 0u8;
-        let parsed: Option<Vec<u128>> = values
-            .iter()
-            .map(|s| {
-                let (bits, c) = parse_uuid(s.as_bytes())?;
-                cases |= c;
-                Some(bits)
-            })
-            .collect();
-        match parsed {
-            Some(uuids) if !uuids.is_empty() && cases != LOWER | UPPER => RowValues::Uuid {
-                values: uuids,
-                upper: cases == UPPER,
-            },
+        match parse_one_case(values.iter().map(|s| Some(s.as_bytes()))) {
+            Some((uuids, upper)) if !uuids.is_empty() => RowValues::Uuid { values: uuids, upper },
             _ => RowValues::Plain(values),
+        }
+    }
+
+    /// The letter cases the values use as strings, as [`SortedDict::cases`] tells them.
+    pub fn cases(&self) -> u8 {
+        match self {
+            RowValues::Plain(v) if v.is_empty() => 0,
+            RowValues::Plain(_) => LOWER | UPPER,
+            RowValues::Uuid { values, upper } => shown_case(values, *upper),
         }
     }
 
@@ -71,10 +67,7 @@ impl<'a> RowValues<'a> {
     pub fn to_strings(&self) -> Vec<String> {
         match self {
             RowValues::Plain(values) => values.iter().map(|s| s.to_string()).collect(),
-            RowValues::Uuid { values, upper } => values
-                .iter()
-                .map(|&v| UuidText::new(v, *upper).as_str().to_string())
-                .collect(),
+            RowValues::Uuid { values, upper } => uuid_strings(values, *upper),
         }
     }
 

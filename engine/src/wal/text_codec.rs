@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::batch::{ColumnData, StringVec, UuidVec};
 use crate::fxhash::FxBuildHasher;
-use crate::uuid::{parse_uuid, LOWER, UPPER};
+use crate::uuid::parse_one_case;
 
 const PLAIN: u8 = 0;
 const DICT: u8 = 1;
@@ -31,20 +31,11 @@ const SAMPLE: usize = 256;
 
 /// Appends the values of the rows listed in `present` (ascending), in whichever layout is smallest.
 pub fn encode(values: &StringVec, present: &[u32], out: &mut Vec<u8>) {
-    let mut uuids = Vec::with_capacity(present.len());
-    let mut cases = 0;
-    for &r in present {
-        match parse_uuid(values.get_bytes(r as usize)) {
-            Some((bits, c)) => {
-                cases |= c;
-                uuids.push(bits);
-            }
-            None => break,
+    if !present.is_empty() {
+        if let Some((uuids, upper)) = parse_one_case(present.iter().map(|&r| Some(values.get_bytes(r as usize)))) {
+            put_uuids(&uuids, upper, out);
+            return;
         }
-    }
-    if uuids.len() == present.len() && cases != LOWER | UPPER && !present.is_empty() {
-        put_uuids(&uuids, cases == UPPER, out);
-        return;
     }
     let texts = || present.iter().map(|&r| values.get_bytes(r as usize));
     if mostly_distinct(texts().take(SAMPLE)) {
