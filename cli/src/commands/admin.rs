@@ -54,19 +54,15 @@ fn print_stats(db: &engine::Db) -> CliResult {
     let rows: u64 = segments.iter().map(|s| s.num_rows() as u64).sum();
     let per_event = |b: u64| b as f64 / rows.max(1) as f64;
     let mut by_column = vec![[0u64; SegmentComponent::ALL.len()]; EVENT_COLUMNS.len()];
+    let kind_index = |kind: SegmentComponent| SegmentComponent::ALL.iter().position(|&k| k == kind).unwrap_or(0);
     for block in segments.iter().flat_map(|s| s.blocks()) {
-        let kind = SegmentComponent::ALL.iter().position(|&k| k == block.kind).unwrap_or(0);
-        by_column[block.column as usize][kind] += block.len;
+        by_column[block.column as usize][kind_index(block.kind)] += block.len;
     }
     let in_blocks: u64 = by_column.iter().flatten().sum();
     // The shared dictionaries' files count as the dictionary bytes of their columns.
-    let dictionary = SegmentComponent::ALL
-        .iter()
-        .position(|&k| k == SegmentComponent::Dictionary)
-        .unwrap_or(0);
     let mut shared_bytes = 0u64;
     for (c, b) in db.shared_dictionary_bytes()? {
-        by_column[c][dictionary] += b;
+        by_column[c][kind_index(SegmentComponent::Dictionary)] += b;
         shared_bytes += b;
     }
     let total_bytes = bytes as u64 + shared_bytes;

@@ -28,7 +28,8 @@ pub const TRAILER_LEN: usize = 8 + 4 + MAGIC.len();
 /// each dictionary id, so the reader rebuilds the ids from it, and a column with its values in row
 /// order ([`has_row_order_values`]).
 pub fn has_values_block(def: &ColumnDef, version: u32) -> bool {
-    !(def.ty == ColumnType::Text && (def.indexed || def.values_in_row_order) && version >= INDEX_ONLY_VERSION)
+    let index_only = def.ty == ColumnType::Text && def.indexed && version >= INDEX_ONLY_VERSION;
+    !(index_only || has_row_order_values(def, version))
 }
 
 /// Whether column `def` keeps its values in row order in a segment of format `version` (its Dictionary

@@ -141,7 +141,7 @@ impl Segment {
                     &file,
                     extra.offset,
                     format!(
-                        "column {} has a Values block, which format version {} keeps in its index",
+                        "column {} has a Values block, which format version {} does not write for it",
                         def.name, footer.version
                     ),
                 ));

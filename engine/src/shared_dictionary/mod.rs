@@ -31,8 +31,6 @@ const MAX_CHUNKS_PER_COLUMN: usize = 16;
 #[derive(Debug)]
 pub struct SharedDictionaries {
     dir: Arc<dyn Directory>,
-    /// The directory's path, to name files in errors.
-    path: PathBuf,
     /// By schema column: `Some` for the shared-dictionary columns.
     columns: Vec<Option<SharedDictionary>>,
 }
@@ -54,19 +52,14 @@ struct Entries {
     ids: Option<HashMap<u128, u32, FxBuildHasher>>,
 }
 
-impl Entries {
-    /// The value → id map, built now if it was not yet. A value listed twice (which no writer of this
-    /// engine produces) keeps its first id; the second decodes to the same value, so reads stay right.
-    fn ids(&mut self) -> &mut HashMap<u128, u32, FxBuildHasher> {
-        let values = &self.values;
-        self.ids.get_or_insert_with(|| {
-            let mut ids = HashMap::with_capacity_and_hasher(values.len(), FxBuildHasher::default());
-            for (id, &v) in values.iter().enumerate() {
-                ids.entry(v).or_insert(id as u32);
-            }
-            ids
-        })
+/// The value → id map of `values`. A value listed twice (which no writer of this engine produces) keeps
+/// its first id; the second decodes to the same value, so reads stay right.
+fn map_of(values: &[u128]) -> HashMap<u128, u32, FxBuildHasher> {
+    let mut ids = HashMap::with_capacity_and_hasher(values.len(), FxBuildHasher::default());
+    for (id, &v) in values.iter().enumerate() {
+        ids.entry(v).or_insert(id as u32);
     }
+    ids
 }
 
 #[derive(Debug, Default)]
@@ -143,7 +136,7 @@ impl SharedDictionaries {
                 persisted: Mutex::new(persisted),
             }));
         }
-        Ok(SharedDictionaries { dir, path, columns })
+        Ok(SharedDictionaries { dir, columns })
     }
 
     /// Column `c`'s shared dictionary, if the schema gives it one.
@@ -173,11 +166,6 @@ impl SharedDictionaries {
         }
         Ok(out)
     }
-
-    /// The directory the chunks are in (for error messages and tools).
-    pub fn path(&self) -> &std::path::Path {
-        &self.path
-    }
 }
 
 impl SharedDictionary {
@@ -195,11 +183,8 @@ impl SharedDictionary {
             }
         }
         let mut entries = self.entries.write().map_err(|_| poisoned())?;
-        entries.ids();
         let Entries { values: all, ids } = &mut *entries;
-        let ids = ids
-            .as_mut()
-            .ok_or_else(|| StorageError::Internal("shared dictionary map missing after building it".into()))?;
+        let ids = ids.get_or_insert_with(|| map_of(all));
         values
             .iter()
             .map(|&v| {
