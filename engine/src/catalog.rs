@@ -25,14 +25,21 @@ pub trait Catalog: Send + Sync {
     fn put_roster(&self, roster: &Roster) -> Result<()>;
     /// All assignments.
     fn assignments(&self) -> Result<Vec<Assignment>>;
-    /// Adds assignments whose id is not stored yet (first wins); returns how many were new.
-    fn add_assignments(&self, assignments: &[Assignment]) -> Result<usize>;
+    /// Stores assignments whose ids are not stored yet (the caller has checked, and serialises its
+    /// calls), in one atomic batch; durable on return.
+    fn insert_new_assignments(&self, assignments: &[Assignment]) -> Result<()>;
     /// Removes every entry (used before rebuilding the manifest from segment files).
     fn clear_segments(&self) -> Result<()>;
 }
 
 const SEGMENT_PREFIX: &[u8] = b"seg/";
+/// One assignment per key (stores written before assignment chunks); still read, never written.
 const ASSIGNMENT_PREFIX: &[u8] = b"asg/";
+/// Assignments in chunks, one per [`Catalog::insert_new_assignments`] call: one sled write per call
+/// instead of one per assignment (sled costs tens of µs per key).
+const ASSIGNMENT_CHUNK_PREFIX: &[u8] = b"asgs/";
+/// More chunks than this are merged into one when the next is added.
+const MAX_ASSIGNMENT_CHUNKS: usize = 64;
 const FLUSHED_SEQ_KEY: &[u8] = b"meta/flushed_seq";
 const ROSTER_KEY: &[u8] = b"roster";
 
@@ -140,31 +147,59 @@ impl Catalog for SledCatalog {
     }
 
     fn assignments(&self) -> Result<Vec<Assignment>> {
-        self.db
-            .scan_prefix(ASSIGNMENT_PREFIX)
-            .map(|kv| {
-                let (_, v) = kv.map_err(|e| catalog_err("reading assignments", e))?;
-                decode("assignment", &v)
-            })
-            .collect()
+        let mut all = Vec::new();
+        for kv in self.db.scan_prefix(ASSIGNMENT_PREFIX) {
+            let (_, v) = kv.map_err(|e| catalog_err("reading assignments", e))?;
+            all.push(decode("assignment", &v)?);
+        }
+        for kv in self.db.scan_prefix(ASSIGNMENT_CHUNK_PREFIX) {
+            let (_, v) = kv.map_err(|e| catalog_err("reading assignments", e))?;
+            all.extend(decode::<Vec<Assignment>>("assignment chunk", &v)?);
+        }
+        // Id order; the stable sort keeps the earliest written first among equal ids (none are
+        // expected), and that one wins.
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all.dedup_by(|later, earlier| later.id == earlier.id);
+        Ok(all)
     }
 
-    fn add_assignments(&self, assignments: &[Assignment]) -> Result<usize> {
-        let mut added = 0;
-        for a in assignments {
-            let mut key = ASSIGNMENT_PREFIX.to_vec();
-            key.extend_from_slice(a.id.as_bytes());
-            let value = encode(a)?;
-            let res = self
-                .db
-                .compare_and_swap(key, None as Option<&[u8]>, Some(value))
-                .map_err(|e| catalog_err("storing assignment", e))?;
-            if res.is_ok() {
-                added += 1;
+    fn insert_new_assignments(&self, assignments: &[Assignment]) -> Result<()> {
+        let chunk_key = |n: u64| [ASSIGNMENT_CHUNK_PREFIX, &n.to_be_bytes()].concat();
+        let chunks: Vec<sled::IVec> = self
+            .db
+            .scan_prefix(ASSIGNMENT_CHUNK_PREFIX)
+            .keys()
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| catalog_err("listing assignment chunks", e))?;
+        let last = match chunks.last() {
+            Some(key) => {
+                let number: [u8; 8] = key[ASSIGNMENT_CHUNK_PREFIX.len()..]
+                    .try_into()
+                    .map_err(|_| catalog_err("listing assignment chunks", "a chunk key is not 13 bytes"))?;
+                Some(u64::from_be_bytes(number))
             }
+            None => None,
+        };
+        let next = last.map_or(0, |n| n + 1);
+        let mut batch = sled::Batch::default();
+        if chunks.len() >= MAX_ASSIGNMENT_CHUNKS {
+            // Merge every chunk and the new assignments into one (legacy per-id entries stay).
+            let mut merged = Vec::new();
+            for key in &chunks {
+                if let Some(v) = self.db.get(key).map_err(|e| catalog_err("reading assignments", e))? {
+                    merged.extend(decode::<Vec<Assignment>>("assignment chunk", &v)?);
+                }
+                batch.remove(key.clone());
+            }
+            merged.extend_from_slice(assignments);
+            batch.insert(chunk_key(next), encode(&merged)?);
+        } else {
+            batch.insert(chunk_key(next), encode(&assignments)?);
         }
-        self.flush("flushing assignments")?;
-        Ok(added)
+        self.db
+            .apply_batch(batch)
+            .map_err(|e| catalog_err("storing assignments", e))?;
+        self.flush("flushing assignments")
     }
 
     fn clear_segments(&self) -> Result<()> {
@@ -178,5 +213,43 @@ impl Catalog for SledCatalog {
             .apply_batch(batch)
             .map_err(|e| catalog_err("clearing manifest", e))?;
         self.flush("flushing cleared manifest")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assignment(id: String) -> Assignment {
+        Assignment {
+            id,
+            class: Some("class".into()),
+            due: Some(7),
+            assigned_at: None,
+        }
+    }
+
+    /// Assignments come back in id order whether they were written one per key (older stores), in
+    /// chunks, or in chunks that were merged, and a chunk merge loses none.
+    #[test]
+    fn assignments_survive_chunking_and_merging_in_id_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = SledCatalog::open(dir.path()).unwrap();
+        let legacy = assignment("legacy".into());
+        let mut key = ASSIGNMENT_PREFIX.to_vec();
+        key.extend_from_slice(legacy.id.as_bytes());
+        catalog.db.insert(key, encode(&legacy).unwrap()).unwrap();
+        let mut expected = vec![legacy];
+        for call in 0..MAX_ASSIGNMENT_CHUNKS + 5 {
+            let added: Vec<Assignment> = (0..3).map(|i| assignment(format!("a{:03}-{i}", 999 - call))).collect();
+            catalog.insert_new_assignments(&added).unwrap();
+            expected.extend(added);
+        }
+        let chunks = catalog.db.scan_prefix(ASSIGNMENT_CHUNK_PREFIX).count();
+        assert!(chunks < MAX_ASSIGNMENT_CHUNKS, "{chunks} chunks were never merged");
+        expected.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(catalog.assignments().unwrap(), expected);
+        drop(catalog);
+        assert_eq!(SledCatalog::open(dir.path()).unwrap().assignments().unwrap(), expected);
     }
 }

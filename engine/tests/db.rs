@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use engine::roster::{Class, Roster};
+use engine::roster::{Assignment, Class, Roster};
 use engine::{col, BatchBuilder, Db, DbOptions, EventBatch, IndexFilter, ScanRequest, ValueRef};
 
 const DAY: i64 = 86_400_000_000;
@@ -241,6 +241,31 @@ fn replacing_the_roster_resolves_unknown_schools() {
     let db = Db::open(dir.path(), opts()).unwrap();
     assert_eq!(*db.roster().unwrap(), roster);
     assert_eq!(db.snapshot().unwrap().count(&school9).unwrap(), 100);
+}
+
+#[test]
+fn assignments_keep_the_first_of_each_id_in_id_order_across_calls_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let assignment = |id: &str, class: &str| Assignment {
+        id: id.into(),
+        class: Some(class.into()),
+        due: Some(T0),
+        assigned_at: None,
+    };
+    let first = vec![assignment("b", "c1"), assignment("a", "c1"), assignment("b", "later")];
+    assert_eq!(db.add_assignments(&first).unwrap(), 2);
+    let second = vec![assignment("a", "later"), assignment("c", "c2")];
+    assert_eq!(db.add_assignments(&second).unwrap(), 1);
+    assert_eq!(db.add_assignments(&second).unwrap(), 0);
+    let expected = vec![assignment("a", "c1"), assignment("b", "c1"), assignment("c", "c2")];
+    let snapshot = db.snapshot().unwrap();
+    assert_eq!(snapshot.assignments(), expected.as_slice());
+    db.close().unwrap();
+    drop((db, snapshot));
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(db.snapshot().unwrap().assignments(), expected.as_slice());
+    assert_eq!(db.add_assignments(&[assignment("b", "again")]).unwrap(), 0);
 }
 
 #[test]

@@ -57,6 +57,8 @@ pub struct Db {
     state: RwLock<State>,
     /// Serialises flushes, compaction swaps and rewrites (anything that changes the segment list).
     maintenance: Mutex<()>,
+    /// Serialises [`Db::add_assignments`] calls.
+    assignment_writes: Mutex<()>,
     /// Serialises compactions, which merge outside `maintenance` and take it only to swap segments.
     compaction: Mutex<()>,
     next_segment_id: AtomicU64,
@@ -192,6 +194,7 @@ impl Db {
             shared,
             state: RwLock::new(state),
             maintenance: Mutex::new(()),
+            assignment_writes: Mutex::new(()),
             next_segment_id: AtomicU64::new(next_id),
             compactor: Mutex::new(None),
             flusher: Mutex::new(None),
@@ -500,11 +503,29 @@ impl Db {
         Ok(self.state.read().map_err(|_| lock_poisoned())?.roster.clone())
     }
 
-    /// Adds assignments not stored yet (first wins per id); returns how many were new.
+    /// Adds assignments not stored yet (first wins per id, across calls and within `assignments`);
+    /// returns how many were new. Only the new ones are written to the catalog, and the table readers
+    /// see is extended in memory (kept in id order, as the catalog lists it) rather than read back.
     pub fn add_assignments(&self, assignments: &[Assignment]) -> Result<usize> {
-        let added = self.catalog.add_assignments(assignments)?;
-        let all = Arc::new(self.catalog.assignments()?);
-        self.state.write().map_err(|_| lock_poisoned())?.assignments = all;
+        // Serialises writers, so the ids found new below are still new when they are stored.
+        let _writing = self.assignment_writes.lock().map_err(|_| lock_poisoned())?;
+        let stored = self.state.read().map_err(|_| lock_poisoned())?.assignments.clone();
+        let mut known: HashSet<&str> = stored.iter().map(|a| a.id.as_str()).collect();
+        let new: Vec<Assignment> = assignments
+            .iter()
+            .filter(|a| known.insert(a.id.as_str()))
+            .cloned()
+            .collect();
+        if new.is_empty() {
+            return Ok(0);
+        }
+        self.catalog.insert_new_assignments(&new)?;
+        let added = new.len();
+        let mut all = Vec::with_capacity(stored.len() + added);
+        all.extend(stored.iter().cloned());
+        all.extend(new);
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        self.state.write().map_err(|_| lock_poisoned())?.assignments = Arc::new(all);
         Ok(added)
     }
 
