@@ -1,8 +1,9 @@
 //! Crash test of the whole database: a child process appends through `Db::append` from several threads
 //! while the memtable is flushed to segments in the background (small `memtable_rows`), the WAL rolls
-//! over small files and background compaction merges partitions; it is SIGKILLed at a random instant,
-//! again and again on the same data directory. After each kill the directory is reopened and must hold
-//! every acknowledged batch, each row exactly once, and no partial batch.
+//! over small files and background compaction merges partitions, and one more thread loads batches
+//! without the WAL (`Db::load`, acknowledged once `Db::write_loaded` returns); it is SIGKILLed at a
+//! random instant, again and again on the same data directory. After each kill the directory is
+//! reopened and must hold every acknowledged batch, each row exactly once, and no partial batch.
 //!
 //! The child is this test binary itself, re-executed to run only [`db_crash_child`]. Set
 //! `ENGAGEDB_CRASH_SEED` to replay a failing run (the seed is printed). The default run kills 20 children
@@ -19,7 +20,8 @@ use common::{
 use engine::{col, Db, DbOptions};
 
 const CHILD_TEST: &str = "db_crash_child";
-const CHILD_THREADS: u32 = 3;
+/// Threads of the child; the last one loads instead of appending.
+const CHILD_THREADS: u32 = 4;
 /// Batches spread over this many day partitions, so flushes write several segments and compaction merges.
 const DAYS: i64 = 3;
 
@@ -32,8 +34,9 @@ fn options() -> DbOptions {
     }
 }
 
-/// The child: appends numbered batches through `Db::append` from several threads forever, printing
-/// `ACK <marker>` after each append returns. Run only by [`acknowledged_rows_survive_sigkill`].
+/// The child: appends numbered batches through `Db::append` from several threads forever (the last
+/// thread loads each batch and writes it with `Db::write_loaded`), printing `ACK <marker>` after each
+/// returns. Run only by [`acknowledged_rows_survive_sigkill`].
 #[test]
 #[ignore = "child process of acknowledged_rows_survive_sigkill; does nothing on its own"]
 fn db_crash_child() {
@@ -43,7 +46,13 @@ fn db_crash_child() {
     };
     let db = Db::open(&dir, options()).expect("child opens the database");
     append_until_killed(round, CHILD_THREADS, |marker| {
-        db.append(batch_for(marker, DAYS)).expect("child append");
+        let batch = batch_for(marker, DAYS);
+        if marker.1 == CHILD_THREADS - 1 {
+            db.load(vec![batch]).expect("child load");
+            db.write_loaded().expect("child write of loaded rows");
+        } else {
+            db.append(batch).expect("child append");
+        }
     });
 }
 

@@ -11,7 +11,8 @@ use crate::sink::EventSink;
 /// Tuning knobs of an activity import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOptions {
-    /// Collected rows gathered before an append (each append is one durable WAL write).
+    /// Collected rows gathered before they are handed to the store together (and the de-duplication
+    /// cache may be trimmed).
     pub batch_rows: usize,
     /// How many rejected rows the summary lists (all are counted).
     pub max_listed_errors: usize,

@@ -20,6 +20,18 @@ pub trait EventSink {
     fn append_all(&self, batches: Vec<EventBatch>) -> Result<(), StorageError> {
         batches.into_iter().try_for_each(|b| self.append(b))
     }
+    /// Stores batches of rows that can be stored again if a crash loses them (rows of a file being
+    /// imported, whose SignalId de-duplication makes a second import store nothing twice). A store may
+    /// buffer them and write them without logging, as long as [`EventSink::for_each_stored_signal_id`]
+    /// shows them at once; they are durable once [`EventSink::make_loaded_durable`] returns. By
+    /// default, [`EventSink::append_all`].
+    fn load_all(&self, batches: Vec<EventBatch>) -> Result<(), StorageError> {
+        self.append_all(batches)
+    }
+    /// Makes every batch given to [`EventSink::load_all`] durable.
+    fn make_loaded_durable(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
     /// The current roster, if one was imported (shared, not copied).
     fn roster(&self) -> Result<Option<Arc<Roster>>, StorageError>;
     /// Replaces the roster with a newer snapshot; the store re-resolves `school` of stored events.

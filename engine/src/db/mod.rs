@@ -1,6 +1,7 @@
 //! The embedded database: append → WAL (group commit) → memtable (queryable at once) → flush to
 //! immutable, time-partitioned segments; a sled catalog holds the manifest. See `docs/storage.md`.
 
+mod load;
 mod maintenance;
 mod memtable;
 mod options;
@@ -59,6 +60,8 @@ pub struct Db {
     maintenance: Mutex<()>,
     /// Serialises [`Db::add_assignments`] calls.
     assignment_writes: Mutex<()>,
+    /// Rows taken by [`Db::load`] and not in segments yet.
+    loading: Mutex<load::LoadBuffer>,
     /// Serialises compactions, which merge outside `maintenance` and take it only to swap segments.
     compaction: Mutex<()>,
     next_segment_id: AtomicU64,
@@ -121,16 +124,19 @@ impl Db {
             Arc::new(MmapDirectory::open(dir.join("dictionaries"))?),
             dir.join("dictionaries"),
         )?);
+        let catalog_existed = dir.join("catalog").exists();
         let catalog: Box<dyn Catalog> = Box::new(SledCatalog::open(&dir.join("catalog"))?);
         let mut metas = catalog.segments()?;
         let files = segment_dir.list()?;
         let seg_files: Vec<u64> = files.iter().filter_map(|f| parse_segment_file_name(f)).collect();
-        // An empty manifest beside segment files is a lost catalog only if WAL records were ever deleted
-        // (which happens only after a catalog commit). While the WAL still starts at sequence 1, the files
-        // are the leftovers of a first flush interrupted before its commit: possibly only some of its
-        // partitions, so taking them as the manifest (and their max_seq as flushed) would lose the rest.
+        // An empty manifest beside segment files is a lost catalog if the catalog directory itself was
+        // gone (segments written by `Db::load` leave no trace in the WAL), or if WAL records were ever
+        // deleted (which happens only after a catalog commit). Otherwise, while the WAL still starts at
+        // sequence 1, the files are the leftovers of a first flush interrupted before its commit:
+        // possibly only some of its partitions, so taking them as the manifest (and their max_seq as
+        // flushed) would lose the rest.
         let wal_from_start = dir.join("wal").join(crate::wal::record::file_name(1)).exists();
-        if metas.is_empty() && !seg_files.is_empty() && !wal_from_start {
+        if metas.is_empty() && !seg_files.is_empty() && (!catalog_existed || !wal_from_start) {
             tracing::warn!(
                 files = seg_files.len(),
                 "catalog has no manifest but segment files exist: rebuilding it"
@@ -195,6 +201,7 @@ impl Db {
             state: RwLock::new(state),
             maintenance: Mutex::new(()),
             assignment_writes: Mutex::new(()),
+            loading: Mutex::new(load::LoadBuffer::default()),
             next_segment_id: AtomicU64::new(next_id),
             compactor: Mutex::new(None),
             flusher: Mutex::new(None),
@@ -205,7 +212,7 @@ impl Db {
             let compactor = Worker::start("compactor", Arc::downgrade(&db), Db::compact_background);
             *db.compactor.lock().map_err(|_| lock_poisoned())? = Some(compactor);
         }
-        let flusher = Worker::start("flusher", Arc::downgrade(&db), Db::flush_complete_partitions);
+        let flusher = Worker::start("flusher", Arc::downgrade(&db), Db::flush_in_background);
         *db.flusher.lock().map_err(|_| lock_poisoned())? = Some(flusher);
         Ok(db)
     }
@@ -235,12 +242,7 @@ impl Db {
     /// batches (the importer's parsed pieces) need not copy them into one. Returns the last sequence
     /// number. Nothing is appended if any batch is invalid.
     pub fn append_all(&self, mut batches: Vec<EventBatch>) -> Result<u64> {
-        for batch in &mut batches {
-            batch.validate()?;
-            // Parsed once here, the WAL codec and the segment writer take UUIDs as 128-bit values.
-            batch.parse_uuid_columns();
-        }
-        batches.retain(|b| !b.is_empty());
+        prepare_batches(&mut batches)?;
         if batches.is_empty() {
             return Ok(self.wal.last_seq());
         }
@@ -335,9 +337,18 @@ impl Db {
     }
 
     /// Writes every buffered row to segments (one per time partition), records them in the catalog
-    /// together with the flushed WAL sequence, and deletes WAL files no longer needed.
+    /// together with the flushed WAL sequence, and deletes WAL files no longer needed; then writes the
+    /// rows taken by [`Db::load`] ([`Db::write_loaded`]).
     pub fn flush(&self) -> Result<()> {
-        self.flush_where(FlushScope::Everything)
+        self.flush_where(FlushScope::Everything)?;
+        self.write_loaded()
+    }
+
+    /// The background flusher's job: [`Db::flush_complete_partitions`], then the same choice of
+    /// loaded rows.
+    fn flush_in_background(&self) -> Result<()> {
+        self.flush_complete_partitions()?;
+        self.write_loaded_where(FlushScope::CompletePartitions)
     }
 
     /// What the background flusher runs: like [`Db::flush`], but when the buffered rows of a time-ordered
@@ -376,19 +387,7 @@ impl Db {
         if batches.is_empty() {
             return Ok(());
         }
-        // One batch is encoded as it is; several are concatenated into the previous flush's vectors.
-        let concatenated = (batches.len() > 1).then(|| {
-            let spare = self.flush_spare.lock().ok().and_then(|mut s| s.take());
-            EventBatch::concat_reusing(&batches.iter().map(|b| b.as_ref()).collect::<Vec<_>>(), spare)
-        });
-        let all: &EventBatch = match &concatenated {
-            Some(batch) => batch,
-            None => &batches[0],
-        };
-        let mut new_segments = Vec::new();
-        for (start, rows) in rows_by_partition(all, self.options.granularity) {
-            new_segments.push(self.write_segment_rows(all, &rows, start, upto)?);
-        }
+        let new_segments = self.write_partition_segments(&batches, upto)?;
         let metas: Vec<SegmentMeta> = new_segments.iter().map(|s| s.meta().clone()).collect();
         self.catalog.commit_segments(&metas, &[], Some(upto))?;
         {
@@ -400,12 +399,33 @@ impl Db {
             st.flushed_seq = upto;
         }
         self.wal.remove_through(upto)?;
-        tracing::debug!(rows = all.len(), from_seq = after + 1, upto, "flushed memtable");
+        let rows: usize = batches.iter().map(|b| b.len()).sum();
+        tracing::debug!(rows, from_seq = after + 1, upto, "flushed memtable");
+        notify(&self.compactor);
+        Ok(())
+    }
+
+    /// Writes the rows of `batches` as one segment per time partition (each `max_seq`) and opens them;
+    /// the caller commits them. One batch is encoded as it is; several are concatenated into the
+    /// previous write's vectors (kept in `flush_spare`), so a steady stream of flushes reuses memory.
+    fn write_partition_segments(&self, batches: &[Arc<EventBatch>], max_seq: u64) -> Result<Vec<Arc<Segment>>> {
+        let concatenated = (batches.len() > 1).then(|| {
+            let spare = self.flush_spare.lock().ok().and_then(|mut s| s.take());
+            EventBatch::concat_reusing(&batches.iter().map(|b| b.as_ref()).collect::<Vec<_>>(), spare)
+        });
+        let all: &EventBatch = match (&concatenated, batches.first()) {
+            (Some(batch), _) => batch,
+            (None, Some(batch)) => batch,
+            (None, None) => return Ok(Vec::new()),
+        };
+        let mut new_segments = Vec::new();
+        for (start, rows) in rows_by_partition(all, self.options.granularity) {
+            new_segments.push(self.write_segment_rows(all, &rows, start, max_seq)?);
+        }
         if let (Some(batch), Ok(mut spare)) = (concatenated, self.flush_spare.lock()) {
             *spare = Some(batch);
         }
-        notify(&self.compactor);
-        Ok(())
+        Ok(new_segments)
     }
 
     /// Encodes and atomically writes one segment, then opens it through mmap.
@@ -467,14 +487,22 @@ impl Db {
         Ok(ids)
     }
 
-    /// Calls `visit` with every `signal_id` stored (in segments or buffered) in the partition starting
-    /// at `partition_start`, without collecting them: a caller keeping its own compact set (the
-    /// importer's de-duplicator) pays no allocation per id. An id stored twice is visited twice.
+    /// Calls `visit` with every `signal_id` stored (in segments or buffered, loaded rows not written
+    /// yet included) in the partition starting at `partition_start`, without collecting them: a caller
+    /// keeping its own compact set (the importer's de-duplicator) pays no allocation per id. An id
+    /// stored twice is visited twice, and so may be a loaded one being written meanwhile.
     pub fn for_each_signal_id_in_partition(&self, partition_start: i64, mut visit: impl FnMut(&str)) -> Result<()> {
         let end = self.options.granularity.end_of(partition_start);
-        let (segments, buffered) = {
+        // Loaded batches first: one written meanwhile is live in the segments read next (the write
+        // makes its segments live before it leaves the load buffer), so none is missed.
+        let mut buffered: Vec<Arc<EventBatch>> = {
+            let loading = self.loading.lock().map_err(|_| lock_poisoned())?;
+            loading.batches().cloned().collect()
+        };
+        let segments = {
             let st = self.state.read().map_err(|_| lock_poisoned())?;
-            (st.segments.clone(), st.memtable.batches().cloned().collect::<Vec<_>>())
+            buffered.extend(st.memtable.batches().cloned());
+            st.segments.clone()
         };
         for seg in segments
             .iter()
@@ -559,6 +587,17 @@ impl Db {
         }
         flushed
     }
+}
+
+/// Checks every batch (nothing is taken if one is invalid), parses its UUID columns once (the WAL
+/// codec and the segment writer take them as 128-bit values) and drops the empty ones.
+fn prepare_batches(batches: &mut Vec<EventBatch>) -> Result<()> {
+    for batch in batches.iter_mut() {
+        batch.validate()?;
+        batch.parse_uuid_columns();
+    }
+    batches.retain(|b| !b.is_empty());
+    Ok(())
 }
 
 /// Concatenates batches into one.

@@ -94,6 +94,11 @@ pub fn import_activity(
         let parsed = parsers.into_iter().map(|p| p.join()).collect::<Result<Vec<()>, _>>();
         (stored, read, parsed)
     });
+    if stored.is_err() || !matches!(read, Ok(Ok(()))) || parsed.is_err() {
+        // Rows loaded before the failure stay stored: make them durable now (a failure here is
+        // secondary to the one reported).
+        let _ = sink.make_loaded_durable();
+    }
     // A read failure explains a short import better than what the store stage saw, so it comes first.
     read??;
     parsed.map_err(|_| ImportError::Internal("a parse worker panicked".into()))?;

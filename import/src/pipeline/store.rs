@@ -1,7 +1,8 @@
 //! The store stage: takes parsed pieces back in file order, numbers their lines, drops signals
-//! already seen (first wins in file order), and appends the rest to the sink, ~64k rows of pieces at
-//! a time (one WAL record each, logged together). It runs on the calling thread, so the sink need not
-//! be shared between threads.
+//! already seen (first wins in file order), and loads the rest into the sink ([`EventSink::load_all`]:
+//! the file can be imported again, so the store need not log them), ~64k rows of pieces at a time, and
+//! makes them durable at the end. It runs on the calling thread, so the sink need not be shared
+//! between threads.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -53,7 +54,7 @@ pub struct Store<'a> {
     path: &'a Path,
     opts: &'a ImportOptions,
     dedup: SignalDedup,
-    /// Accepted rows not appended yet, one batch per piece (each logged as its own WAL record, together).
+    /// Accepted rows not loaded yet, one batch per piece (handed to the sink together, uncopied).
     pending: Vec<EventBatch>,
     /// Rows in `pending`.
     pending_rows: usize,
@@ -115,7 +116,8 @@ impl<'a> Store<'a> {
             )));
         }
         self.append_pending()?;
-        self.record_assignments()
+        self.record_assignments()?;
+        Ok(self.sink.make_loaded_durable()?)
     }
 
     /// Handles one piece in file order; returns its buffer.
@@ -219,14 +221,14 @@ impl<'a> Store<'a> {
         Ok(())
     }
 
-    /// Appends the queued rows; afterwards every accepted id is in the sink, so the de-duplication
-    /// cache may drop partitions.
+    /// Loads the queued rows; afterwards every accepted id is in the sink (its stored signal ids
+    /// include loaded rows at once), so the de-duplication cache may drop partitions.
     fn append_pending(&mut self) -> Result<(), ImportError> {
         let pieces = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
         if !pieces.is_empty() {
-            // One record per piece, logged together: no copy into one batch.
-            self.sink.append_all(pieces)?;
+            // The pieces as they are: no copy into one batch.
+            self.sink.load_all(pieces)?;
         }
         self.dedup.trim();
         Ok(())
