@@ -54,6 +54,19 @@ pub fn parse_uuid(s: &[u8]) -> Option<(u128, u8)> {
     Some((u128::from(hi) << 64 | u128::from(lo), flags & (LOWER | UPPER)))
 }
 
+/// The letter case [`parse_uuid`] reports for the UUID with these bits written in lower case:
+/// `LOWER` if one of its hex digits is a letter (a nibble of 10 or more), none if all are digits.
+#[inline]
+pub fn case_of_lower(bits: u128) -> u8 {
+    const HIGH_BITS: u128 = u128::from_ne_bytes([0x88; 16]);
+    // A nibble is 10 or more when its top bit is set and one of the two below it is.
+    if bits & HIGH_BITS & ((bits << 1) | (bits << 2)) != 0 {
+        LOWER
+    } else {
+        0
+    }
+}
+
 /// The value of eight (already validated) hex digits, computed on all eight at once.
 #[inline]
 fn hex8(chars: [u8; 8]) -> u32 {

@@ -64,12 +64,12 @@ impl Collector {
         judge(self.roles.get(actor_id).copied(), actor_role)
     }
 
-    /// [`Collector::actor`] of every record into `actors` (as long as `records`, at most
-    /// [`AT_ONCE`]): the ids are decoded first and then looked up back to back, so the processor
-    /// overlaps the cache misses of the lookups instead of waiting for each in turn.
+    /// [`Collector::actor`] of every record into `actors`, and the key of its ActorId into `keys` (both
+    /// as long as `records`, at most [`AT_ONCE`]): the ids are decoded first and then looked up back to
+    /// back, so the processor overlaps the cache misses of the lookups instead of waiting for each in
+    /// turn. The caller may reuse the keys (a GUID's bits) instead of decoding the ids again.
     #[inline]
-    pub fn actors(&self, records: &[ActivityRecord<'_>], actors: &mut [Actor]) {
-        let mut keys = [SignalKey::Guid(0); AT_ONCE];
+    pub fn actors<'r>(&self, records: &[ActivityRecord<'r>], keys: &mut [SignalKey<'r>], actors: &mut [Actor]) {
         for (key, r) in keys.iter_mut().zip(records) {
             *key = SignalKey::of(r.actor_id);
         }
@@ -96,16 +96,24 @@ impl Collector {
         index.and_then(|i| self.school_names.get(i as usize)).map(|s| &**s)
     }
 
-    /// [`Collector::school_of`] the class of every student's record into `schools` (`None` for the
-    /// other actors); `records`, `actors` and `schools` are equally long, at most [`AT_ONCE`].
-    /// Decodes the class ids first, as [`Collector::actors`] does.
+    /// [`Collector::school_of`] the class of every student's record into `schools`, and the key of the
+    /// class id into `keys` (`None` for the other actors and for rows without a class); `records`,
+    /// `actors`, `keys` and `schools` are equally long, at most [`AT_ONCE`]. Decodes the class ids
+    /// first, as [`Collector::actors`] does.
     #[inline]
-    pub fn schools<'s>(&'s self, records: &[ActivityRecord<'_>], actors: &[Actor], schools: &mut [Option<&'s str>]) {
-        let mut keys = [None; AT_ONCE];
+    pub fn schools<'s, 'r>(
+        &'s self,
+        records: &[ActivityRecord<'r>],
+        actors: &[Actor],
+        keys: &mut [Option<SignalKey<'r>>],
+        schools: &mut [Option<&'s str>],
+    ) {
         for ((key, r), actor) in keys.iter_mut().zip(records).zip(actors) {
-            if *actor == Actor::Student {
-                *key = r.class.map(SignalKey::of);
-            }
+            *key = if *actor == Actor::Student {
+                r.class.map(SignalKey::of)
+            } else {
+                None
+            };
         }
         for (school, key) in schools.iter_mut().zip(&keys[..records.len()]) {
             *school = key

@@ -5,7 +5,7 @@
 //! segment writer never parse it again. The first value that is not such a UUID turns the column into
 //! text for the rest of the batch (the values so far are formatted back, exactly as they were).
 
-use crate::uuid::{parse_uuid, LOWER, UPPER};
+use crate::uuid::{case_of_lower, parse_uuid, LOWER, UPPER};
 
 use super::{Column, ColumnData, StringVec, UuidVec};
 
@@ -103,6 +103,23 @@ impl IdColumnBuilder {
         self.valid.push(true);
     }
 
+    /// Appends a (non-NULL) value whose bits the caller already has if it is a lower-case canonical
+    /// UUID (`lower_case_bits`, e.g. from a lookup key), so it is not parsed again; with `None` it is
+    /// [`IdColumnBuilder::push_some`]. The column comes out as if every value had been pushed as text.
+    #[inline]
+    pub fn push_parsed(&mut self, s: &str, lower_case_bits: Option<u128>) {
+        if let (Some(bits), IdData::Uuids { values, cases }) = (lower_case_bits, &mut self.data) {
+            let c = case_of_lower(bits);
+            if *cases | c != LOWER | UPPER {
+                values.push(bits);
+                *cases |= c;
+                self.valid.push(true);
+                return;
+            }
+        }
+        self.push_some(s);
+    }
+
     /// Switches to text, formatting the UUIDs pushed so far.
     #[cold]
     fn switch_to_text(&mut self) {
@@ -180,6 +197,36 @@ mod tests {
             let is_uuid = matches!(column.data, ColumnData::Uuid(_));
             assert_eq!(is_uuid, i < 2, "case {i}: {column:?}");
         }
+    }
+
+    /// Values pushed with the bits of their lower-case parse give the very column `push_some` gives,
+    /// letter case bookkeeping included (an all-digit UUID has no case, so an upper-case one may follow).
+    #[test]
+    fn pushing_parsed_lower_case_bits_builds_the_same_column() {
+        let digits = "00000000-0000-0000-0000-000000000001";
+        let lower = "020ed8ae-8f5f-4127-9ac2-bf214d535a86";
+        let upper = "5CA2485D-59CB-4207-8359-4056C7704656";
+        let cases: [&[&str]; 5] = [
+            &[digits, upper],
+            &[digits, lower, digits],
+            &[lower, upper],
+            &[upper, lower],
+            &[lower, "actor-7", digits],
+        ];
+        for (i, values) in cases.iter().enumerate() {
+            let mut parsed = IdColumnBuilder::default();
+            for v in values.iter() {
+                let lower_bits = parse_uuid(v.as_bytes())
+                    .filter(|&(_, c)| c != UPPER)
+                    .map(|(bits, _)| bits);
+                parsed.push_parsed(v, lower_bits);
+            }
+            let as_text: Vec<Option<&str>> = values.iter().map(|v| Some(*v)).collect();
+            assert_eq!(parsed.finish(), built(&as_text), "case {i}");
+        }
+        assert_eq!(case_of_lower(1), 0);
+        assert_eq!(case_of_lower(0x9 << 40), 0);
+        assert_eq!(case_of_lower(0xa << 124), LOWER);
     }
 
     #[test]

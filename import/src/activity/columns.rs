@@ -55,6 +55,18 @@ impl IntBuilder {
     }
 }
 
+/// Ids of one record that the caller has decoded already, as the bits of lower-case canonical GUIDs
+/// (`None`: not one, or not decoded): [`EventColumns::push`] then need not decode them again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KnownGuids {
+    /// The SignalId's.
+    pub signal_id: Option<u128>,
+    /// The ActorId's.
+    pub actor: Option<u128>,
+    /// The class id's (the one `ActivityRecord::class` gives).
+    pub class: Option<u128>,
+}
+
 /// `events` rows collected column by column; [`EventColumns::finish`] turns them into an [`EventBatch`].
 #[derive(Debug)]
 pub struct EventColumns {
@@ -185,13 +197,17 @@ impl EventColumns {
 
     /// Appends the `events` row of `r` with `school` resolved from the roster. The record's
     /// required fields (time, SignalId, SignalType, AppName, ActorId) fill the non-NULL columns.
+    /// `known` holds the ids the caller has already decoded as GUIDs, which are not decoded again.
     #[inline]
-    pub fn push(&mut self, r: &ActivityRecord<'_>, school: Option<&str>) {
+    pub fn push(&mut self, r: &ActivityRecord<'_>, school: Option<&str>, known: &KnownGuids) {
         self.time.push(r.start_time);
         let [signal_id, student, class, assignment, submission, meeting] = &mut self.ids;
-        signal_id.push_some(r.signal_id);
-        student.push_some(r.actor_id);
-        class.push(r.class);
+        signal_id.push_parsed(r.signal_id, known.signal_id);
+        student.push_parsed(r.actor_id, known.actor);
+        match r.class {
+            Some(c) => class.push_parsed(c, known.class),
+            None => class.push(None),
+        }
         assignment.push(r.assignment);
         submission.push(r.submission);
         meeting.push(r.meeting);
@@ -257,15 +273,19 @@ impl EventColumns {
 mod tests {
     use super::*;
     use crate::activity::{FieldSplitter, Layout};
+    use crate::signal_key::parse_guid;
     use engine::{BatchBuilder, ValueRef};
 
-    /// The column builder gives exactly the batch the generic row builder gives.
+    /// The column builder gives exactly the batch the generic row builder gives, with ids pushed as
+    /// text or as already decoded GUIDs.
     #[test]
     fn same_batch_as_the_row_builder() {
         let lines = [
             "ReadingSubmission,2022-01-03 10:00:00.25,,sig1,SIS9,CLS1,,Reading Progress,actor1,Student,1.6,\
              asg1,sub1,,Submitted,2022-01-08 00:00:00,,87.5,docx,1:02:03,meet1,,120,92%,3,2,1,4,2,250,5.1,en-US",
             "VisitTeamChannel,2022-01-03 10:00:00,,sig2,,CLS2,,Teams,actor2,Student,1.6,,,,,,,,,,,,,,,,,,,,,",
+            "VisitTeamChannel,2022-01-03 10:00:01,,00000000-0000-4000-8000-00000000000a,,\
+             10000000-0000-4000-8000-00000000000b,,Teams,20000000-0000-4000-8000-000000000001,Student,1.6,,,,,,,,,,,,,,,,,,,,,",
         ];
         let mut columns = EventColumns::default();
         let mut rows = BatchBuilder::new();
@@ -274,7 +294,14 @@ mod tests {
             let fields = splitter.split(line.as_bytes()).unwrap();
             let rec = ActivityRecord::parse(&fields, Layout::Schema16).unwrap();
             let school = (i == 0).then_some("school1");
-            columns.push(&rec, school);
+            // The GUIDs of the last row are pushed as already decoded bits.
+            let known = KnownGuids {
+                signal_id: parse_guid(rec.signal_id),
+                actor: parse_guid(rec.actor_id),
+                class: rec.class.and_then(parse_guid),
+            };
+            assert_eq!(known.actor.is_some(), i == 2);
+            columns.push(&rec, school, &known);
             rows.push_row(&rec.event_row(school)).unwrap();
         }
         let (a, b) = (columns.finish(), rows.finish());

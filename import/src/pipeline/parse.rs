@@ -5,9 +5,9 @@
 use engine::roster::Assignment;
 use engine::EventBatch;
 
-use crate::activity::{ActivityRecord, ColumnSizes, EventColumns, FieldSplitter, Fields, Layout, Records};
+use crate::activity::{ActivityRecord, ColumnSizes, EventColumns, FieldSplitter, Fields, KnownGuids, Layout, Records};
 use crate::collect::{Actor, Collector, AT_ONCE};
-use crate::signal_key::parse_guid;
+use crate::signal_key::{parse_guid, SignalKey};
 
 /// What the reader knows about the file's layout when it hands out a piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,16 +260,23 @@ impl PieceParser<'_> {
     }
 
     /// Applies the collection rules to `records` (at most [`LOOKUP_BATCH`]) in order: all actor
-    /// lookups first, then all school lookups, then the rows are stored or counted.
+    /// lookups first, then all school lookups, then the rows are stored or counted. The actor and
+    /// class ids the lookups decoded as GUIDs go into the columns as they are.
     fn collect(&mut self, records: &[ActivityRecord<'_>]) {
         let collector = self.ctx.collector;
+        let n = records.len();
         let mut actors = [Actor::Guest; LOOKUP_BATCH];
-        let actors = &mut actors[..records.len()];
-        collector.actors(records, actors);
+        let mut actor_keys = [SignalKey::Guid(0); LOOKUP_BATCH];
+        collector.actors(records, &mut actor_keys[..n], &mut actors[..n]);
         let mut schools = [None; LOOKUP_BATCH];
-        let schools = &mut schools[..records.len()];
-        collector.schools(records, actors, schools);
-        for ((record, &actor), &school) in records.iter().zip(&*actors).zip(&*schools) {
+        let mut class_keys = [None; LOOKUP_BATCH];
+        collector.schools(records, &actors[..n], &mut class_keys[..n], &mut schools[..n]);
+        let guid = |key: Option<SignalKey<'_>>| match key {
+            Some(SignalKey::Guid(bits)) => Some(bits),
+            _ => None,
+        };
+        for (i, record) in records.iter().enumerate() {
+            let (actor, school) = (actors[i], schools[i]);
             match actor {
                 Actor::Guest => self.out.guests += 1,
                 Actor::Teacher => {
@@ -277,14 +284,20 @@ impl PieceParser<'_> {
                     self.out.assignments.extend(Collector::assignment_of(record));
                 }
                 Actor::Student => {
-                    match parse_guid(record.signal_id) {
+                    let signal_id = parse_guid(record.signal_id);
+                    match signal_id {
                         Some(g) => self.out.guid_ids.push(g),
                         None => {
                             self.out.text_ids.push(self.columns.len() as u32);
                             self.out.guid_ids.push(0);
                         }
                     }
-                    self.columns.push(record, school);
+                    let known = KnownGuids {
+                        signal_id,
+                        actor: guid(Some(actor_keys[i])),
+                        class: guid(class_keys[i]),
+                    };
+                    self.columns.push(record, school, &known);
                 }
             }
         }
