@@ -7,7 +7,7 @@ use crate::activity::ActivityRecord;
 use crate::fasthash::FastMap;
 use crate::id_map::IdMap;
 use crate::roster::role_from_text;
-use crate::signal_key::SignalKey;
+use crate::signal_key::{parse_guid, SignalKey};
 
 /// Most records [`Collector::actors`] and [`Collector::schools`] take at once.
 pub const AT_ONCE: usize = 32;
@@ -31,6 +31,18 @@ pub struct Collector {
     /// names every student row copies stay in cache instead of one heap string per class.
     schools: IdMap<Option<u32>>,
     school_names: Vec<Box<str>>,
+    /// Per entry of `school_names`, its bits if it is a lower-case GUID (decoded once, here).
+    school_guids: Vec<Option<u128>>,
+}
+
+/// A class's school as [`Collector::schools`] gives it: the id, and its bits if it is a lower-case
+/// GUID (so the school column need not decode it for every row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct School<'s> {
+    /// The school's id (its org id in the roster).
+    pub id: &'s str,
+    /// `id` as a lower-case GUID's bits, if it is one.
+    pub guid: Option<u128>,
 }
 
 impl Collector {
@@ -51,10 +63,12 @@ impl Collector {
             });
             schools.insert(&class.id, school);
         }
+        let school_guids = school_names.iter().map(|name| parse_guid(name)).collect();
         Collector {
             roles: roster.people.iter().map(|p| (p.id.as_str(), p.role)).collect(),
             schools,
             school_names,
+            school_guids,
         }
     }
 
@@ -106,7 +120,7 @@ impl Collector {
         records: &[ActivityRecord<'r>],
         actors: &[Actor],
         keys: &mut [Option<SignalKey<'r>>],
-        schools: &mut [Option<&'s str>],
+        schools: &mut [Option<School<'s>>],
     ) {
         for ((key, r), actor) in keys.iter_mut().zip(records).zip(actors) {
             *key = if *actor == Actor::Student {
@@ -116,9 +130,13 @@ impl Collector {
             };
         }
         for (school, key) in schools.iter_mut().zip(&keys[..records.len()]) {
-            *school = key
-                .and_then(|k| self.schools.get_key(k))
-                .and_then(|&s| self.school_name(s));
+            *school = key.and_then(|k| self.schools.get_key(k)).and_then(|&index| {
+                let i = index? as usize;
+                Some(School {
+                    id: self.school_names.get(i)?,
+                    guid: self.school_guids.get(i).copied().flatten(),
+                })
+            });
         }
     }
 

@@ -65,6 +65,8 @@ pub struct KnownGuids {
     pub actor: Option<u128>,
     /// The class id's (the one `ActivityRecord::class` gives).
     pub class: Option<u128>,
+    /// The school id's (the roster's school of the class).
+    pub school: Option<u128>,
 }
 
 /// `events` rows collected column by column; [`EventColumns::finish`] turns them into an [`EventBatch`].
@@ -80,21 +82,21 @@ pub struct EventColumns {
 }
 
 /// The id columns in the order of [`EventColumns::ids`].
-const ID_COLUMNS: [usize; 6] = [
+const ID_COLUMNS: [usize; 7] = [
     col::SIGNAL_ID,
     col::STUDENT,
     col::CLASS,
+    col::SCHOOL,
     col::ASSIGNMENT,
     col::SUBMISSION,
     col::MEETING,
 ];
 
 /// The other text columns in the order of [`EventColumns::text`].
-const TEXT_COLUMNS: [usize; 8] = [
+const TEXT_COLUMNS: [usize; 7] = [
     col::SIGNAL,
     col::APP,
     col::ACTION,
-    col::SCHOOL,
     col::FILE_EXT,
     col::READING_ACCURACY,
     col::READING_GRADE_LEVEL,
@@ -201,21 +203,24 @@ impl EventColumns {
     #[inline]
     pub fn push(&mut self, r: &ActivityRecord<'_>, school: Option<&str>, known: &KnownGuids) {
         self.time.push(r.start_time);
-        let [signal_id, student, class, assignment, submission, meeting] = &mut self.ids;
+        let [signal_id, student, class, school_col, assignment, submission, meeting] = &mut self.ids;
         signal_id.push_parsed(r.signal_id, known.signal_id);
         student.push_parsed(r.actor_id, known.actor);
         match r.class {
             Some(c) => class.push_parsed(c, known.class),
             None => class.push(None),
         }
+        match school {
+            Some(s) => school_col.push_parsed(s, known.school),
+            None => school_col.push(None),
+        }
         assignment.push(r.assignment);
         submission.push(r.submission);
         meeting.push(r.meeting);
-        let [signal, app, action, school_col, file_ext, accuracy, grade_level, language] = &mut self.text;
+        let [signal, app, action, file_ext, accuracy, grade_level, language] = &mut self.text;
         signal.push_some(r.signal_type);
         app.push_some(r.app);
         action.push(r.action);
-        school_col.push(school);
         file_ext.push(r.file_ext);
         let reading = &r.reading;
         accuracy.push(reading.accuracy);
@@ -293,12 +298,17 @@ mod tests {
         for (i, line) in lines.iter().enumerate() {
             let fields = splitter.split(line.as_bytes()).unwrap();
             let rec = ActivityRecord::parse(&fields, Layout::Schema16).unwrap();
-            let school = (i == 0).then_some("school1");
+            let school = match i {
+                0 => Some("school1"),
+                2 => Some("30000000-0000-4000-8000-00000000000c"),
+                _ => None,
+            };
             // The GUIDs of the last row are pushed as already decoded bits.
             let known = KnownGuids {
                 signal_id: parse_guid(rec.signal_id),
                 actor: parse_guid(rec.actor_id),
                 class: rec.class.and_then(parse_guid),
+                school: school.and_then(parse_guid),
             };
             assert_eq!(known.actor.is_some(), i == 2);
             columns.push(&rec, school, &known);

@@ -296,8 +296,9 @@ impl PieceParser<'_> {
                         signal_id,
                         actor: guid(Some(actor_keys[i])),
                         class: guid(class_keys[i]),
+                        school: school.and_then(|s| s.guid),
                     };
-                    self.columns.push(record, school, &known);
+                    self.columns.push(record, school.map(|s| s.id), &known);
                 }
             }
         }
