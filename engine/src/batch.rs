@@ -8,9 +8,14 @@ pub use id_column::IdColumnBuilder;
 pub use uuid_vec::{UuidText, UuidVec};
 
 use std::borrow::Cow;
+use std::sync::Mutex;
 
 use crate::error::{Result, StorageError};
+use crate::parallel::map_parallel;
 use crate::schema::{ColumnType, EVENT_COLUMNS};
+
+/// Concatenations of at least this many rows copy their columns on several threads.
+const PARALLEL_CONCAT_ROWS: usize = 1 << 16;
 
 /// A borrowed cell value, used to push rows into a [`BatchBuilder`] and to read single cells.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -364,71 +369,72 @@ impl EventBatch {
             return (*first).clone();
         }
         let rows: usize = batches.iter().map(|b| b.len()).sum();
-        let mut spare: Vec<Option<Column>> = spare.map_or_else(Vec::new, |b| b.columns.into_iter().map(Some).collect());
-        let columns = first
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(c, column)| {
-                let reused = spare.get_mut(c).and_then(Option::take);
-                let (reused_data, reused_validity) = match reused {
-                    Some(col) => (Some(col.data), col.validity),
-                    None => (None, None),
-                };
-                let uuid_case = batches.iter().try_fold(None, |case, b| {
-                    let col = &b.columns[c];
-                    match (&col.data, case) {
-                        _ if col.is_all_null() => Some(case),
-                        (ColumnData::Uuid(u), None) => Some(Some(u.upper)),
-                        (ColumnData::Uuid(u), Some(upper)) if u.upper == upper => Some(Some(upper)),
-                        _ => None,
-                    }
-                });
-                let uuids =
-                    uuid_case.is_some() && batches.iter().any(|b| matches!(b.columns[c].data, ColumnData::Uuid(_)));
-                let data = match (&column.data, reused_data) {
-                    (ColumnData::Int(_), Some(ColumnData::Int(v))) => ColumnData::Int(emptied(v, rows)),
-                    (ColumnData::Int(_), _) => ColumnData::Int(Vec::with_capacity(rows)),
-                    (ColumnData::Double(_), Some(ColumnData::Double(v))) => ColumnData::Double(emptied(v, rows)),
-                    (ColumnData::Double(_), _) => ColumnData::Double(Vec::with_capacity(rows)),
-                    (ColumnData::Text(_) | ColumnData::Uuid(_), reused) if uuids => {
-                        let values = match reused {
-                            Some(ColumnData::Uuid(u)) => emptied(u.values, rows),
-                            _ => Vec::with_capacity(rows),
-                        };
-                        let upper = uuid_case.flatten().unwrap_or(false);
-                        ColumnData::Uuid(UuidVec { values, upper })
-                    }
-                    (ColumnData::Text(_) | ColumnData::Uuid(_), reused) => {
-                        let bytes = batches
-                            .iter()
-                            .map(|b| match &b.columns[c].data {
-                                ColumnData::Text(v) => v.bytes.len(),
-                                ColumnData::Uuid(v) => v.len() * crate::uuid::UUID_LEN,
-                                _ => 0,
-                            })
-                            .sum();
-                        match reused {
-                            Some(ColumnData::Text(t)) => {
-                                let mut offsets = emptied(t.offsets, rows + 1);
-                                offsets.push(0);
-                                let bytes = emptied(t.bytes, bytes);
-                                ColumnData::Text(StringVec { offsets, bytes })
-                            }
-                            _ => ColumnData::Text(StringVec::with_capacity(rows, bytes)),
+        // Each column's spare vectors, taken by whichever thread builds that column.
+        let spare: Vec<Mutex<Option<Column>>> = spare.map_or_else(Vec::new, |b| {
+            b.columns.into_iter().map(|c| Mutex::new(Some(c))).collect()
+        });
+        // Columns are independent: they are concatenated on every core for a batch worth it.
+        let columns = map_parallel(first.columns.len(), rows >= PARALLEL_CONCAT_ROWS, |c| {
+            let column = &first.columns[c];
+            let reused = spare.get(c).and_then(|s| s.lock().ok()?.take());
+            let (reused_data, reused_validity) = match reused {
+                Some(col) => (Some(col.data), col.validity),
+                None => (None, None),
+            };
+            let uuid_case = batches.iter().try_fold(None, |case, b| {
+                let col = &b.columns[c];
+                match (&col.data, case) {
+                    _ if col.is_all_null() => Some(case),
+                    (ColumnData::Uuid(u), None) => Some(Some(u.upper)),
+                    (ColumnData::Uuid(u), Some(upper)) if u.upper == upper => Some(Some(upper)),
+                    _ => None,
+                }
+            });
+            let uuids = uuid_case.is_some() && batches.iter().any(|b| matches!(b.columns[c].data, ColumnData::Uuid(_)));
+            let data = match (&column.data, reused_data) {
+                (ColumnData::Int(_), Some(ColumnData::Int(v))) => ColumnData::Int(emptied(v, rows)),
+                (ColumnData::Int(_), _) => ColumnData::Int(Vec::with_capacity(rows)),
+                (ColumnData::Double(_), Some(ColumnData::Double(v))) => ColumnData::Double(emptied(v, rows)),
+                (ColumnData::Double(_), _) => ColumnData::Double(Vec::with_capacity(rows)),
+                (ColumnData::Text(_) | ColumnData::Uuid(_), reused) if uuids => {
+                    let values = match reused {
+                        Some(ColumnData::Uuid(u)) => emptied(u.values, rows),
+                        _ => Vec::with_capacity(rows),
+                    };
+                    let upper = uuid_case.flatten().unwrap_or(false);
+                    ColumnData::Uuid(UuidVec { values, upper })
+                }
+                (ColumnData::Text(_) | ColumnData::Uuid(_), reused) => {
+                    let bytes = batches
+                        .iter()
+                        .map(|b| match &b.columns[c].data {
+                            ColumnData::Text(v) => v.bytes.len(),
+                            ColumnData::Uuid(v) => v.len() * crate::uuid::UUID_LEN,
+                            _ => 0,
+                        })
+                        .sum();
+                    match reused {
+                        Some(ColumnData::Text(t)) => {
+                            let mut offsets = emptied(t.offsets, rows + 1);
+                            offsets.push(0);
+                            let bytes = emptied(t.bytes, bytes);
+                            ColumnData::Text(StringVec { offsets, bytes })
                         }
+                        _ => ColumnData::Text(StringVec::with_capacity(rows, bytes)),
                     }
-                };
-                let any_null = batches.iter().any(|b| b.columns[c].validity.is_some());
-                let validity = any_null.then(|| emptied(reused_validity.unwrap_or_default(), rows));
-                Column { data, validity }
-            })
-            .collect();
-        let mut out = EventBatch { columns };
-        for b in batches {
-            out.extend(b);
-        }
-        out
+                }
+            };
+            let any_null = batches.iter().any(|b| b.columns[c].validity.is_some());
+            let validity = any_null.then(|| emptied(reused_validity.unwrap_or_default(), rows));
+            let mut out = Column { data, validity };
+            let mut len = 0;
+            for b in batches {
+                out.extend_from(&b.columns[c], len, b.len());
+                len += b.len();
+            }
+            out
+        });
+        EventBatch { columns }
     }
 
     /// Appends all rows of `other` (same schema) to `self`. A `Uuid` column meeting text (or UUIDs of
@@ -437,51 +443,59 @@ impl EventBatch {
         let n_self = self.len();
         let n_other = other.len();
         for (a, b) in self.columns.iter_mut().zip(&other.columns) {
-            let same_case =
-                matches!((&a.data, &b.data), (ColumnData::Uuid(x), ColumnData::Uuid(y)) if x.upper == y.upper);
-            let b_all_null = b.is_all_null();
-            if let (ColumnData::Uuid(x), true) = (&mut a.data, b_all_null) {
-                // NULLs only: they fit a UUID column of either case.
-                x.values.resize(x.values.len() + n_other, 0);
-            } else if matches!(a.data, ColumnData::Uuid(_)) && !same_case {
-                *a = std::mem::replace(
-                    a,
-                    Column {
-                        data: ColumnData::Int(Vec::new()),
-                        validity: None,
-                    },
-                )
-                .into_text();
+            a.extend_from(b, n_self, n_other);
+        }
+    }
+}
+
+impl Column {
+    /// Appends the `n_other` rows of `b` (same type) to this column of `n_self` rows. A `Uuid` column
+    /// meeting text (or UUIDs of the other letter case) becomes `Text`.
+    fn extend_from(&mut self, b: &Column, n_self: usize, n_other: usize) {
+        let a = self;
+        let same_case = matches!((&a.data, &b.data), (ColumnData::Uuid(x), ColumnData::Uuid(y)) if x.upper == y.upper);
+        let b_all_null = b.is_all_null();
+        if let (ColumnData::Uuid(x), true) = (&mut a.data, b_all_null) {
+            // NULLs only: they fit a UUID column of either case.
+            x.values.resize(x.values.len() + n_other, 0);
+        } else if matches!(a.data, ColumnData::Uuid(_)) && !same_case {
+            *a = std::mem::replace(
+                a,
+                Column {
+                    data: ColumnData::Int(Vec::new()),
+                    validity: None,
+                },
+            )
+            .into_text();
+        }
+        match (&mut a.data, &b.data) {
+            (ColumnData::Int(x), ColumnData::Int(y)) => x.extend_from_slice(y),
+            (ColumnData::Double(x), ColumnData::Double(y)) => x.extend_from_slice(y),
+            (ColumnData::Uuid(x), ColumnData::Uuid(y)) if !b_all_null => x.values.extend_from_slice(&y.values),
+            (ColumnData::Text(x), ColumnData::Text(y)) => {
+                let base = x.bytes.len() as u32;
+                x.bytes.extend_from_slice(&y.bytes);
+                x.offsets.extend(y.offsets[1..].iter().map(|o| o + base));
             }
-            match (&mut a.data, &b.data) {
-                (ColumnData::Int(x), ColumnData::Int(y)) => x.extend_from_slice(y),
-                (ColumnData::Double(x), ColumnData::Double(y)) => x.extend_from_slice(y),
-                (ColumnData::Uuid(x), ColumnData::Uuid(y)) if !b_all_null => x.values.extend_from_slice(&y.values),
-                (ColumnData::Text(x), ColumnData::Text(y)) => {
-                    let base = x.bytes.len() as u32;
-                    x.bytes.extend_from_slice(&y.bytes);
-                    x.offsets.extend(y.offsets[1..].iter().map(|o| o + base));
-                }
-                (ColumnData::Text(x), ColumnData::Uuid(y)) => {
-                    for i in 0..y.len() {
-                        if !b.is_null(i) {
-                            y.push_text(i, &mut x.bytes);
-                        }
-                        x.offsets.push(x.bytes.len() as u32);
+            (ColumnData::Text(x), ColumnData::Uuid(y)) => {
+                for i in 0..y.len() {
+                    if !b.is_null(i) {
+                        y.push_text(i, &mut x.bytes);
                     }
+                    x.offsets.push(x.bytes.len() as u32);
                 }
-                _ => {}
             }
-            match (&mut a.validity, &b.validity) {
-                (None, None) => {}
-                (Some(x), None) => x.extend(std::iter::repeat_n(true, n_other)),
-                (None, Some(y)) => {
-                    let mut v = vec![true; n_self];
-                    v.extend_from_slice(y);
-                    a.validity = Some(v);
-                }
-                (Some(x), Some(y)) => x.extend_from_slice(y),
+            _ => {}
+        }
+        match (&mut a.validity, &b.validity) {
+            (None, None) => {}
+            (Some(x), None) => x.extend(std::iter::repeat_n(true, n_other)),
+            (None, Some(y)) => {
+                let mut v = vec![true; n_self];
+                v.extend_from_slice(y);
+                a.validity = Some(v);
             }
+            (Some(x), Some(y)) => x.extend_from_slice(y),
         }
     }
 }

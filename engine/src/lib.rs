@@ -7,6 +7,7 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub(crate) mod fxhash;
+pub(crate) mod parallel;
 pub mod partition;
 pub mod roster;
 pub mod schema;

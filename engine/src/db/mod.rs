@@ -86,6 +86,9 @@ enum FlushScope {
     IfStillOver(usize),
 }
 
+/// Flushes of at least this many rows write their partitions' segments on several threads.
+const PARALLEL_PARTITION_ROWS: usize = 1 << 17;
+
 /// Buffered rows are shown to snapshots in in-memory segments of at least this many rows.
 pub const SNAPSHOT_CHUNK_ROWS: usize = 1 << 16;
 
@@ -418,10 +421,15 @@ impl Db {
             (None, Some(batch)) => batch,
             (None, None) => return Ok(Vec::new()),
         };
-        let mut new_segments = Vec::new();
-        for (start, rows) in rows_by_partition(all, self.options.granularity) {
-            new_segments.push(self.write_segment_rows(all, &rows, start, max_seq)?);
-        }
+        // Partitions are independent: two are written at once, so that one's single-threaded steps
+        // (ordering its rows, the fsync) overlap the other's work.
+        let partitions = rows_by_partition(all, self.options.granularity);
+        let new_segments = crate::parallel::map_parallel(partitions.len(), all.len() >= PARALLEL_PARTITION_ROWS, |i| {
+            let (start, rows) = &partitions[i];
+            self.write_segment_rows(all, rows, *start, max_seq)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
         if let (Some(batch), Ok(mut spare)) = (concatenated, self.flush_spare.lock()) {
             *spare = Some(batch);
         }
