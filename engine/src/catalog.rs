@@ -43,6 +43,9 @@ const MAX_ASSIGNMENT_CHUNKS: usize = 64;
 const FLUSHED_SEQ_KEY: &[u8] = b"meta/flushed_seq";
 const ROSTER_KEY: &[u8] = b"roster";
 
+/// How long [`SledCatalog::open`] waits for sled's directory lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The `sled` (0.34.7) catalog. sled is durable only after `flush()`, so every mutation flushes.
 pub struct SledCatalog {
     db: sled::Db,
@@ -67,13 +70,29 @@ fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T> {
 
 impl SledCatalog {
     /// Opens (creating) the catalog in `dir`.
+    ///
+    /// sled locks its directory while open, and releases the lock only once its last background task
+    /// has let go of it, which can be a little after the previous `SledCatalog` of the same process was
+    /// dropped: a lock held is retried for up to [`LOCK_WAIT`], then reported (another process has the
+    /// store open).
     pub fn open(dir: &Path) -> Result<SledCatalog> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(16 << 20)
-            .open()
-            .map_err(|e| catalog_err(&format!("opening catalog {}", dir.display()), e))?;
-        Ok(SledCatalog { db })
+        let started = std::time::Instant::now();
+        loop {
+            match sled::Config::new().path(dir).cache_capacity(16 << 20).open() {
+                Ok(db) => return Ok(SledCatalog { db }),
+                // sled 0.34.7 reports a held lock as an `Other` I/O error with this text.
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    if started.elapsed() >= LOCK_WAIT {
+                        return Err(catalog_err(
+                            &format!("opening catalog {}", dir.display()),
+                            format!("it is locked (is another engagedb process using this data directory?): {e}"),
+                        ));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(catalog_err(&format!("opening catalog {}", dir.display()), e)),
+            }
+        }
     }
 
     fn flush(&self, context: &str) -> Result<()> {
@@ -227,6 +246,20 @@ mod tests {
             due: Some(7),
             assigned_at: None,
         }
+    }
+
+    /// A catalog another holder has open is reported as locked (after waiting for it), and opens
+    /// once that holder is gone.
+    #[test]
+    fn a_catalog_in_use_is_reported_locked_and_opens_once_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SledCatalog::open(dir.path()).unwrap();
+        let err = SledCatalog::open(dir.path())
+            .err()
+            .expect("a second open while the first holds it");
+        assert!(err.to_string().contains("locked"), "{err}");
+        drop(first);
+        SledCatalog::open(dir.path()).unwrap();
     }
 
     /// Assignments come back in id order whether they were written one per key (older stores), in
