@@ -43,6 +43,33 @@ const MAX_ASSIGNMENT_CHUNKS: usize = 64;
 const FLUSHED_SEQ_KEY: &[u8] = b"meta/flushed_seq";
 const ROSTER_KEY: &[u8] = b"roster";
 
+/// Deletes the snapshot files sled was still writing when the process died (`snap.<lsn>.generating`).
+///
+/// sled 0.34.7 writes a snapshot to `snap.<lsn>.generating`, fsyncs it and renames it to `snap.<lsn>`,
+/// but when it opens it takes the last `snap.*` file by name, unfinished ones included (only
+/// `.in___motion` files are skipped), and refuses to open (`Corruption { at: None }`) if that file is
+/// short. A file still named `.generating` never became the snapshot in force: sled recovers from the
+/// previous snapshot and its log as if it had not been started, so removing it loses nothing. Found by
+/// `engine/tests/db_crash.rs`: a SIGKILL during a snapshot made the store impossible to open.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(catalog_err(&format!("listing catalog {}", dir.display()), e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| catalog_err(&format!("listing catalog {}", dir.display()), e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            tracing::warn!(file = %entry.path().display(), "removing an unfinished catalog snapshot left by a crash");
+            std::fs::remove_file(entry.path())
+                .map_err(|e| catalog_err(&format!("removing {}", entry.path().display()), e))?;
+        }
+    }
+    Ok(())
+}
+
 /// How long [`SledCatalog::open`] waits for sled's directory lock.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -76,6 +103,7 @@ impl SledCatalog {
     /// dropped: a lock held is retried for up to [`LOCK_WAIT`], then reported (another process has the
     /// store open).
     pub fn open(dir: &Path) -> Result<SledCatalog> {
+        remove_unfinished_snapshots(dir)?;
         let started = std::time::Instant::now();
         loop {
             match sled::Config::new().path(dir).cache_capacity(16 << 20).open() {
@@ -246,6 +274,36 @@ mod tests {
             due: Some(7),
             assigned_at: None,
         }
+    }
+
+    /// A snapshot sled was still writing when the process died (a short `.generating` file, which sled
+    /// would take for the latest snapshot and refuse to open) is removed, and the catalog opens with
+    /// everything committed before.
+    #[test]
+    fn an_unfinished_snapshot_left_by_a_crash_does_not_stop_the_catalog_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let assignments = vec![assignment("a1".into())];
+        {
+            let catalog = SledCatalog::open(dir.path()).unwrap();
+            catalog.insert_new_assignments(&assignments).unwrap();
+        }
+        std::fs::write(dir.path().join("snap.00000000FFFFFFFF.generating"), [0u8; 7]).unwrap();
+        // sled itself refuses the directory (once the dropped catalog's lock is released).
+        let started = std::time::Instant::now();
+        let refused = loop {
+            match sled::Config::new().path(dir.path()).open() {
+                Err(sled::Error::Io(e)) if started.elapsed() < LOCK_WAIT && e.to_string().contains("lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => break other,
+            }
+        };
+        assert!(
+            matches!(refused, Err(sled::Error::Corruption { .. })),
+            "sled opened it ({refused:?}): if sled was fixed, the workaround can go"
+        );
+        let catalog = SledCatalog::open(dir.path()).unwrap();
+        assert_eq!(catalog.assignments().unwrap(), assignments);
     }
 
     /// A catalog another holder has open is reported as locked (after waiting for it), and opens
