@@ -51,12 +51,10 @@ const ROSTER_KEY: &[u8] = b"roster";
 /// short. A file still named `.generating` never became the snapshot in force: sled recovers from the
 /// previous snapshot and its log as if it had not been started, so removing it loses nothing. Found by
 /// `engine/tests/db_crash.rs`: a SIGKILL during a snapshot made the store impossible to open.
-fn remove_unfinished_snapshots(dir: &Path) -> Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(catalog_err(&format!("listing catalog {}", dir.display()), e)),
-    };
+/// Returns how many were removed.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<usize> {
+    let entries = std::fs::read_dir(dir).map_err(|e| catalog_err(&format!("listing catalog {}", dir.display()), e))?;
+    let mut removed = 0;
     for entry in entries {
         let entry = entry.map_err(|e| catalog_err(&format!("listing catalog {}", dir.display()), e))?;
         let name = entry.file_name();
@@ -65,9 +63,10 @@ fn remove_unfinished_snapshots(dir: &Path) -> Result<()> {
             tracing::warn!(file = %entry.path().display(), "removing an unfinished catalog snapshot left by a crash");
             std::fs::remove_file(entry.path())
                 .map_err(|e| catalog_err(&format!("removing {}", entry.path().display()), e))?;
+            removed += 1;
         }
     }
-    Ok(())
+    Ok(removed)
 }
 
 /// How long [`SledCatalog::open`] waits for sled's directory lock.
@@ -102,12 +101,20 @@ impl SledCatalog {
     /// has let go of it, which can be a little after the previous `SledCatalog` of the same process was
     /// dropped: a lock held is retried for up to [`LOCK_WAIT`], then reported (another process has the
     /// store open).
+    ///
+    /// If sled reports corruption and unfinished snapshot files are found, they are removed and the
+    /// open is tried again (see [`remove_unfinished_snapshots`]).
     pub fn open(dir: &Path) -> Result<SledCatalog> {
-        remove_unfinished_snapshots(dir)?;
         let started = std::time::Instant::now();
+        let mut snapshots_checked = false;
         loop {
             match sled::Config::new().path(dir).cache_capacity(16 << 20).open() {
                 Ok(db) => return Ok(SledCatalog { db }),
+                // Only once sled has refused the directory (so no process holds it open and may still
+                // be writing that snapshot) are unfinished snapshots removed.
+                Err(sled::Error::Corruption { .. }) if !snapshots_checked && remove_unfinished_snapshots(dir)? > 0 => {
+                    snapshots_checked = true;
+                }
                 // sled 0.34.7 reports a held lock as an `Other` I/O error with this text.
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                     if started.elapsed() >= LOCK_WAIT {
