@@ -71,6 +71,9 @@ pub fn encode_segment_rows(
     encode_rows(batch, rows, meta, FORMAT_VERSION, shared)
 }
 
+/// The columns the stored row order sorts by, most significant first.
+const ORDER_KEYS: [usize; 3] = [col::SCHOOL, col::CLASS, col::STUDENT];
+
 /// Segments of at least this many rows encode their columns on several threads.
 const PARALLEL_ROWS: usize = 1 << 16;
 
@@ -85,7 +88,7 @@ fn encode_rows(
 ) -> Result<Vec<u8>> {
     let parallel = rows.len() >= PARALLEL_ROWS;
     // Dictionary-encode every text column once, on the rows in batch order; sorting then permutes ids.
-    let dicts = map_parallel(batch.columns.len(), parallel, |c| {
+    let dictionary_of = |c: usize| -> Option<Result<dictionary::Encoded<'_>>> {
         let column = &batch.columns[c];
         if has_row_order_values(&EVENT_COLUMNS[c], version) {
             return None;
@@ -95,12 +98,18 @@ fn encode_rows(
             ColumnData::Uuid(values) => Some(Ok(dictionary::encode_uuid_column(values, rows, |r| !column.is_null(r)))),
             _ => None,
         }
-    });
-    let dicts: Vec<Option<dictionary::Encoded<'_>>> =
-        dicts.into_iter().map(Option::transpose).collect::<Result<_>>()?;
-    let rank = |c: usize| -> Vec<u32> {
-        let column = &batch.columns[c];
-        match &dicts[c] {
+    };
+    // The stored order needs only the school, class and student dictionaries: they are built first,
+    // then the order is computed on a thread of its own while the other columns' dictionaries are
+    // built, so that its single-threaded sort overlaps them.
+    let order_keys: Vec<Option<dictionary::Encoded<'_>>> =
+        map_parallel(ORDER_KEYS.len(), parallel, |k| dictionary_of(ORDER_KEYS[k]))
+            .into_iter()
+            .map(Option::transpose)
+            .collect::<Result<_>>()?;
+    let rank = |k: usize| -> Vec<u32> {
+        let column = &batch.columns[ORDER_KEYS[k]];
+        match &order_keys[k] {
             Some(enc) => rows
                 .iter()
                 .zip(&enc.ids)
@@ -109,8 +118,35 @@ fn encode_rows(
             None => vec![0; rows.len()],
         }
     };
-    let times: Vec<i64> = rows.iter().map(|&r| batch.times()[r as usize]).collect();
-    let order = stored_order([&rank(col::SCHOOL), &rank(col::CLASS), &rank(col::STUDENT)], &times);
+    let order_of_rows = || {
+        let times: Vec<i64> = rows.iter().map(|&r| batch.times()[r as usize]).collect();
+        stored_order([&rank(0), &rank(1), &rank(2)], &times)
+    };
+    let other_dictionary = |c: usize| match ORDER_KEYS.contains(&c) {
+        true => None,
+        false => dictionary_of(c),
+    };
+    let (order, others) = if parallel {
+        std::thread::scope(|scope| {
+            let order = scope.spawn(order_of_rows);
+            let others = map_parallel(batch.columns.len(), false, other_dictionary);
+            match order.join() {
+                Ok(order) => (order, others),
+                // The sort does not panic on any input; if it did, re-raise it here.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    } else {
+        (
+            order_of_rows(),
+            map_parallel(batch.columns.len(), false, other_dictionary),
+        )
+    };
+    let mut dicts: Vec<Option<dictionary::Encoded<'_>>> =
+        others.into_iter().map(Option::transpose).collect::<Result<_>>()?;
+    for (k, encoded) in order_keys.into_iter().enumerate() {
+        dicts[ORDER_KEYS[k]] = encoded;
+    }
     // The batch rows in stored order.
     let stored: Vec<u32> = order.iter().map(|&p| rows[p as usize]).collect();
     // Each distinct validity vector in stored order, with its Nulls block, computed once: columns NULL on
