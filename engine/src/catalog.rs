@@ -99,11 +99,11 @@ impl SledCatalog {
     ///
     /// sled locks its directory while open, and releases the lock only once its last background task
     /// has let go of it, which can be a little after the previous `SledCatalog` of the same process was
-    /// dropped: a lock held is retried for up to [`LOCK_WAIT`], then reported (another process has the
+    /// dropped: a lock held is retried for up to 3 s, then reported (another process has the
     /// store open).
     ///
     /// If sled reports corruption and unfinished snapshot files are found, they are removed and the
-    /// open is tried again (see [`remove_unfinished_snapshots`]).
+    /// open is tried again (sled 0.34.7 takes an unfinished snapshot for the latest one; see docs/storage.md).
     pub fn open(dir: &Path) -> Result<SledCatalog> {
         let started = std::time::Instant::now();
         let mut snapshots_checked = false;
