@@ -375,64 +375,8 @@ impl EventBatch {
         });
         // Columns are independent: they are concatenated on every core for a batch worth it.
         let columns = map_parallel(first.columns.len(), rows >= PARALLEL_CONCAT_ROWS, |c| {
-            let column = &first.columns[c];
             let reused = spare.get(c).and_then(|s| s.lock().ok()?.take());
-            let (reused_data, reused_validity) = match reused {
-                Some(col) => (Some(col.data), col.validity),
-                None => (None, None),
-            };
-            let uuid_case = batches.iter().try_fold(None, |case, b| {
-                let col = &b.columns[c];
-                match (&col.data, case) {
-                    _ if col.is_all_null() => Some(case),
-                    (ColumnData::Uuid(u), None) => Some(Some(u.upper)),
-                    (ColumnData::Uuid(u), Some(upper)) if u.upper == upper => Some(Some(upper)),
-                    _ => None,
-                }
-            });
-            let uuids = uuid_case.is_some() && batches.iter().any(|b| matches!(b.columns[c].data, ColumnData::Uuid(_)));
-            let data = match (&column.data, reused_data) {
-                (ColumnData::Int(_), Some(ColumnData::Int(v))) => ColumnData::Int(emptied(v, rows)),
-                (ColumnData::Int(_), _) => ColumnData::Int(Vec::with_capacity(rows)),
-                (ColumnData::Double(_), Some(ColumnData::Double(v))) => ColumnData::Double(emptied(v, rows)),
-                (ColumnData::Double(_), _) => ColumnData::Double(Vec::with_capacity(rows)),
-                (ColumnData::Text(_) | ColumnData::Uuid(_), reused) if uuids => {
-                    let values = match reused {
-                        Some(ColumnData::Uuid(u)) => emptied(u.values, rows),
-                        _ => Vec::with_capacity(rows),
-                    };
-                    let upper = uuid_case.flatten().unwrap_or(false);
-                    ColumnData::Uuid(UuidVec { values, upper })
-                }
-                (ColumnData::Text(_) | ColumnData::Uuid(_), reused) => {
-                    let bytes = batches
-                        .iter()
-                        .map(|b| match &b.columns[c].data {
-                            ColumnData::Text(v) => v.bytes.len(),
-                            ColumnData::Uuid(v) => v.len() * crate::uuid::UUID_LEN,
-                            _ => 0,
-                        })
-                        .sum();
-                    match reused {
-                        Some(ColumnData::Text(t)) => {
-                            let mut offsets = emptied(t.offsets, rows + 1);
-                            offsets.push(0);
-                            let bytes = emptied(t.bytes, bytes);
-                            ColumnData::Text(StringVec { offsets, bytes })
-                        }
-                        _ => ColumnData::Text(StringVec::with_capacity(rows, bytes)),
-                    }
-                }
-            };
-            let any_null = batches.iter().any(|b| b.columns[c].validity.is_some());
-            let validity = any_null.then(|| emptied(reused_validity.unwrap_or_default(), rows));
-            let mut out = Column { data, validity };
-            let mut len = 0;
-            for b in batches {
-                out.extend_from(&b.columns[c], len, b.len());
-                len += b.len();
-            }
-            out
+            concat_column(batches, c, rows, reused)
         });
         EventBatch { columns }
     }
@@ -498,6 +442,69 @@ impl Column {
             (Some(x), Some(y)) => x.extend_from_slice(y),
         }
     }
+}
+
+/// Column `c` of `batches` (at least one) concatenated, `rows` in all, into the vectors of `reused` (the
+/// same column of a batch no longer needed) if given. It stays `Uuid` if every batch holds it as UUIDs
+/// of one case or only NULLs.
+fn concat_column(batches: &[&EventBatch], c: usize, rows: usize, reused: Option<Column>) -> Column {
+    let column = &batches[0].columns[c];
+    let (reused_data, reused_validity) = match reused {
+        Some(col) => (Some(col.data), col.validity),
+        None => (None, None),
+    };
+    let uuid_case = batches.iter().try_fold(None, |case, b| {
+        let col = &b.columns[c];
+        match (&col.data, case) {
+            _ if col.is_all_null() => Some(case),
+            (ColumnData::Uuid(u), None) => Some(Some(u.upper)),
+            (ColumnData::Uuid(u), Some(upper)) if u.upper == upper => Some(Some(upper)),
+            _ => None,
+        }
+    });
+    let uuids = uuid_case.is_some() && batches.iter().any(|b| matches!(b.columns[c].data, ColumnData::Uuid(_)));
+    let data = match (&column.data, reused_data) {
+        (ColumnData::Int(_), Some(ColumnData::Int(v))) => ColumnData::Int(emptied(v, rows)),
+        (ColumnData::Int(_), _) => ColumnData::Int(Vec::with_capacity(rows)),
+        (ColumnData::Double(_), Some(ColumnData::Double(v))) => ColumnData::Double(emptied(v, rows)),
+        (ColumnData::Double(_), _) => ColumnData::Double(Vec::with_capacity(rows)),
+        (ColumnData::Text(_) | ColumnData::Uuid(_), reused) if uuids => {
+            let values = match reused {
+                Some(ColumnData::Uuid(u)) => emptied(u.values, rows),
+                _ => Vec::with_capacity(rows),
+            };
+            let upper = uuid_case.flatten().unwrap_or(false);
+            ColumnData::Uuid(UuidVec { values, upper })
+        }
+        (ColumnData::Text(_) | ColumnData::Uuid(_), reused) => {
+            let bytes = batches
+                .iter()
+                .map(|b| match &b.columns[c].data {
+                    ColumnData::Text(v) => v.bytes.len(),
+                    ColumnData::Uuid(v) => v.len() * crate::uuid::UUID_LEN,
+                    _ => 0,
+                })
+                .sum();
+            match reused {
+                Some(ColumnData::Text(t)) => {
+                    let mut offsets = emptied(t.offsets, rows + 1);
+                    offsets.push(0);
+                    let bytes = emptied(t.bytes, bytes);
+                    ColumnData::Text(StringVec { offsets, bytes })
+                }
+                _ => ColumnData::Text(StringVec::with_capacity(rows, bytes)),
+            }
+        }
+    };
+    let any_null = batches.iter().any(|b| b.columns[c].validity.is_some());
+    let validity = any_null.then(|| emptied(reused_validity.unwrap_or_default(), rows));
+    let mut out = Column { data, validity };
+    let mut len = 0;
+    for b in batches {
+        out.extend_from(&b.columns[c], len, b.len());
+        len += b.len();
+    }
+    out
 }
 
 /// `v` emptied, with room for `n` elements: a vector to fill again without allocating.
