@@ -581,6 +581,53 @@ fn snapshots_of_a_growing_memtable_see_every_row_once() {
     assert_eq!(ids.len(), appended, "no row shown twice or missed");
 }
 
+/// Retention can empty the manifest of a catalog that is not lost (its flushed WAL sequence stays). A
+/// flush interrupted after that, with some partition files written and no commit, leaves an empty
+/// manifest beside segment files while the WAL no longer starts at sequence 1: the files are orphans
+/// (the WAL still holds their rows), not a lost catalog to rebuild from them.
+#[test]
+fn an_interrupted_flush_after_retention_emptied_the_store_is_not_taken_for_a_lost_catalog() {
+    let options = DbOptions {
+        wal_file_bytes: 1, // a WAL file per record, so flushed ones are deleted
+        ..opts()
+    };
+    let rows = batch_from(T0 + 10 * DAY, 1_000, 60, 3);
+    let flushed = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(flushed.path(), options.clone()).unwrap();
+        db.append(rows.clone()).unwrap();
+        db.close().unwrap();
+    }
+    let mut names: Vec<_> = std::fs::read_dir(flushed.path().join("segments"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".seg"))
+        .collect();
+    names.sort();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path(), options.clone()).unwrap();
+        db.append(batch(0, 30, 1)).unwrap();
+        db.append(batch(30, 30, 1)).unwrap();
+        db.flush().unwrap();
+        assert_eq!(db.apply_retention(T0 + 5 * DAY, Some(DAY)).unwrap(), 60);
+        assert_eq!(db.snapshot().unwrap().rows(), 0);
+        db.append(rows.clone()).unwrap(); // acknowledged: in the WAL only
+    } // the crash, during the flush of `rows`: one partition's file written, no commit
+    assert!(!dir.path().join("wal").join("00000000000000000001.wal").exists());
+    std::fs::copy(
+        flushed.path().join("segments").join(&names[0]),
+        dir.path().join("segments").join(&names[0]),
+    )
+    .unwrap();
+    let db = Db::open(dir.path(), options).unwrap();
+    assert_eq!(
+        db.snapshot().unwrap().rows(),
+        60,
+        "every row of the batch once, none lost"
+    );
+}
+
 /// A crash during the very first flush, after some of its segment files were written and before the
 /// catalog commit, leaves an empty manifest beside segment files. That is not a lost catalog (the WAL
 /// still holds every record): the files are orphans and replay restores every row, exactly once.

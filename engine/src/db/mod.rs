@@ -134,12 +134,14 @@ impl Db {
         let seg_files: Vec<u64> = files.iter().filter_map(|f| parse_segment_file_name(f)).collect();
         // An empty manifest beside segment files is a lost catalog if the catalog directory itself was
         // gone (segments written by `Db::load` leave no trace in the WAL), or if WAL records were ever
-        // deleted (which happens only after a catalog commit). Otherwise, while the WAL still starts at
-        // sequence 1, the files are the leftovers of a first flush interrupted before its commit:
-        // possibly only some of its partitions, so taking them as the manifest (and their max_seq as
-        // flushed) would lose the rest.
+        // deleted (which happens only after a catalog commit) while the catalog knows of no flush (a
+        // catalog whose segments retention dropped keeps its flushed sequence). Otherwise the files are
+        // the leftovers of a flush interrupted before its commit: possibly only some of its partitions,
+        // so taking them as the manifest (and their max_seq as flushed) would lose the rest; the WAL
+        // still holds their rows.
         let wal_from_start = dir.join("wal").join(crate::wal::record::file_name(1)).exists();
-        if metas.is_empty() && !seg_files.is_empty() && (!catalog_existed || !wal_from_start) {
+        let catalog_emptied = !wal_from_start && catalog.flushed_seq()? == 0;
+        if metas.is_empty() && !seg_files.is_empty() && (!catalog_existed || catalog_emptied) {
             tracing::warn!(
                 files = seg_files.len(),
                 "catalog has no manifest but segment files exist: rebuilding it"
