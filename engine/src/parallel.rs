@@ -1,4 +1,5 @@
-//! Running independent pieces of work (the columns of a segment or a batch) on every core.
+//! Running independent pieces of work (the columns of a segment or a batch, or two steps of one) on
+//! every core.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -38,4 +39,21 @@ pub(crate) fn map_parallel<T: Send>(n: usize, parallel: bool, f: impl Fn(usize) 
     });
     results.sort_unstable_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, t)| t).collect()
+}
+
+/// `(a(), b())`, with `a` on a thread of its own while `b` runs on this one when `parallel`, one after
+/// the other otherwise.
+pub(crate) fn join<A: Send, B>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        match a.join() {
+            Ok(a) => (a, b),
+            // The steps run here do not panic on any input; if one did, re-raise it here.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }

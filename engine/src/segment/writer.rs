@@ -9,7 +9,7 @@ use super::encoding::{
 use super::footer::{has_row_order_values, has_values_block, Footer, FORMAT_VERSION, MAGIC};
 use super::meta::SegmentMeta;
 use super::row_values::RowValues;
-use crate::parallel::map_parallel;
+use crate::parallel::{join, map_parallel};
 
 use crate::batch::{ColumnData, EventBatch};
 use crate::error::{Result, StorageError};
@@ -126,22 +126,9 @@ fn encode_rows(
         true => None,
         false => dictionary_of(c),
     };
-    let (order, others) = if parallel {
-        std::thread::scope(|scope| {
-            let order = scope.spawn(order_of_rows);
-            let others = map_parallel(batch.columns.len(), false, other_dictionary);
-            match order.join() {
-                Ok(order) => (order, others),
-                // The sort does not panic on any input; if it did, re-raise it here.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
-    } else {
-        (
-            order_of_rows(),
-            map_parallel(batch.columns.len(), false, other_dictionary),
-        )
-    };
+    let (order, others) = join(parallel, order_of_rows, || {
+        (0..batch.columns.len()).map(other_dictionary).collect::<Vec<_>>()
+    });
     let mut dicts: Vec<Option<dictionary::Encoded<'_>>> =
         others.into_iter().map(Option::transpose).collect::<Result<_>>()?;
     for (k, encoded) in order_keys.into_iter().enumerate() {
