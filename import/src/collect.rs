@@ -101,13 +101,18 @@ impl Collector {
     pub fn school_of(&self, class: Option<&str>) -> Option<&str> {
         class
             .and_then(|c| self.schools.get(c))
-            .and_then(|&s| self.school_name(s))
+            .and_then(|&s| self.school(s))
+            .map(|s| s.id)
     }
 
-    /// The name of school number `index`, if there is one.
+    /// School number `index`, if there is one.
     #[inline]
-    fn school_name(&self, index: Option<u32>) -> Option<&str> {
-        index.and_then(|i| self.school_names.get(i as usize)).map(|s| &**s)
+    fn school(&self, index: Option<u32>) -> Option<School<'_>> {
+        let i = index? as usize;
+        Some(School {
+            id: self.school_names.get(i)?,
+            guid: self.school_guids.get(i).copied().flatten(),
+        })
     }
 
     /// [`Collector::school_of`] the class of every student's record into `schools`, and the key of the
@@ -130,13 +135,9 @@ impl Collector {
             };
         }
         for (school, key) in schools.iter_mut().zip(&keys[..records.len()]) {
-            *school = key.and_then(|k| self.schools.get_key(k)).and_then(|&index| {
-                let i = index? as usize;
-                Some(School {
-                    id: self.school_names.get(i)?,
-                    guid: self.school_guids.get(i).copied().flatten(),
-                })
-            });
+            *school = key
+                .and_then(|k| self.schools.get_key(k))
+                .and_then(|&index| self.school(index));
         }
     }
 
