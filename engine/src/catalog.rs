@@ -69,6 +69,12 @@ fn remove_unfinished_snapshots(dir: &Path) -> Result<usize> {
     Ok(removed)
 }
 
+/// Whether sled refused to open a directory because its lock is held (sled 0.34.7 reports that as an
+/// `Other` I/O error with this text).
+fn is_held_lock(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
 /// How long [`SledCatalog::open`] waits for sled's directory lock.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -115,8 +121,7 @@ impl SledCatalog {
                 Err(sled::Error::Corruption { .. }) if !snapshots_checked && remove_unfinished_snapshots(dir)? > 0 => {
                     snapshots_checked = true;
                 }
-                // sled 0.34.7 reports a held lock as an `Other` I/O error with this text.
-                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                Err(e) if is_held_lock(&e) => {
                     if started.elapsed() >= LOCK_WAIT {
                         return Err(catalog_err(
                             &format!("opening catalog {}", dir.display()),
@@ -299,7 +304,7 @@ mod tests {
         let started = std::time::Instant::now();
         let refused = loop {
             match sled::Config::new().path(dir.path()).open() {
-                Err(sled::Error::Io(e)) if started.elapsed() < LOCK_WAIT && e.to_string().contains("lock") => {
+                Err(e) if started.elapsed() < LOCK_WAIT && is_held_lock(&e) => {
                     std::thread::sleep(std::time::Duration::from_millis(20))
                 }
                 other => break other,
