@@ -581,6 +581,26 @@ fn snapshots_of_a_growing_memtable_see_every_row_once() {
     assert_eq!(ids.len(), appended, "no row shown twice or missed");
 }
 
+/// A store of its own in which `rows` were appended and flushed, and the names of its
+/// segment files in order: the files a flush of `rows` writes, to copy into a crashed store as the
+/// leftovers of a flush interrupted before its commit.
+fn flushed_segment_files(rows: &EventBatch, options: DbOptions) -> (tempfile::TempDir, Vec<std::ffi::OsString>) {
+    let flushed = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(flushed.path(), options).unwrap();
+        db.append(rows.clone()).unwrap();
+        db.close().unwrap();
+    }
+    let segments = flushed.path().join("segments");
+    let mut names: Vec<_> = std::fs::read_dir(&segments)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".seg"))
+        .collect();
+    names.sort();
+    (flushed, names)
+}
+
 /// Retention can empty the manifest of a catalog that is not lost (its flushed WAL sequence stays). A
 /// flush interrupted after that, with some partition files written and no commit, leaves an empty
 /// manifest beside segment files while the WAL no longer starts at sequence 1: the files are orphans
@@ -592,18 +612,7 @@ fn an_interrupted_flush_after_retention_emptied_the_store_is_not_taken_for_a_los
         ..opts()
     };
     let rows = batch_from(T0 + 10 * DAY, 1_000, 60, 3);
-    let flushed = tempfile::tempdir().unwrap();
-    {
-        let db = Db::open(flushed.path(), options.clone()).unwrap();
-        db.append(rows.clone()).unwrap();
-        db.close().unwrap();
-    }
-    let mut names: Vec<_> = std::fs::read_dir(flushed.path().join("segments"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| n.to_string_lossy().ends_with(".seg"))
-        .collect();
-    names.sort();
+    let (flushed, names) = flushed_segment_files(&rows, options.clone());
     let dir = tempfile::tempdir().unwrap();
     {
         let db = Db::open(dir.path(), options.clone()).unwrap();
@@ -635,19 +644,7 @@ fn an_interrupted_flush_after_retention_emptied_the_store_is_not_taken_for_a_los
 fn an_interrupted_first_flush_is_not_taken_for_a_lost_catalog() {
     let rows = batch(0, 60, 3);
     // A segment file holding one partition of the batch, as the interrupted flush would have written.
-    let flushed = tempfile::tempdir().unwrap();
-    {
-        let db = Db::open(flushed.path(), opts()).unwrap();
-        db.append(rows.clone()).unwrap();
-        db.close().unwrap();
-    }
-    let segments = flushed.path().join("segments");
-    let mut names: Vec<_> = std::fs::read_dir(&segments)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| n.to_string_lossy().ends_with(".seg"))
-        .collect();
-    names.sort();
+    let (flushed, names) = flushed_segment_files(&rows, opts());
     assert_eq!(names.len(), 3, "one segment per day");
     // The crashed store: the batch acknowledged (in the WAL), one partition's file written, no commit.
     let crashed = tempfile::tempdir().unwrap();
@@ -656,7 +653,7 @@ fn an_interrupted_first_flush_is_not_taken_for_a_lost_catalog() {
         db.append(rows.clone()).unwrap();
     }
     std::fs::copy(
-        segments.join(&names[0]),
+        flushed.path().join("segments").join(&names[0]),
         crashed.path().join("segments").join(&names[0]),
     )
     .unwrap();
