@@ -94,15 +94,14 @@ pub fn import_activity(
         let parsed = parsers.into_iter().map(|p| p.join()).collect::<Result<Vec<()>, _>>();
         (stored, read, parsed)
     });
-    if stored.is_err() || !matches!(read, Ok(Ok(()))) || parsed.is_err() {
-        // Rows loaded before the failure stay stored: make them durable now (a failure here is
-        // secondary to the one reported).
-        let _ = sink.make_loaded_durable();
-    }
+    // Everything handed to the sink is made durable, also when a stage failed (those rows stay stored);
+    // a failure here is reported only if nothing failed before it.
+    let durable = sink.make_loaded_durable();
     // A read failure explains a short import better than what the store stage saw, so it comes first.
     read??;
     parsed.map_err(|_| ImportError::Internal("a parse worker panicked".into()))?;
     stored?;
+    durable?;
     let summary = store.finish()?;
     progress(Progress {
         bytes_read: bytes_read.load(std::sync::atomic::Ordering::Relaxed),

@@ -1,7 +1,7 @@
 //! The store stage: takes parsed pieces back in file order, numbers their lines, drops signals
 //! already seen (first wins in file order), and loads the rest into the sink ([`EventSink::load_all`]:
-//! the file can be imported again, so the store need not log them), ~64k rows of pieces at a time, and
-//! makes them durable at the end. It runs on the calling thread, so the sink need not be shared
+//! the file can be imported again, so the store need not log them), ~64k rows of pieces at a time (the
+//! caller makes them durable at the end). It runs on the calling thread, so the sink need not be shared
 //! between threads.
 
 use std::collections::BTreeMap;
@@ -115,9 +115,8 @@ impl<'a> Store<'a> {
                 "piece {next} of the file never came back from the parser"
             )));
         }
-        self.append_pending()?;
-        self.record_assignments()?;
-        Ok(self.sink.make_loaded_durable()?)
+        self.load_pending()?;
+        self.record_assignments()
     }
 
     /// Handles one piece in file order; returns its buffer.
@@ -216,14 +215,14 @@ impl<'a> Store<'a> {
             self.pending.push(events);
         }
         if self.pending_rows >= self.opts.batch_rows {
-            self.append_pending()?;
+            self.load_pending()?;
         }
         Ok(())
     }
 
     /// Loads the queued rows; afterwards every accepted id is in the sink (its stored signal ids
     /// include loaded rows at once), so the de-duplication cache may drop partitions.
-    fn append_pending(&mut self) -> Result<(), ImportError> {
+    fn load_pending(&mut self) -> Result<(), ImportError> {
         let pieces = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
         if !pieces.is_empty() {
