@@ -180,6 +180,7 @@ impl Db {
             dir: dir.join("wal"),
             max_file_bytes: options.wal_file_bytes,
             sync: options.sync,
+            spare_files: crate::wal::DEFAULT_SPARE_FILES,
         };
         let wal = Wal::open(wal_opts, flushed_seq, |seq, batch| {
             memtable.insert(seq, Arc::new(batch));

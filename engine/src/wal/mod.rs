@@ -32,15 +32,24 @@ pub struct WalOptions {
     /// Whether appends fsync before returning. Default `true`; `false` gives up durability and is only for
     /// tests and benchmarks that say so.
     pub sync: bool,
+    /// How many flushed files [`Wal::remove_through`] keeps as spares, to be written over by the next
+    /// files instead of growing new ones (which makes each fsync about half as long); the rest are
+    /// deleted. Default [`DEFAULT_SPARE_FILES`]; 0 deletes every flushed file.
+    pub spare_files: usize,
 }
 
+/// The default [`WalOptions::spare_files`]: with 64 MiB files, up to 256 MiB of disk kept for the WAL
+/// beyond the files in use, enough for the files a flush of a million rows frees.
+pub const DEFAULT_SPARE_FILES: usize = 4;
+
 impl WalOptions {
-    /// Default options for a WAL in `dir`: 64 MiB files, fsync on.
+    /// Default options for a WAL in `dir`: 64 MiB files, fsync on, up to 4 spare files.
     pub fn new(dir: impl Into<PathBuf>) -> WalOptions {
         WalOptions {
             dir: dir.into(),
             max_file_bytes: 64 << 20,
             sync: true,
+            spare_files: DEFAULT_SPARE_FILES,
         }
     }
 }
@@ -51,6 +60,7 @@ impl WalOptions {
 pub struct Wal {
     dir: PathBuf,
     sync: bool,
+    spare_files: usize,
     requests: Option<Sender<AppendRequest>>,
     writer: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
@@ -72,6 +82,7 @@ impl Wal {
         let recovered = replay::replay(&opts.dir, after_seq, opts.sync, &mut on_record)?;
         let shared = Arc::new(Shared::default());
         shared.files().clone_from(&recovered.files);
+        *shared.spares() = keep_spares(&opts.dir, opts.spare_files)?;
         let config = WriterConfig {
             dir: opts.dir.clone(),
             max_file_bytes: opts.max_file_bytes,
@@ -91,6 +102,7 @@ impl Wal {
         Ok(Wal {
             dir: opts.dir,
             sync: opts.sync,
+            spare_files: opts.spare_files,
             requests: Some(requests),
             writer: Some(writer),
             shared,
@@ -150,14 +162,18 @@ impl Wal {
         self.shared.last_seq.load(Ordering::Acquire)
     }
 
-    /// Deletes every WAL file all of whose records have seq <= `seq`; call it once everything through `seq` is
-    /// durable elsewhere. The file currently appended to is never deleted. Files are removed oldest first.
+    /// Removes every WAL file all of whose records have seq <= `seq`; call it once everything through `seq`
+    /// is durable elsewhere. The file currently appended to is never removed. Files are removed oldest
+    /// first: renamed to spares while fewer than [`WalOptions::spare_files`] exist, else deleted.
     pub fn remove_through(&self, seq: u64) -> Result<()> {
         let mut files = self.shared.files();
         // File i holds seqs files[i]..files[i + 1]; the last file is the one being appended to.
         let removable = files.windows(2).take_while(|pair| pair[1] - 1 <= seq).count();
         for (i, &first_seq) in files[..removable].iter().enumerate() {
             let path = record::file_path(&self.dir, first_seq);
+            if self.keep_as_spare(&path, first_seq) {
+                continue;
+            }
             if let Err(e) = std::fs::remove_file(&path) {
                 files.drain(..i);
                 return Err(StorageError::io(
@@ -175,10 +191,48 @@ impl Wal {
         Ok(())
     }
 
+    /// Renames the flushed file `path` (first seq `first_seq`) to a spare if fewer than `spare_files`
+    /// exist; whether it did. A failed rename leaves the file to be deleted.
+    fn keep_as_spare(&self, path: &Path, first_seq: u64) -> bool {
+        let mut spares = self.shared.spares();
+        if spares.len() >= self.spare_files {
+            return false;
+        }
+        let spare = self.dir.join(record::spare_file_name(first_seq));
+        match std::fs::rename(path, &spare) {
+            Ok(()) => {
+                spares.push(spare);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "could not keep a flushed WAL file as a spare");
+                false
+            }
+        }
+    }
+
     /// The WAL directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// The spare files in `dir`, at most `keep` of them (the others are deleted), in name order.
+fn keep_spares(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
+    let context = || format!("listing spare files in WAL directory {}", dir.display());
+    let mut spares = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| StorageError::io(context(), e))? {
+        let path = entry.map_err(|e| StorageError::io(context(), e))?.path();
+        if record::is_spare_file_name(&path) {
+            spares.push(path);
+        }
+    }
+    spares.sort();
+    for extra in spares.drain(keep.min(spares.len())..) {
+        std::fs::remove_file(&extra)
+            .map_err(|e| StorageError::io(format!("deleting spare WAL file {}", extra.display()), e))?;
+    }
+    Ok(spares)
 }
 
 impl Drop for Wal {
@@ -230,6 +284,7 @@ pub(crate) mod test_support {
             dir: dir.to_path_buf(),
             max_file_bytes,
             sync: false,
+            spare_files: DEFAULT_SPARE_FILES,
         }
     }
 
@@ -355,6 +410,106 @@ mod tests {
         drop(wal);
         let (_, replayed) = open_collect(options(dir.path(), SMALL_FILE), last).unwrap();
         assert_eq!(replayed.len(), 1);
+    }
+
+    /// The spare files in `dir`, sorted.
+    fn spare_files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| record::is_spare_file_name(p))
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn inode(path: &Path) -> u64 {
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap())
+    }
+
+    #[test]
+    fn flushed_files_become_spares_that_the_next_files_are_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = WalOptions {
+            spare_files: 2,
+            ..options(dir.path(), SMALL_FILE)
+        };
+        let (wal, _) = open_collect(opts.clone(), 0).unwrap();
+        for b in 0..20 {
+            wal.append(&marked_batch(&format!("b{b}"), 5)).unwrap();
+        }
+        let first_seqs = file_first_seqs(dir.path());
+        assert!(first_seqs.len() > 4, "{first_seqs:?}");
+        let flushed = first_seqs[4] - 1;
+        wal.remove_through(flushed).unwrap();
+        // Four files flushed: the first two kept as spares, the other two deleted.
+        assert_eq!(file_first_seqs(dir.path()), first_seqs[4..]);
+        let spares = spare_files(dir.path());
+        assert_eq!(
+            spares,
+            [first_seqs[0], first_seqs[1]].map(|s| dir.path().join(record::spare_file_name(s)))
+        );
+        let spare_inodes: Vec<u64> = spares.iter().map(|p| inode(p)).collect();
+        let spare_len = std::fs::metadata(&spares[1]).unwrap().len();
+        // The next file written takes the last spare, under its new name, and keeps its bytes.
+        let before = file_first_seqs(dir.path()).len();
+        let mut b = 20;
+        while file_first_seqs(dir.path()).len() == before {
+            wal.append(&marked_batch(&format!("b{b}"), 5)).unwrap();
+            b += 1;
+        }
+        let newest = wal_files(dir.path()).pop().unwrap();
+        assert_eq!(inode(&newest), spare_inodes[1]);
+        assert_eq!(spare_files(dir.path()), spares[..1]);
+        assert!(
+            std::fs::metadata(&newest).unwrap().len() >= spare_len,
+            "written over, not emptied"
+        );
+        // Rolling on cuts it after its records, and closing cuts the last one: every file holds records only.
+        while file_first_seqs(dir.path()).len() == before + 1 {
+            wal.append(&marked_batch(&format!("b{b}"), 5)).unwrap();
+            b += 1;
+        }
+        drop(wal);
+        for file in wal_files(dir.path()) {
+            let bytes = std::fs::read(&file).unwrap();
+            let mut end = record::FILE_HEADER_LEN as usize;
+            while let Some(h) = record::RecordHeader::parse(&bytes[end..]) {
+                end += h.record_len() as usize;
+            }
+            assert_eq!(end, bytes.len(), "{} holds records only", file.display());
+        }
+        let (wal, replayed) = open_collect(opts, flushed).unwrap();
+        let expected: Vec<(u64, EventBatch)> = (flushed..b as u64)
+            .map(|s| (s + 1, marked_batch(&format!("b{s}"), 5)))
+            .collect();
+        assert_eq!(replayed, expected);
+        assert_eq!(wal.append(&marked_batch("after", 1)).unwrap(), b as u64 + 1);
+    }
+
+    #[test]
+    fn without_spares_flushed_files_are_deleted_and_extra_spares_go_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = wal_with_batches(dir.path(), SMALL_FILE, 20);
+        drop(wal);
+        for seq in [100, 101, 102] {
+            std::fs::write(dir.path().join(record::spare_file_name(seq)), b"old bytes").unwrap();
+        }
+        let opts = WalOptions {
+            spare_files: 1,
+            ..options(dir.path(), SMALL_FILE)
+        };
+        let (wal, _) = open_collect(opts.clone(), 0).unwrap();
+        assert_eq!(
+            spare_files(dir.path()),
+            vec![dir.path().join(record::spare_file_name(100))]
+        );
+        drop(wal);
+        let (wal, _) = open_collect(WalOptions { spare_files: 0, ..opts }, 0).unwrap();
+        assert!(spare_files(dir.path()).is_empty());
+        wal.remove_through(u64::MAX).unwrap();
+        assert!(spare_files(dir.path()).is_empty());
+        assert_eq!(wal_files(dir.path()).len(), 1);
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub const MAX_PAYLOAD_LEN: u32 = 1 << 30;
 /// File-name extension of WAL files.
 const EXTENSION: &str = "wal";
 
+/// File-name extension of spare files: flushed WAL files kept to be written over (see `writer`).
+const SPARE_EXTENSION: &str = "spare";
+
 /// The name of the WAL file whose first record has sequence number `first_seq`: 20 zero-padded digits, so
 /// names sort like the numbers.
 pub fn file_name(first_seq: u64) -> String {
@@ -42,6 +45,21 @@ pub fn parse_file_name(path: &Path) -> Option<u64> {
         return None;
     }
     stem.parse().ok()
+}
+
+/// The name a flushed WAL file that started at `first_seq` takes as a spare (unique, as sequence numbers
+/// are never reused).
+pub fn spare_file_name(first_seq: u64) -> String {
+    format!("{first_seq:020}.{SPARE_EXTENSION}")
+}
+
+/// Whether `path` names a spare file.
+pub fn is_spare_file_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == SPARE_EXTENSION)
+        && path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .is_some_and(|s| s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Full path of the WAL file starting at `first_seq` inside `dir`.

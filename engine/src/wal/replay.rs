@@ -131,7 +131,8 @@ fn truncate_torn_tail(path: &Path, valid_len: u64, file_len: u64, sync: bool) ->
         file = %path.display(),
         offset = valid_len,
         dropped_bytes = file_len - valid_len,
-        "truncating torn tail of the WAL left by an interrupted write; it was never acknowledged"
+        "cutting the WAL after its last valid record: what follows is a write interrupted by a crash (never \
+         acknowledged) or the old bytes of a recycled file"
     );
     let context = || {
         format!(
@@ -206,7 +207,7 @@ impl FileScan<'_> {
             let rest = &self.bytes[pos..];
             let checked = RecordHeader::parse(rest)
                 .ok_or_else(|| format!("incomplete record header ({} of 16 bytes)", rest.len()))
-                .and_then(|h| self.check_record(&h, rest).map(|()| h));
+                .and_then(|h| self.check_record(&h, rest, expected_seq).map(|()| h));
             let header = match checked {
                 Ok(header) => header,
                 Err(_) if self.is_torn_tail(rest, expected_seq) => {
@@ -214,10 +215,6 @@ impl FileScan<'_> {
                 }
                 Err(problem) => return Err(self.corruption(pos, problem)),
             };
-            if header.seq != expected_seq {
-                let detail = format!("record has seq {}, expected {expected_seq}", header.seq);
-                return Err(self.corruption(pos, detail));
-            }
             let record_end = pos + header.record_len() as usize;
             if header.seq > self.after_seq && legacy {
                 let detail = format!(
@@ -239,8 +236,9 @@ impl FileScan<'_> {
         Ok((len as u64, expected_seq - self.first_seq, legacy))
     }
 
-    /// Checks the length and checksum of the record at the start of `rest`.
-    fn check_record(&self, header: &RecordHeader, rest: &[u8]) -> Result<(), String> {
+    /// Checks the length, checksum and sequence number of the record at the start of `rest`, which should
+    /// be `expected_seq`.
+    fn check_record(&self, header: &RecordHeader, rest: &[u8], expected_seq: u64) -> Result<(), String> {
         if header.payload_len > MAX_PAYLOAD_LEN {
             return Err(format!("impossible payload length {}", header.payload_len));
         }
@@ -255,12 +253,17 @@ impl FileScan<'_> {
                 header.crc
             ));
         }
+        if header.seq != expected_seq {
+            return Err(format!("record has seq {}, expected {expected_seq}", header.seq));
+        }
         Ok(())
     }
 
-    /// Whether a bad record at the start of `rest` is the torn end of an interrupted write rather than damage.
-    /// Only in the last file, and only if the record (as framed) runs to or past the end of the file or no
-    /// valid record can be found anywhere after its start: a write that never completed leaves nothing
+    /// Whether a bad record at the start of `rest` is the end of the log rather than damage: the torn end of
+    /// an interrupted write, or the old bytes of a recycled spare file (whose records, checksum-valid or
+    /// not, have lower sequence numbers than the file's first). Only in the last file, and only if the
+    /// record (as framed) runs to or past the end of the file or no valid record with a plausible sequence
+    /// number can be found anywhere after its start: a write that never completed leaves nothing
     /// checksum-valid behind it, while damage in the middle of the log does.
     fn is_torn_tail(&self, rest: &[u8], expected_seq: u64) -> bool {
         if !self.is_last {
@@ -374,6 +377,39 @@ mod tests {
     }
 
     #[test]
+    fn old_records_of_a_recycled_last_file_end_the_log() {
+        // A spare file written over by records 6 and 7, then a crash: its old records (seqs 1 to 5, the
+        // first cut where the new ones ended, the others whole and checksum-valid) follow them.
+        let (dir, old_path, old) = single_file_wal(5);
+        let old_offsets = record_offsets(&old);
+        let (new_dir, _, new) = single_file_wal(7);
+        let new_offsets = record_offsets(&new);
+        let fresh = &new[new_offsets[5]..new_offsets[7]];
+        let mut recycled = FILE_MAGIC.to_vec();
+        recycled.extend_from_slice(fresh);
+        let valid_len = recycled.len();
+        for old_from in [valid_len, old_offsets[2]] {
+            let mut bytes = recycled.clone();
+            bytes.extend_from_slice(&old[old_from..]);
+            std::fs::remove_file(&old_path).ok();
+            let path = dir.path().join(record::file_name(6));
+            std::fs::write(&path, &bytes).unwrap();
+            let (wal, replayed) = open_collect(options(dir.path(), 64 << 20), 5).unwrap();
+            assert_eq!(markers(&replayed), vec![6, 7], "old bytes from {old_from}");
+            assert_eq!(replayed[1].1, marked_batch("b6", 5));
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().len(),
+                valid_len as u64,
+                "cut after record 7"
+            );
+            assert_eq!(wal.append(&marked_batch("next", 1)).unwrap(), 8);
+            drop(wal);
+            std::fs::remove_file(&path).unwrap();
+        }
+        drop(new_dir);
+    }
+
+    #[test]
     fn bad_checksum_followed_by_valid_records_is_corruption_naming_file_and_offset() {
         let (dir, path, mut bytes) = single_file_wal(3);
         let offsets = record_offsets(&bytes);
@@ -441,7 +477,9 @@ mod tests {
     fn sequence_regression_inside_a_file_is_corruption() {
         let (dir, path, mut bytes) = single_file_wal(3);
         let offsets = record_offsets(&bytes);
-        // Re-frame the second record with seq 1 and a matching checksum: well-formed, but out of order.
+        // Re-frame the second record with seq 1 and a matching checksum: well-formed, but out of order. A
+        // lower seq ends the log when nothing valid follows (a reused spare's old records); here record 3
+        // does, so it is damage.
         let payload = bytes[offsets[1] + record::RECORD_HEADER_LEN..offsets[2]].to_vec();
         bytes[offsets[1]..offsets[1] + record::RECORD_HEADER_LEN].copy_from_slice(&record::encode_header(1, &payload));
         std::fs::write(&path, &bytes).unwrap();
