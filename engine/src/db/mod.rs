@@ -639,17 +639,24 @@ fn batches_to_flush(batches: &[(usize, i64)], granularity: Granularity, memtable
 
 /// The rows of `batch` grouped by partition, partitions ascending, rows in batch order.
 pub(crate) fn rows_by_partition(batch: &EventBatch, granularity: Granularity) -> Vec<(i64, Vec<u32>)> {
-    let mut groups: std::collections::BTreeMap<i64, Vec<u32>> = std::collections::BTreeMap::new();
-    // Rows usually arrive in time order: remember the previous row's partition to skip the arithmetic.
-    let mut current = (0i64, 0i64);
+    let mut groups: Vec<(i64, Vec<u32>)> = Vec::new();
+    let mut group_of: HashMap<i64, usize, crate::fxhash::FxBuildHasher> = HashMap::default();
+    // Rows usually arrive in time order: the group of the previous row's partition is looked up again
+    // only when a row falls outside it.
+    let (mut start, mut end, mut group) = (0i64, 0i64, 0usize);
     for (i, &t) in batch.times().iter().enumerate() {
-        if !(current.0..current.1).contains(&t) {
-            let start = granularity.start_of(t);
-            current = (start, granularity.end_of(start));
+        if !(start..end).contains(&t) {
+            start = granularity.start_of(t);
+            end = granularity.end_of(start);
+            group = *group_of.entry(start).or_insert_with(|| {
+                groups.push((start, Vec::new()));
+                groups.len() - 1
+            });
         }
-        groups.entry(current.0).or_default().push(i as u32);
+        groups[group].1.push(i as u32);
     }
-    groups.into_iter().collect()
+    groups.sort_unstable_by_key(|(start, _)| *start);
+    groups
 }
 
 /// Wakes a background worker, if it runs.
@@ -679,6 +686,25 @@ pub(crate) fn replace_text_column(batch: &mut EventBatch, column: usize, values:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_grouped_by_partition_in_batch_order_whatever_the_time_order() {
+        const DAY: i64 = 86_400_000_000;
+        let mut batch = crate::wal::test_support::marked_batch("p", 7);
+        let times = vec![2 * DAY + 5, 5, 2 * DAY, DAY - 1, 7 * DAY, 3, 2 * DAY + 1];
+        batch.columns[col::TIME].data = ColumnData::Int(times);
+        assert_eq!(
+            rows_by_partition(&batch, Granularity::Day),
+            vec![(0, vec![1, 3, 5]), (2 * DAY, vec![0, 2, 6]), (7 * DAY, vec![4]),]
+        );
+        assert_eq!(
+            rows_by_partition(&batch, Granularity::Week)
+                .iter()
+                .map(|(_, rows)| rows.len())
+                .sum::<usize>(),
+            7
+        );
+    }
 
     #[test]
     fn the_background_flusher_leaves_the_open_partition_while_it_can() {
