@@ -266,23 +266,44 @@ fn values_only(encode: impl FnOnce(&mut Vec<u8>)) -> ColumnBlocks {
 /// position. `ranks` are the school, class and student ranks of each position (0 for NULL, else the
 /// sorted dictionary id plus one, so they compare like the strings with NULLs first).
 ///
-/// Ranks are dense, so the positions are grouped by a stable counting sort per rank (student, then class,
-/// then school: least significant first), and each group of equal ranks is then sorted by time with a
-/// stable sort, which is linear on a group already in time order (a time-ordered stream, or the sorted
-/// runs of segments being merged).
+/// Ranks are dense, so the positions are grouped by stable counting sorts, least significant key first:
+/// by student, then by school and class together (one key, `school × classes + class`, when there are
+/// few enough combinations to count; else by class, then by school). Each group of equal ranks is then
+/// sorted by time with a stable sort, which is linear on a group already in time order (a time-ordered
+/// stream, or the sorted runs of segments being merged).
 pub(super) fn stored_order(ranks: [&[u32]; 3], times: &[i64]) -> Vec<u32> {
     let [school, class, student] = ranks;
     let mut order: Vec<u32> = (0..times.len() as u32).collect();
     let mut scratch = vec![0u32; order.len()];
-    for key in [student, class, school] {
-        counting_sort(&mut order, &mut scratch, key);
+    counting_sort(&mut order, &mut scratch, student);
+    let classes = class.iter().copied().max().map_or(1, |c| c as usize + 1);
+    let schools = school.iter().copied().max().map_or(1, |s| s as usize + 1);
+    let combined: Option<Vec<u32>> = (schools * classes <= order.len().max(1 << 16)).then(|| {
+        school
+            .iter()
+            .zip(class)
+            .map(|(&s, &c)| s * classes as u32 + c)
+            .collect()
+    });
+    match &combined {
+        Some(school_and_class) => counting_sort(&mut order, &mut scratch, school_and_class),
+        None => {
+            counting_sort(&mut order, &mut scratch, class);
+            counting_sort(&mut order, &mut scratch, school);
+        }
     }
-    let group = |p: u32| (school[p as usize], class[p as usize], student[p as usize]);
+    let outer = combined.as_deref().unwrap_or(school);
+    let same_group = |a: u32, b: u32| {
+        let (a, b) = (a as usize, b as usize);
+        outer[a] == outer[b] && student[a] == student[b] && (combined.is_some() || class[a] == class[b])
+    };
     let mut start = 0;
     while start < order.len() {
-        let g = group(order[start]);
-        let end = start + order[start..].iter().take_while(|&&p| group(p) == g).count();
-        order[start..end].sort_by_key(|&p| times[p as usize]);
+        let first = order[start];
+        let end = start + order[start..].iter().take_while(|&&p| same_group(first, p)).count();
+        if end - start > 1 {
+            order[start..end].sort_by_key(|&p| times[p as usize]);
+        }
         start = end;
     }
     order
@@ -563,7 +584,9 @@ mod tests {
     proptest! {
         #[test]
         fn stored_order_is_the_sort_by_ranks_then_time_then_position(
+            // Few schools and classes (sorted as one key), and many (sorted one after the other).
             rows in proptest::collection::vec((0u32..4, 0u32..5, 0u32..40, 0i64..6), 0..300)
+                .prop_union(proptest::collection::vec((0u32..3000, 0u32..3000, 0u32..4, 0i64..6), 0..300))
         ) {
             let column = |f: fn(&(u32, u32, u32, i64)) -> u32| rows.iter().map(f).collect::<Vec<u32>>();
             let (school, class, student) = (column(|r| r.0), column(|r| r.1), column(|r| r.2));
