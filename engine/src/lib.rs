@@ -9,6 +9,7 @@ pub mod error;
 pub(crate) mod fxhash;
 pub(crate) mod parallel;
 pub mod partition;
+pub(crate) mod recent_values;
 pub mod roster;
 pub mod schema;
 pub mod segment;

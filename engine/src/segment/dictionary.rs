@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::batch::{StringVec, UuidVec};
 use crate::error::{Result, StorageError};
 use crate::fxhash::FxBuildHasher;
+use crate::recent_values::RecentValues;
 use crate::uuid::{parse_one_case, shown_case, uuid_strings, LOWER, UPPER};
 
 /// The distinct values of a text column, sorted ascending (bytewise, which is `str` order).
@@ -299,51 +300,6 @@ fn encode_hashed<'a>(values: &'a StringVec, rows: &[u32], is_valid: &impl Fn(usi
         dict: SortedDict::Plain(dict),
         ids,
     })
-}
-
-/// A direct-mapped cache of values and their ids in front of the hash table: a low-cardinality column
-/// (signal types, apps, actions, file extensions) finds nearly every value here with one short compare,
-/// where the table would hash the whole string and probe.
-struct RecentValues<'a> {
-    slots: [(&'a [u8], u32); RECENT_SLOTS],
-}
-
-const RECENT_SLOTS: usize = 256;
-
-impl Default for RecentValues<'_> {
-    fn default() -> Self {
-        RecentValues {
-            slots: [(&[], u32::MAX); RECENT_SLOTS],
-        }
-    }
-}
-
-impl<'a> RecentValues<'a> {
-    /// The id of `value` if cached, else `miss()`'s, which is then cached.
-    #[inline]
-    fn get_or_insert(&mut self, value: &'a [u8], miss: impl FnOnce() -> u32) -> u32 {
-        let slot = &mut self.slots[Self::slot(value)];
-        if slot.1 != u32::MAX && slot.0 == value {
-            return slot.1;
-        }
-        let id = miss();
-        *slot = (value, id);
-        id
-    }
-
-    /// A slot from the length and the first and last (up to) 8 bytes.
-    #[inline]
-    fn slot(value: &[u8]) -> usize {
-        let word = |bytes: &[u8]| {
-            let mut w = [0u8; 8];
-            w[..bytes.len()].copy_from_slice(bytes);
-            u64::from_le_bytes(w)
-        };
-        let n = value.len();
-        let (head, tail) = (word(&value[..n.min(8)]), word(&value[n.saturating_sub(8)..]));
-        let mixed = (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (mixed >> 56) as usize
-    }
 }
 
 #[cfg(test)]

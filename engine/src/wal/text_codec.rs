@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::batch::{ColumnData, StringVec, UuidVec};
 use crate::fxhash::FxBuildHasher;
+use crate::recent_values::{CacheKey, RecentValues};
 use crate::uuid::parse_one_case;
 
 const PLAIN: u8 = 0;
@@ -90,14 +91,17 @@ fn mostly_distinct<T: std::hash::Hash + Eq>(sample: impl Iterator<Item = T>) -> 
 }
 
 /// Distinct values in first-seen order and each value's id.
-fn dictionary<T: std::hash::Hash + Eq + Copy>(values: impl Iterator<Item = T>) -> (Vec<T>, Vec<u32>) {
+fn dictionary<T: std::hash::Hash + CacheKey>(values: impl Iterator<Item = T>) -> (Vec<T>, Vec<u32>) {
     let mut index: HashMap<T, u32, FxBuildHasher> = HashMap::default();
+    let mut recent = RecentValues::default();
     let mut dict = Vec::new();
     let ids = values
         .map(|v| {
-            *index.entry(v).or_insert_with(|| {
-                dict.push(v);
-                dict.len() as u32 - 1
+            recent.get_or_insert(v, || {
+                *index.entry(v).or_insert_with(|| {
+                    dict.push(v);
+                    dict.len() as u32 - 1
+                })
             })
         })
         .collect();
