@@ -16,7 +16,7 @@ pub use snapshot::{IndexFilter, ScanRequest, ScanUnit, Snapshot};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::batch::{ColumnData, EventBatch};
@@ -69,6 +69,9 @@ pub struct Db {
     compactor: Mutex<Option<Worker>>,
     /// Flushes the memtable once it holds `memtable_rows`, while appends continue.
     flusher: Mutex<Option<Worker>>,
+    /// Rows the flush in progress (if any) is writing to segments; they stay in the memtable until it
+    /// commits, but do not count towards the appenders' back-pressure limit.
+    rows_being_flushed: AtomicUsize,
     /// The previous flush's concatenated batch, whose vectors the next flush fills again (see
     /// [`EventBatch::concat_reusing`]); dropped by [`Db::close`].
     flush_spare: Mutex<Option<EventBatch>>,
@@ -212,6 +215,7 @@ impl Db {
             compactor: Mutex::new(None),
             flusher: Mutex::new(None),
             flush_spare: Mutex::new(None),
+            rows_being_flushed: AtomicUsize::new(0),
             compaction: Mutex::new(()),
         });
         if db.options.background_compaction {
@@ -237,8 +241,9 @@ impl Db {
     /// fsync between concurrent callers). The rows are visible to snapshots taken after it returns.
     ///
     /// Once the memtable holds `memtable_rows` rows a background thread flushes it to segments while
-    /// appends go on. If it grows to twice that (flushing cannot keep up), the appender flushes itself,
-    /// which bounds the memory held and slows appends to the speed of flushing.
+    /// appends go on. If twice that many rows wait besides those the flush in progress is writing
+    /// (flushing cannot keep up), the appender waits for that flush and then flushes itself, which
+    /// bounds the memory held and slows appends to the speed of flushing.
     pub fn append(&self, batch: EventBatch) -> Result<u64> {
         self.append_all(vec![batch])
     }
@@ -261,7 +266,8 @@ impl Db {
             }
             st.memtable.rows()
         };
-        if rows >= 2 * self.options.memtable_rows {
+        let waiting = rows.saturating_sub(self.rows_being_flushed.load(Ordering::Acquire));
+        if waiting >= 2 * self.options.memtable_rows {
             self.flush_where(FlushScope::IfStillOver(2 * self.options.memtable_rows))?;
         } else if rows >= self.options.memtable_rows {
             notify(&self.flusher);
@@ -393,6 +399,7 @@ impl Db {
         if batches.is_empty() {
             return Ok(());
         }
+        let _in_progress = RowsBeingFlushed::mark(&self.rows_being_flushed, batches.iter().map(|b| b.len()).sum());
         let new_segments = self.write_partition_segments(&batches, upto)?;
         let metas: Vec<SegmentMeta> = new_segments.iter().map(|s| s.meta().clone()).collect();
         self.catalog.commit_segments(&metas, &[], Some(upto))?;
@@ -597,6 +604,22 @@ impl Db {
             spare.take();
         }
         flushed
+    }
+}
+
+/// Counts a flush's rows in [`Db::rows_being_flushed`] until dropped (the flush committed or failed).
+struct RowsBeingFlushed<'a>(&'a AtomicUsize);
+
+impl<'a> RowsBeingFlushed<'a> {
+    fn mark(counter: &'a AtomicUsize, rows: usize) -> RowsBeingFlushed<'a> {
+        counter.store(rows, Ordering::Release);
+        RowsBeingFlushed(counter)
+    }
+}
+
+impl Drop for RowsBeingFlushed<'_> {
+    fn drop(&mut self) {
+        self.0.store(0, Ordering::Release);
     }
 }
 
