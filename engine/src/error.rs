@@ -35,7 +35,7 @@ pub enum StorageError {
     /// The caller passed something the engine cannot store (wrong column count, type mismatch, ...).
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    /// The database was closed or its writer thread stopped after an earlier failure.
+    /// The database was closed, or its WAL stopped accepting appends after an earlier failure.
     #[error("database is closed: {0}")]
     Closed(String),
     /// A broken internal invariant: a bug in engagedb, never caused by user input.

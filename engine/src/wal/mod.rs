@@ -1,10 +1,12 @@
-//! The write-ahead log: every batch is made durable here, with group commit, before it is acknowledged.
+//! The write-ahead log: every batch is made durable here, with group commit (`commit`), before it is
+//! acknowledged.
 //!
 //! The WAL is a directory of append-only files named `{first_seq:020}.wal`; see `docs/wal.md` for the byte
 //! format and the recovery procedure. [`Wal::open`] replays what is on disk, [`Wal::append`] adds a batch and
 //! returns once it is fsynced, and [`Wal::remove_through`] drops files whose records were flushed to segments.
 
 pub mod codec;
+mod commit;
 pub mod record;
 mod replay;
 mod text_codec;
@@ -12,14 +14,12 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::thread::JoinHandle;
-
-use crossbeam::channel::{self, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::batch::EventBatch;
 use crate::error::{Result, StorageError};
-use writer::{AppendRequest, LogWriter, Shared, WriterConfig};
+use commit::{CommitQueue, Request};
+use writer::{LogWriter, Shared, WriterConfig};
 
 /// Where the WAL lives and how it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +56,14 @@ impl WalOptions {
 
 /// A write-ahead log open for appending. `Send + Sync`: share it between threads by reference or `Arc`;
 /// concurrent appends are committed together with one fsync.
-#[derive(Debug)]
 pub struct Wal {
     dir: PathBuf,
     sync: bool,
     spare_files: usize,
-    requests: Option<Sender<AppendRequest>>,
-    writer: Option<JoinHandle<()>>,
+    /// Appends waiting for a group commit.
+    queue: CommitQueue,
+    /// The file being appended to, used by one group's leader at a time.
+    log: Mutex<LogWriter>,
     shared: Arc<Shared>,
 }
 
@@ -94,17 +95,12 @@ impl Wal {
             last_file_len = record::FILE_HEADER_LEN;
         }
         let log = LogWriter::open(config, recovered.last_seq, last_file_len, Arc::clone(&shared))?;
-        let (requests, receiver) = channel::unbounded();
-        let writer = std::thread::Builder::new()
-            .name("engagedb-wal".into())
-            .spawn(move || log.run(receiver))
-            .map_err(|e| StorageError::io("starting the WAL writer thread", e))?;
         Ok(Wal {
             dir: opts.dir,
             sync: opts.sync,
             spare_files: opts.spare_files,
-            requests: Some(requests),
-            writer: Some(writer),
+            queue: CommitQueue::default(),
+            log: Mutex::new(log),
             shared,
         })
     }
@@ -120,8 +116,8 @@ impl Wal {
             .ok_or_else(|| StorageError::Internal("the WAL answered no sequence number".into()))
     }
 
-    /// Appends each of `batches` as one record, like [`Wal::append`] of each in turn, but hands them to
-    /// the writer thread together, so they share fsyncs (one, usually) instead of waiting for one each.
+    /// Appends each of `batches` as one record, like [`Wal::append`] of each in turn, but queues them
+    /// together, so they share fsyncs (one, usually) instead of waiting for one each.
     /// Returns their sequence numbers, in order. Nothing is logged if any batch is invalid; if a write
     /// fails, the records before it may be durable, and the error says the WAL is poisoned.
     pub fn append_all(&self, batches: &[&EventBatch]) -> Result<Vec<u64>> {
@@ -142,18 +138,29 @@ impl Wal {
             }
             payloads.push(payload);
         }
-        let stopped = || StorageError::Closed("the WAL writer thread has stopped".into());
-        let requests = self.requests.as_ref().ok_or_else(stopped)?;
-        let mut answers = Vec::with_capacity(payloads.len());
-        for payload in payloads {
-            let (reply, answer) = channel::bounded(1);
-            requests.send(AppendRequest { payload, reply }).map_err(|_| stopped())?;
-            answers.push(answer);
+        let count = payloads.len() as u64;
+        let first = self
+            .queue
+            .append(payloads, &|group| self.commit_group(group), &for_each_request)?;
+        Ok((first..first + count).collect())
+    }
+
+    /// Writes and fsyncs one group of requests (the leader's job, see `commit`); a failure poisons the WAL.
+    fn commit_group(&self, group: &[Request]) -> Result<u64> {
+        if let Some(reason) = self.shared.poison_reason() {
+            return Err(writer::closed(&reason));
         }
-        answers
-            .into_iter()
-            .map(|answer| answer.recv().map_err(|_| stopped())?)
-            .collect()
+        let payloads = group.iter().flat_map(|r| r.payloads.iter().map(Vec::as_slice));
+        self.log().commit(payloads).map_err(|failure| {
+            let reason = failure.to_string();
+            tracing::error!(error = %reason, "WAL write failed; the WAL refuses further appends");
+            self.shared.poison(reason);
+            StorageError::io(failure.context, failure.source)
+        })
+    }
+
+    fn log(&self) -> MutexGuard<'_, LogWriter> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Sequence number of the last acknowledged record (after `open`: the last record on disk, or `after_seq`
@@ -235,15 +242,31 @@ fn keep_spares(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
     Ok(spares)
 }
 
+impl std::fmt::Debug for Wal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wal")
+            .field("dir", &self.dir)
+            .field("last_seq", &self.last_seq())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for Wal {
-    /// Stops the writer thread after it has answered every append already queued.
+    /// Cuts the last file after its last record (no append can be in progress: they borrow the `Wal`).
     fn drop(&mut self) {
-        drop(self.requests.take());
-        if let Some(writer) = self.writer.take() {
-            if writer.join().is_err() {
-                tracing::error!("the WAL writer thread panicked");
-            }
+        self.log().close();
+    }
+}
+
+/// The error each request of a failed group gets: the group's I/O error (whose OS error cannot be cloned,
+/// so its kind and message are copied), or the same message.
+fn for_each_request(failure: &StorageError) -> StorageError {
+    match failure {
+        StorageError::Io { context, source } => {
+            StorageError::io(context.clone(), std::io::Error::new(source.kind(), source.to_string()))
         }
+        StorageError::Closed(reason) => StorageError::Closed(reason.clone()),
+        other => StorageError::Internal(other.to_string()),
     }
 }
 

@@ -1,6 +1,6 @@
-//! The WAL's single writer thread: group commit (drain the queue, write every record, one fsync, then answer
-//! all waiters), file rolling (into recycled spare files when there are some), and poisoning after the
-//! first failed write or fsync.
+//! The WAL's log writer: writes a group of records (see `commit`) and makes them durable with one fsync,
+//! rolls files (into recycled spare files when there are some), and poisons the WAL after the first
+//! failed write or fsync.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -8,23 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crossbeam::channel::{Receiver, Sender};
-
 use super::record::{self, FILE_HEADER_LEN, FILE_MAGIC, RECORD_HEADER_LEN};
 use crate::error::{Result, StorageError};
 
-/// Stop draining the queue into one group once this many payload bytes are pending.
-const MAX_GROUP_BYTES: usize = 64 << 20;
-
-/// One encoded batch waiting to be made durable, and where to send its sequence number.
-pub(super) struct AppendRequest {
-    /// The encoded batch (see `codec`).
-    pub payload: Vec<u8>,
-    /// Receives the record's sequence number once it is fsynced, or the error that prevented it.
-    pub reply: Sender<Result<u64>>,
-}
-
-/// State the writer thread shares with the `Wal` handle.
+/// State the log writer shares with the rest of the `Wal`.
 #[derive(Debug, Default)]
 pub(super) struct Shared {
     /// Sequence number of the last durable (acknowledged) record.
@@ -33,7 +20,7 @@ pub(super) struct Shared {
     pub files: Mutex<Vec<u64>>,
     /// Set to the first write/fsync failure; from then on every append fails.
     pub poisoned: Mutex<Option<String>>,
-    /// Spare files: flushed WAL files kept to be written over by the next files (see [`LogWriter::roll`]);
+    /// Spare files: flushed WAL files kept to be written over by the next files (see `LogWriter::roll`);
     /// the writer takes the last one.
     pub spares: Mutex<Vec<PathBuf>>,
 }
@@ -54,7 +41,7 @@ impl Shared {
         self.spares.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn poison(&self, reason: String) {
+    pub fn poison(&self, reason: String) {
         self.poisoned
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -73,7 +60,7 @@ pub(super) struct WriterConfig {
     pub sync: bool,
 }
 
-/// Owns the file being appended to; runs on the writer thread.
+/// Owns the file being appended to; used by one group's leader at a time.
 pub(super) struct LogWriter {
     config: WriterConfig,
     file: File,
@@ -123,63 +110,26 @@ impl LogWriter {
         })
     }
 
-    /// The writer thread's loop: runs until every sender of `requests` is gone, then returns (the last group is
-    /// always committed and answered first).
-    pub fn run(mut self, requests: Receiver<AppendRequest>) {
-        while let Ok(first) = requests.recv() {
-            let mut pending = first.payload.len();
-            let mut group = vec![first];
-            while pending < MAX_GROUP_BYTES {
-                let Ok(next) = requests.try_recv() else { break };
-                pending += next.payload.len();
-                group.push(next);
-            }
-            if let Some(reason) = self.shared.poison_reason() {
-                for request in group {
-                    let _ = request.reply.send(Err(closed(&reason)));
-                }
-                continue;
-            }
-            match self.commit(&group) {
-                Ok(first_seq) => {
-                    for (seq, request) in (first_seq..).zip(group) {
-                        let _ = request.reply.send(Ok(seq));
-                    }
-                }
-                Err(failure) => {
-                    let reason = failure.to_string();
-                    tracing::error!(error = %reason, "WAL write failed; the WAL refuses further appends");
-                    self.shared.poison(reason);
-                    for request in group {
-                        let _ = request.reply.send(Err(StorageError::io(
-                            failure.context.clone(),
-                            io::Error::new(failure.source.kind(), failure.source.to_string()),
-                        )));
-                    }
-                }
-            }
-        }
-        // Leave no recycled bytes after the last record, so that the next open finds a clean end.
+    /// Cuts the last file after its last record (see [`LogWriter::trim_current`]) when the WAL closes, so
+    /// that the next open finds a clean end.
+    pub fn close(&mut self) {
         if let Err(failure) = self.trim_current() {
             tracing::warn!(error = %failure, "could not cut the last WAL file at its last record; the next open will");
         }
     }
 
-    /// Writes every record of `group`, rolling files as needed, and makes them durable with one fsync (plus one
-    /// per rolled file). Returns the sequence number given to the first record.
-    fn commit(&mut self, group: &[AppendRequest]) -> Result<u64, WriteFailure> {
+    /// Writes every payload of `group` as one record, in order, rolling files as needed, and makes them
+    /// durable with one fsync (plus one per rolled file). Returns the sequence number given to the first.
+    pub fn commit<'p>(&mut self, group: impl Iterator<Item = &'p [u8]>) -> Result<u64, WriteFailure> {
         let first_seq = self.next_seq;
-        for request in group {
-            let record_len = (RECORD_HEADER_LEN + request.payload.len()) as u64;
+        for payload in group {
+            let record_len = (RECORD_HEADER_LEN + payload.len()) as u64;
             let file_has_records = self.next_seq > self.file_first_seq;
             if file_has_records && self.file_len + record_len > self.config.max_file_bytes {
                 self.roll()?;
             }
-            let header = record::encode_header(self.next_seq, &request.payload);
-            let written = self
-                .file
-                .write_all(&header)
-                .and_then(|()| self.file.write_all(&request.payload));
+            let header = record::encode_header(self.next_seq, payload);
+            let written = self.file.write_all(&header).and_then(|()| self.file.write_all(payload));
             if let Err(e) = written {
                 let context = format!(
                     "writing record {} to WAL file {}",
@@ -279,9 +229,11 @@ impl LogWriter {
 
 /// A failed write or fsync: what was being done and the OS error.
 #[derive(Debug)]
-struct WriteFailure {
-    context: String,
-    source: io::Error,
+pub(super) struct WriteFailure {
+    /// What was being done.
+    pub context: String,
+    /// The OS error.
+    pub source: io::Error,
 }
 
 impl WriteFailure {
