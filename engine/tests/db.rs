@@ -786,3 +786,68 @@ fn students_and_classes_live_in_shared_dictionaries_that_a_store_cannot_read_wit
     let err = read_everything(&db).unwrap_err();
     assert!(matches!(err, engine::StorageError::Corruption { .. }), "{err}");
 }
+
+#[test]
+fn background_flushes_that_fail_to_store_lose_and_repeat_no_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DbOptions {
+        memtable_rows: 200,
+        ..opts()
+    };
+    let db = Db::open(dir.path(), options.clone()).unwrap();
+    // A stream in time order, 100 rows a day in two batches: once 200 rows wait, the background flusher
+    // encodes the complete days while the store thread writes and commits the ones before.
+    let day = |d: usize| {
+        let first = batch_from(T0 + d as i64 * DAY, d * 100, 50, 1);
+        let second = batch_from(T0 + d as i64 * DAY, d * 100 + 50, 50, 1);
+        [first, second]
+    };
+    // With the segments directory gone, every store fails: its rows, and those of the flushes encoded
+    // behind it, must stay buffered. Once 400 rows wait (twice the memtable), an append flushes first,
+    // fails, and stores nothing.
+    std::fs::remove_dir_all(dir.path().join("segments")).unwrap();
+    let mut acknowledged = std::collections::BTreeSet::new();
+    for d in 0..6 {
+        for (half, batch) in day(d).into_iter().enumerate() {
+            match db.append(batch) {
+                Ok(_) => assert!(acknowledged.insert((d, half))),
+                Err(e) => assert!(e.to_string().contains("No such file"), "{e}"),
+            }
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(db.snapshot().unwrap().rows(), 50 * acknowledged.len() as u64);
+    std::fs::create_dir(dir.path().join("segments")).unwrap();
+    for d in 6..12 {
+        for (half, batch) in day(d).into_iter().enumerate() {
+            db.append(batch).unwrap();
+            acknowledged.insert((d, half));
+        }
+    }
+    db.close().unwrap();
+    drop(db);
+    let db = Db::open(dir.path(), options).unwrap();
+    let snap = db.snapshot().unwrap();
+    assert_eq!(snap.rows(), 50 * acknowledged.len() as u64);
+    assert_eq!(
+        db.buffered_rows(),
+        0,
+        "everything was flushed before the close returned"
+    );
+    for d in 0..12 {
+        let ids = db.signal_ids_in_partition(T0 + d as i64 * DAY).unwrap();
+        let expected: std::collections::HashSet<String> = (0..2)
+            .filter(|half| acknowledged.contains(&(d, *half)))
+            .flat_map(|half| d * 100 + half * 50..d * 100 + half * 50 + 50)
+            .map(|i| format!("sig-{i}"))
+            .collect();
+        assert_eq!(ids, expected, "day {d} holds its acknowledged rows");
+        let stored: u64 = snap
+            .segments(None, None)
+            .iter()
+            .filter(|s| s.meta().partition_start == T0 + d as i64 * DAY)
+            .map(|s| u64::from(s.meta().rows))
+            .sum();
+        assert_eq!(stored, expected.len() as u64, "day {d} is in segments, each row once");
+    }
+}

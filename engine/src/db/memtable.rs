@@ -46,11 +46,12 @@ impl Memtable {
 
     /// The batches with sequences `after+1, after+2, …` without a gap, each with its latest event time,
     /// and the last such sequence. A batch acknowledged by the WAL but not inserted yet leaves a gap, and
-    /// everything after it waits.
+    /// everything after it waits. Batches through `after` (a flush on its way) are passed over.
     pub fn contiguous_after(&self, after: u64) -> (Vec<(Arc<EventBatch>, i64)>, u64) {
         let mut next = after + 1;
         let mut out = Vec::new();
-        for (seq, b, newest) in &self.batches {
+        let first = self.batches.partition_point(|(s, _, _)| *s <= after);
+        for (seq, b, newest) in &self.batches[first..] {
             if *seq != next {
                 break;
             }

@@ -5,6 +5,7 @@ mod load;
 mod maintenance;
 mod memtable;
 mod options;
+mod pipeline;
 mod settings;
 mod snapshot;
 mod worker;
@@ -69,12 +70,24 @@ pub struct Db {
     compactor: Mutex<Option<Worker>>,
     /// Flushes the memtable once it holds `memtable_rows`, while appends continue.
     flusher: Mutex<Option<Worker>>,
-    /// Rows the flush in progress (if any) is writing to segments; they stay in the memtable until it
-    /// commits, but do not count towards the appenders' back-pressure limit.
+    /// Rows the flushes in progress (encoded, queued or being stored) are writing to segments; they stay
+    /// in the memtable until committed, but do not count towards the appenders' back-pressure limit.
     rows_being_flushed: AtomicUsize,
+    /// Serialises choosing and encoding flushes (the background flusher's and synchronous ones).
+    flush_encoding: Mutex<()>,
+    /// Background flushes encoded and waiting to be stored (see `pipeline`).
+    pipeline: pipeline::FlushPipeline,
+    /// Stores and commits the background flushes the flusher encoded.
+    storer: Mutex<Option<Worker>>,
     /// The previous flush's concatenated batch, whose vectors the next flush fills again (see
     /// [`EventBatch::concat_reusing`]); dropped by [`Db::close`].
     flush_spare: Mutex<Option<EventBatch>>,
+}
+
+/// A segment encoded by a flush and not written yet.
+struct EncodedSegment {
+    meta: SegmentMeta,
+    bytes: Vec<u8>,
 }
 
 /// What a flush takes from the memtable.
@@ -216,12 +229,17 @@ impl Db {
             flusher: Mutex::new(None),
             flush_spare: Mutex::new(None),
             rows_being_flushed: AtomicUsize::new(0),
+            flush_encoding: Mutex::new(()),
+            pipeline: pipeline::FlushPipeline::default(),
+            storer: Mutex::new(None),
             compaction: Mutex::new(()),
         });
         if db.options.background_compaction {
             let compactor = Worker::start("compactor", Arc::downgrade(&db), Db::compact_background);
             *db.compactor.lock().map_err(|_| lock_poisoned())? = Some(compactor);
         }
+        let storer = Worker::start("segment-store", Arc::downgrade(&db), Db::store_queued_flushes);
+        *db.storer.lock().map_err(|_| lock_poisoned())? = Some(storer);
         let flusher = Worker::start("flusher", Arc::downgrade(&db), Db::flush_in_background);
         *db.flusher.lock().map_err(|_| lock_poisoned())? = Some(flusher);
         Ok(db)
@@ -241,9 +259,10 @@ impl Db {
     /// fsync between concurrent callers). The rows are visible to snapshots taken after it returns.
     ///
     /// Once the memtable holds `memtable_rows` rows a background thread flushes it to segments while
-    /// appends go on. If twice that many rows wait besides those the flush in progress is writing
-    /// (flushing cannot keep up), the appender waits for that flush and then flushes itself, which
-    /// bounds the memory held and slows appends to the speed of flushing.
+    /// appends go on. If twice that many rows wait besides those the flushes in progress are writing
+    /// (flushing cannot keep up), the appender first waits for those flushes and then flushes itself,
+    /// which bounds the memory held and slows appends to the speed of flushing. If that flush fails, the
+    /// append fails and nothing of it is stored.
     pub fn append(&self, batch: EventBatch) -> Result<u64> {
         self.append_all(vec![batch])
     }
@@ -257,6 +276,15 @@ impl Db {
         if batches.is_empty() {
             return Ok(self.wal.last_seq());
         }
+        // Back-pressure before logging, so that an error (the flush failed) means nothing was appended.
+        let limit = 2 * self.options.memtable_rows;
+        if self
+            .buffered_rows()
+            .saturating_sub(self.rows_being_flushed.load(Ordering::Acquire))
+            >= limit
+        {
+            self.flush_where(FlushScope::IfStillOver(limit))?;
+        }
         let seqs = self.wal.append_all(&batches.iter().collect::<Vec<_>>())?;
         let seq = seqs.last().copied().unwrap_or_else(|| self.wal.last_seq());
         let rows = {
@@ -266,10 +294,7 @@ impl Db {
             }
             st.memtable.rows()
         };
-        let waiting = rows.saturating_sub(self.rows_being_flushed.load(Ordering::Acquire));
-        if waiting >= 2 * self.options.memtable_rows {
-            self.flush_where(FlushScope::IfStillOver(2 * self.options.memtable_rows))?;
-        } else if rows >= self.options.memtable_rows {
+        if rows >= self.options.memtable_rows {
             notify(&self.flusher);
         }
         Ok(seq)
@@ -356,25 +381,27 @@ impl Db {
         self.write_loaded()
     }
 
-    /// The background flusher's job: [`Db::flush_complete_partitions`], then the same choice of
-    /// loaded rows.
+    /// The background flusher's job: encodes the complete partitions of the memtable and queues them for
+    /// the store thread (see `pipeline`): when the buffered rows of a time-ordered stream end in a
+    /// partition still being filled, and the batches before the first one reaching it hold at least half
+    /// a memtable, only those are flushed. The open partition's rows then go to segments together with
+    /// the rest of that partition, so an import of history writes each partition once instead of in two
+    /// segments that compaction would rewrite. Then the same choice of loaded rows is written.
     fn flush_in_background(&self) -> Result<()> {
-        self.flush_complete_partitions()?;
-        self.write_loaded_where(FlushScope::CompletePartitions)
+        self.encode_complete_partitions()?;
+        if self.loaded_rows_buffered() > 0 {
+            self.write_loaded_where(FlushScope::CompletePartitions)?;
+        }
+        Ok(())
     }
 
-    /// What the background flusher runs: like [`Db::flush`], but when the buffered rows of a time-ordered
-    /// stream end in a partition still being filled, and the batches before the first one reaching it
-    /// hold at least half a memtable, only those are flushed. The open partition's rows then go to
-    /// segments together with the rest of that partition, so an import of history writes each partition
-    /// once instead of in two segments that compaction would rewrite.
-    fn flush_complete_partitions(&self) -> Result<()> {
-        self.flush_where(FlushScope::CompletePartitions)
-    }
-
+    /// Flushes the buffered rows `scope` selects (every one, or every one if still over a limit) and
+    /// waits for the commit, after the background flushes on their way.
     fn flush_where(&self, scope: FlushScope) -> Result<()> {
+        let _encoding = self.flush_encoding.lock().map_err(|_| lock_poisoned())?;
+        self.pipeline.wait_until_empty()?;
         let _m = self.maintenance.lock().map_err(|_| lock_poisoned())?;
-        let (mut batches, mut upto, after) = {
+        let (batches, upto, after) = {
             let st = self.state.read().map_err(|_| lock_poisoned())?;
             let (b, upto) = st.memtable.contiguous_after(st.flushed_seq);
             (b, upto, st.flushed_seq)
@@ -385,22 +412,20 @@ impl Db {
                 return Ok(());
             }
         }
-        if scope == FlushScope::CompletePartitions {
-            let sized: Vec<(usize, i64)> = batches.iter().map(|(b, newest)| (b.len(), *newest)).collect();
-            match batches_to_flush(&sized, self.options.granularity, self.options.memtable_rows) {
-                Some(n) => {
-                    batches.truncate(n);
-                    upto = after + n as u64;
-                }
-                None => return Ok(()),
-            }
-        }
         let batches: Vec<Arc<EventBatch>> = batches.into_iter().map(|(b, _)| b).collect();
-        if batches.is_empty() {
+        let rows: usize = batches.iter().map(|b| b.len()).sum();
+        if rows == 0 {
             return Ok(());
         }
-        let _in_progress = RowsBeingFlushed::mark(&self.rows_being_flushed, batches.iter().map(|b| b.len()).sum());
+        let _in_progress = RowsBeingFlushed::add(&self.rows_being_flushed, rows);
         let new_segments = self.write_partition_segments(&batches, upto)?;
+        self.commit_flush(new_segments, after, upto, rows)
+    }
+
+    /// Records a flush's segments (the WAL records after `after` through `upto`, `rows` rows) in the
+    /// catalog with the new flushed sequence, makes them live in place of those buffered rows, and
+    /// deletes (or keeps as spares) the WAL files no longer needed. Called under the maintenance lock.
+    fn commit_flush(&self, new_segments: Vec<Arc<Segment>>, after: u64, upto: u64, rows: usize) -> Result<()> {
         let metas: Vec<SegmentMeta> = new_segments.iter().map(|s| s.meta().clone()).collect();
         self.catalog.commit_segments(&metas, &[], Some(upto))?;
         {
@@ -412,16 +437,24 @@ impl Db {
             st.flushed_seq = upto;
         }
         self.wal.remove_through(upto)?;
-        let rows: usize = batches.iter().map(|b| b.len()).sum();
         tracing::debug!(rows, from_seq = after + 1, upto, "flushed memtable");
         notify(&self.compactor);
         Ok(())
     }
 
     /// Writes the rows of `batches` as one segment per time partition (each `max_seq`) and opens them;
-    /// the caller commits them. One batch is encoded as it is; several are concatenated into the
-    /// previous write's vectors (kept in `flush_spare`), so a steady stream of flushes reuses memory.
+    /// the caller commits them.
     fn write_partition_segments(&self, batches: &[Arc<EventBatch>], max_seq: u64) -> Result<Vec<Arc<Segment>>> {
+        let encoded = self.encode_partition_segments(batches, max_seq)?;
+        self.store_segments(&encoded)
+    }
+
+    /// Encodes the rows of `batches` as one segment per time partition (each `max_seq`), in partition
+    /// order. One batch is encoded as it is; several are concatenated into the previous encoding's
+    /// vectors (kept in `flush_spare`), so a steady stream of flushes reuses memory. Partitions are
+    /// encoded two at a time once there are enough rows, so that one's single-threaded steps (ordering
+    /// its rows) overlap the other's work.
+    fn encode_partition_segments(&self, batches: &[Arc<EventBatch>], max_seq: u64) -> Result<Vec<EncodedSegment>> {
         let concatenated = (batches.len() > 1).then(|| {
             let spare = self.flush_spare.lock().ok().and_then(|mut s| s.take());
             EventBatch::concat_reusing(&batches.iter().map(|b| b.as_ref()).collect::<Vec<_>>(), spare)
@@ -431,35 +464,47 @@ impl Db {
             (None, Some(batch)) => batch,
             (None, None) => return Ok(Vec::new()),
         };
-        // Partitions are independent: two are written at once, so that one's single-threaded steps
-        // (ordering its rows, the fsync) overlap the other's work.
         let partitions = rows_by_partition(all, self.options.granularity);
-        let new_segments = crate::parallel::map_parallel(partitions.len(), all.len() >= PARALLEL_PARTITION_ROWS, |i| {
+        let encoded = crate::parallel::map_parallel(partitions.len(), all.len() >= PARALLEL_PARTITION_ROWS, |i| {
             let (start, rows) = &partitions[i];
-            self.write_segment_rows(all, rows, *start, max_seq)
+            self.encode_segment_rows(all, rows, *start, max_seq)
         })
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
         if let (Some(batch), Ok(mut spare)) = (concatenated, self.flush_spare.lock()) {
             *spare = Some(batch);
         }
-        Ok(new_segments)
+        Ok(encoded)
+    }
+
+    /// Writes encoded segments (two at a time, so that one's fsync overlaps the other's write) and
+    /// opens them; the caller commits them. The shared dictionary entries they may name are made
+    /// durable first, so no segment on disk names an entry a crash could lose.
+    fn store_segments(&self, encoded: &[EncodedSegment]) -> Result<Vec<Arc<Segment>>> {
+        self.shared.persist()?;
+        crate::parallel::map_parallel(encoded.len(), encoded.len() > 1, |i| {
+            self.write_and_open(&encoded[i].meta, &encoded[i].bytes)
+        })
+        .into_iter()
+        .collect()
     }
 
     /// Encodes and atomically writes one segment, then opens it through mmap.
     fn write_segment(&self, batch: &EventBatch, partition_start: i64, max_seq: u64) -> Result<Arc<Segment>> {
         let rows: Vec<u32> = (0..batch.len() as u32).collect();
-        self.write_segment_rows(batch, &rows, partition_start, max_seq)
+        let segment = self.encode_segment_rows(batch, &rows, partition_start, max_seq)?;
+        self.store_segment(&segment.meta, segment.bytes)
     }
 
-    /// Like [`Db::write_segment`] for the rows `rows` of `batch`.
-    fn write_segment_rows(
+    /// Encodes the rows `rows` of `batch` as the segment of the partition starting at `partition_start`,
+    /// with a new segment id.
+    fn encode_segment_rows(
         &self,
         batch: &EventBatch,
         rows: &[u32],
         partition_start: i64,
         max_seq: u64,
-    ) -> Result<Arc<Segment>> {
+    ) -> Result<EncodedSegment> {
         let id = self.next_segment_id.fetch_add(1, Ordering::SeqCst);
         let times = batch.times();
         let picked = || rows.iter().map(|&r| times[r as usize]);
@@ -472,15 +517,22 @@ impl Db {
             max_seq,
             created_at: now_micros(),
         };
-        self.store_segment(&meta, encode_segment_rows(batch, rows, &meta, Some(&self.shared))?)
+        let bytes = encode_segment_rows(batch, rows, &meta, Some(&self.shared))?;
+        Ok(EncodedSegment { meta, bytes })
     }
 
-    /// Atomically writes an encoded segment and opens it through mmap. The shared dictionary entries
-    /// it may name are made durable first, so no segment on disk names an entry a crash could lose.
+    /// Atomically writes an encoded segment and opens it through mmap, after making the shared
+    /// dictionary entries it may name durable.
     fn store_segment(&self, meta: &SegmentMeta, bytes: Vec<u8>) -> Result<Arc<Segment>> {
         self.shared.persist()?;
+        self.write_and_open(meta, &bytes)
+    }
+
+    /// Atomically writes an encoded segment and opens it through mmap (the caller persisted the shared
+    /// dictionaries).
+    fn write_and_open(&self, meta: &SegmentMeta, bytes: &[u8]) -> Result<Arc<Segment>> {
         let name = meta.file_name();
-        self.segment_dir.atomic_write(&name, &bytes)?;
+        self.segment_dir.atomic_write(&name, bytes)?;
         let path = self.dir.join("segments").join(&name);
         Ok(Arc::new(Segment::open_with_dictionaries(
             self.segment_dir.open_read(&name)?,
@@ -599,7 +651,11 @@ impl Db {
                 guard.take();
             }
         }
+        // Flushing waits for the store thread to commit what the flusher encoded; then it can stop.
         let flushed = self.flush();
+        if let Ok(mut guard) = self.storer.lock() {
+            guard.take();
+        }
         if let Ok(mut spare) = self.flush_spare.lock() {
             spare.take();
         }
@@ -607,19 +663,19 @@ impl Db {
     }
 }
 
-/// Counts a flush's rows in [`Db::rows_being_flushed`] until dropped (the flush committed or failed).
-struct RowsBeingFlushed<'a>(&'a AtomicUsize);
+/// Counts a synchronous flush's rows in [`Db::rows_being_flushed`] until dropped (committed or failed).
+struct RowsBeingFlushed<'a>(&'a AtomicUsize, usize);
 
 impl<'a> RowsBeingFlushed<'a> {
-    fn mark(counter: &'a AtomicUsize, rows: usize) -> RowsBeingFlushed<'a> {
-        counter.store(rows, Ordering::Release);
-        RowsBeingFlushed(counter)
+    fn add(counter: &'a AtomicUsize, rows: usize) -> RowsBeingFlushed<'a> {
+        counter.fetch_add(rows, Ordering::AcqRel);
+        RowsBeingFlushed(counter, rows)
     }
 }
 
 impl Drop for RowsBeingFlushed<'_> {
     fn drop(&mut self) {
-        self.0.store(0, Ordering::Release);
+        self.0.fetch_sub(self.1, Ordering::AcqRel);
     }
 }
 
