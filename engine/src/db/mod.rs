@@ -443,18 +443,32 @@ impl Db {
     }
 
     /// Writes the rows of `batches` as one segment per time partition (each `max_seq`) and opens them;
-    /// the caller commits them.
+    /// the caller commits them. Each partition's segment is written as soon as it is encoded, so one
+    /// partition's fsync overlaps the next one's encoding.
     fn write_partition_segments(&self, batches: &[Arc<EventBatch>], max_seq: u64) -> Result<Vec<Arc<Segment>>> {
-        let encoded = self.encode_partition_segments(batches, max_seq)?;
-        self.store_segments(&encoded)
+        self.encode_partitions(batches, max_seq, |segment| {
+            self.store_segment(&segment.meta, segment.bytes)
+        })
     }
 
-    /// Encodes the rows of `batches` as one segment per time partition (each `max_seq`), in partition
-    /// order. One batch is encoded as it is; several are concatenated into the previous encoding's
-    /// vectors (kept in `flush_spare`), so a steady stream of flushes reuses memory. Partitions are
-    /// encoded two at a time once there are enough rows, so that one's single-threaded steps (ordering
-    /// its rows) overlap the other's work.
+    /// Encodes the rows of `batches` as one segment per time partition (each `max_seq`), for the store
+    /// thread to write (see `pipeline`).
     fn encode_partition_segments(&self, batches: &[Arc<EventBatch>], max_seq: u64) -> Result<Vec<EncodedSegment>> {
+        self.encode_partitions(batches, max_seq, Ok)
+    }
+
+    /// Encodes the rows of `batches` as one segment per time partition (each `max_seq`) and hands each
+    /// to `then`; returns what it made of them, in partition order. One batch is encoded as it is;
+    /// several are concatenated into the previous encoding's vectors (kept in `flush_spare`), so a
+    /// steady stream of flushes reuses memory. Partitions are taken two at a time once there are enough
+    /// rows, so that one's single-threaded steps (ordering its rows, `then`'s fsync) overlap the other's
+    /// work.
+    fn encode_partitions<T: Send>(
+        &self,
+        batches: &[Arc<EventBatch>],
+        max_seq: u64,
+        then: impl Fn(EncodedSegment) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
         let concatenated = (batches.len() > 1).then(|| {
             let spare = self.flush_spare.lock().ok().and_then(|mut s| s.take());
             EventBatch::concat_reusing(&batches.iter().map(|b| b.as_ref()).collect::<Vec<_>>(), spare)
@@ -465,16 +479,16 @@ impl Db {
             (None, None) => return Ok(Vec::new()),
         };
         let partitions = rows_by_partition(all, self.options.granularity);
-        let encoded = crate::parallel::map_parallel(partitions.len(), all.len() >= PARALLEL_PARTITION_ROWS, |i| {
+        let done = crate::parallel::map_parallel(partitions.len(), all.len() >= PARALLEL_PARTITION_ROWS, |i| {
             let (start, rows) = &partitions[i];
-            self.encode_segment_rows(all, rows, *start, max_seq)
+            then(self.encode_segment_rows(all, rows, *start, max_seq)?)
         })
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
         if let (Some(batch), Ok(mut spare)) = (concatenated, self.flush_spare.lock()) {
             *spare = Some(batch);
         }
-        Ok(encoded)
+        Ok(done)
     }
 
     /// Writes encoded segments (two at a time, so that one's fsync overlaps the other's write) and
