@@ -50,16 +50,22 @@ fn top_byte(word: u64) -> usize {
 impl CacheKey for &[u8] {
     const EMPTY: Self = &[];
 
-    /// A slot from the length and the first and last (up to) 8 bytes.
+    /// A slot from the length and the first and last (up to) 8 bytes: two fixed-size loads for values of
+    /// 8 bytes or more (a variable-length copy would be a call to `memcpy` on every lookup).
     #[inline]
     fn slot(&self) -> usize {
-        let word = |bytes: &[u8]| {
-            let mut w = [0u8; 8];
-            w[..bytes.len()].copy_from_slice(bytes);
-            u64::from_le_bytes(w)
-        };
         let n = self.len();
-        let (head, tail) = (word(&self[..n.min(8)]), word(&self[n.saturating_sub(8)..]));
+        let (head, tail) = match (self.first_chunk::<8>(), self.last_chunk::<8>()) {
+            (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+            _ => {
+                let mut w = [0u8; 8];
+                for (d, s) in w.iter_mut().zip(self.iter()) {
+                    *d = *s;
+                }
+                let w = u64::from_le_bytes(w);
+                (w, w)
+            }
+        };
         top_byte(head ^ tail.rotate_left(29) ^ n as u64)
     }
 }
