@@ -660,16 +660,11 @@ impl Db {
     /// `Db` without `close` loses nothing (acknowledged rows are in the WAL) but leaves them to be
     /// replayed on the next open.
     pub fn close(&self) -> Result<()> {
-        for worker in [&self.flusher, &self.compactor] {
-            if let Ok(mut guard) = worker.lock() {
-                guard.take();
-            }
-        }
+        stop(&self.flusher);
+        stop(&self.compactor);
         // Flushing waits for the store thread to commit what the flusher encoded; then it can stop.
         let flushed = self.flush();
-        if let Ok(mut guard) = self.storer.lock() {
-            guard.take();
-        }
+        stop(&self.storer);
         if let Ok(mut spare) = self.flush_spare.lock() {
             spare.take();
         }
@@ -750,6 +745,14 @@ pub(crate) fn rows_by_partition(batch: &EventBatch, granularity: Granularity) ->
     }
     groups.sort_unstable_by_key(|(start, _)| *start);
     groups
+}
+
+/// Stops a background worker after its run in progress. The worker is taken out of its slot before its
+/// thread is joined: a run that wakes another worker (a flush commit wakes the compactor) takes that
+/// slot's lock, and must not wait for a join that waits for it.
+fn stop(worker: &Mutex<Option<Worker>>) {
+    let taken = worker.lock().ok().and_then(|mut slot| slot.take());
+    drop(taken);
 }
 
 /// Wakes a background worker, if it runs.
