@@ -348,15 +348,19 @@ fn a_long_load_is_written_as_it_goes_one_segment_per_partition() {
     let snapshot = db.snapshot().unwrap();
     assert_eq!(snapshot.rows(), 9_000);
     for day in 0..6 {
-        let start = T0 + day * DAY;
-        let rows: u64 = snapshot
-            .segments(Some(start), Some(start + DAY))
-            .iter()
-            .map(|s| s.num_rows() as u64)
-            .sum();
-        assert_eq!(rows, 1_500, "day {day}");
+        assert_eq!(rows_in_segments_of_day(&snapshot, day), 1_500, "day {day}");
     }
     assert_eq!(db.signal_ids_in_partition(T0 + 5 * DAY).unwrap().len(), 1_500);
+}
+
+/// Rows a snapshot holds in the segments of day `day` (counted from `T0`).
+fn rows_in_segments_of_day(snapshot: &engine::Snapshot, day: i64) -> u64 {
+    let start = T0 + day * DAY;
+    snapshot
+        .segments(Some(start), Some(start + DAY))
+        .iter()
+        .map(|s| s.num_rows() as u64)
+        .sum()
 }
 
 /// Segments written by loads leave no trace in the WAL, so a store holding only those still has its
@@ -842,12 +846,10 @@ fn background_flushes_that_fail_to_store_lose_and_repeat_no_row() {
             .map(|i| format!("sig-{i}"))
             .collect();
         assert_eq!(ids, expected, "day {d} holds its acknowledged rows");
-        let stored: u64 = snap
-            .segments(None, None)
-            .iter()
-            .filter(|s| s.meta().partition_start == T0 + d as i64 * DAY)
-            .map(|s| u64::from(s.meta().rows))
-            .sum();
-        assert_eq!(stored, expected.len() as u64, "day {d} is in segments, each row once");
+        assert_eq!(
+            rows_in_segments_of_day(&snap, d as i64),
+            expected.len() as u64,
+            "day {d} is in segments, each row once"
+        );
     }
 }

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use super::{batches_to_flush, lock_poisoned, notify, Db, FlushScope};
+use super::{lock_poisoned, notify, Db, FlushScope};
 use crate::batch::EventBatch;
 use crate::error::Result;
 use crate::segment::SegmentMeta;
@@ -90,14 +90,10 @@ impl Db {
                 FlushScope::Everything => buffer.pending.len(),
                 FlushScope::IfStillOver(rows) if buffer.pending_rows < rows => return Ok(()),
                 FlushScope::IfStillOver(_) => buffer.pending.len(),
-                FlushScope::CompletePartitions => {
-                    let sized: Vec<(usize, i64)> =
-                        buffer.pending.iter().map(|(b, newest)| (b.len(), *newest)).collect();
-                    match batches_to_flush(&sized, self.options.granularity, self.options.memtable_rows) {
-                        Some(n) => n,
-                        None => return Ok(()),
-                    }
-                }
+                FlushScope::CompletePartitions => match self.complete_partitions(&buffer.pending) {
+                    Some(n) => n,
+                    None => return Ok(()),
+                },
             };
             let taken: Vec<(Arc<EventBatch>, i64)> = buffer.pending.drain(..take).collect();
             buffer.pending_rows -= taken.iter().map(|(b, _)| b.len()).sum::<usize>();

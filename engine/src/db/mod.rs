@@ -422,6 +422,13 @@ impl Db {
         self.commit_flush(new_segments, after, upto, rows)
     }
 
+    /// How many of `batches` (buffered in sequence order, each with its latest event time) the background
+    /// flusher takes: [`batches_to_flush`] with this store's granularity and memtable size.
+    fn complete_partitions(&self, batches: &[(Arc<EventBatch>, i64)]) -> Option<usize> {
+        let sized: Vec<(usize, i64)> = batches.iter().map(|(b, newest)| (b.len(), *newest)).collect();
+        batches_to_flush(&sized, self.options.granularity, self.options.memtable_rows)
+    }
+
     /// Records a flush's segments (the WAL records after `after` through `upto`, `rows` rows) in the
     /// catalog with the new flushed sequence, makes them live in place of those buffered rows, and
     /// deletes (or keeps as spares) the WAL files no longer needed. Called under the maintenance lock.

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use super::{batches_to_flush, lock_poisoned, notify, Db, EncodedSegment};
+use super::{lock_poisoned, notify, Db, EncodedSegment};
 use crate::error::{Result, StorageError};
 
 /// The encoded flushes on their way to the store thread.
@@ -66,7 +66,7 @@ impl FlushPipeline {
 
 impl Db {
     /// The background flusher's share of the pipeline: encodes the complete partitions of the memtable
-    /// after what was already handed on (the rule of [`batches_to_flush`]) and queues them for the
+    /// after what was already handed on (the rule of `batches_to_flush`) and queues them for the
     /// store thread, waiting first if a flush is already queued.
     pub(super) fn encode_complete_partitions(&self) -> Result<()> {
         let _encoding = self.flush_encoding.lock().map_err(|_| lock_poisoned())?;
@@ -76,16 +76,15 @@ impl Db {
             let flushed = self.state.read().map_err(|_| lock_poisoned())?.flushed_seq;
             state.handed_upto.max(flushed)
         };
-        let (mut batches, upto) = {
+        let (mut batches, _) = {
             let st = self.state.read().map_err(|_| lock_poisoned())?;
             st.memtable.contiguous_after(after)
         };
-        let sized: Vec<(usize, i64)> = batches.iter().map(|(b, newest)| (b.len(), *newest)).collect();
-        let Some(take) = batches_to_flush(&sized, self.options.granularity, self.options.memtable_rows) else {
+        let Some(take) = self.complete_partitions(&batches) else {
             return Ok(());
         };
         batches.truncate(take);
-        let upto = upto.min(after + take as u64);
+        let upto = after + take as u64;
         let batches: Vec<_> = batches.into_iter().map(|(b, _)| b).collect();
         let rows: usize = batches.iter().map(|b| b.len()).sum();
         if rows == 0 {

@@ -323,10 +323,15 @@ pub(crate) mod test_support {
 
     /// The WAL file names in `dir`, sorted.
     pub fn wal_files(dir: &Path) -> Vec<PathBuf> {
+        files_where(dir, |p| record::parse_file_name(p).is_some())
+    }
+
+    /// The files in `dir` whose paths pass `keep`, sorted.
+    pub fn files_where(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .expect("test dir is readable")
             .map(|e| e.expect("test dir entry").path())
-            .filter(|p| record::parse_file_name(p).is_some())
+            .filter(|p| keep(p))
             .collect();
         files.sort();
         files
@@ -437,13 +442,7 @@ mod tests {
 
     /// The spare files in `dir`, sorted.
     fn spare_files(dir: &Path) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| record::is_spare_file_name(p))
-            .collect();
-        files.sort();
-        files
+        files_where(dir, record::is_spare_file_name)
     }
 
     fn inode(path: &Path) -> u64 {

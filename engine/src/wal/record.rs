@@ -37,7 +37,12 @@ pub fn file_name(first_seq: u64) -> String {
 
 /// The first sequence number encoded in a WAL file's name, or `None` if `path` is not a WAL file name.
 pub fn parse_file_name(path: &Path) -> Option<u64> {
-    if path.extension()? != EXTENSION {
+    sequence_named(path, EXTENSION)
+}
+
+/// The sequence number a `{seq:020}.{extension}` file name encodes, or `None` if `path` is not one.
+fn sequence_named(path: &Path, extension: &str) -> Option<u64> {
+    if path.extension()? != extension {
         return None;
     }
     let stem = path.file_stem()?.to_str()?;
@@ -55,11 +60,7 @@ pub fn spare_file_name(first_seq: u64) -> String {
 
 /// Whether `path` names a spare file.
 pub fn is_spare_file_name(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == SPARE_EXTENSION)
-        && path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .is_some_and(|s| s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit()))
+    sequence_named(path, SPARE_EXTENSION).is_some()
 }
 
 /// Full path of the WAL file starting at `first_seq` inside `dir`.
